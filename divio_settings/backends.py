@@ -1,0 +1,97 @@
+"""DSNStorage: the STORAGES backend for a storage DSN, built on first use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import Storage
+
+
+class DSNStorage(Storage):
+    """A storage configured by a DSN through django-storage-url, created on first need.
+
+    Importing boto3 or the Azure SDK costs 100-200 ms and tens of MiB, so nothing is imported
+    until a method needs the real backend. ``deconstruct()`` (used by migrations) keeps only the
+    STORAGES alias, never the DSN and its credentials.
+    """
+
+    def __init__(self, dsn: str | None = None, alias: str = "default") -> None:
+        self.alias = alias
+        self._dsn = dsn
+        self._backend: Storage | None = None
+
+    def __repr__(self) -> str:
+        return f"<DSNStorage alias={self.alias!r}>"
+
+    @property
+    def dsn(self) -> str:
+        if self._dsn is None:
+            self._dsn = str(settings.STORAGES[self.alias]["OPTIONS"]["dsn"])
+        return self._dsn
+
+    @property
+    def backend(self) -> Storage:
+        if self._backend is None:
+            from django_storage_url import get_storage
+
+            self._backend = get_storage(self.dsn)
+        return self._backend
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        return ("divio_settings.backends.DSNStorage", (), {"alias": self.alias})
+
+    def __getattr__(self, name: str) -> Any:
+        # Backend specifics (bucket, location, azure_container, …) without listing them all.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.backend, name)
+
+    def open(self, name: str, mode: str = "rb") -> File:
+        return self.backend.open(name, mode)
+
+    def save(
+        self, name: str | None, content: IO[Any], max_length: int | None = None
+    ) -> str:
+        return self.backend.save(name, content, max_length=max_length)
+
+    def get_valid_name(self, name: str) -> str:
+        return self.backend.get_valid_name(name)
+
+    def get_alternative_name(self, file_root: str, file_ext: str) -> str:
+        return self.backend.get_alternative_name(file_root, file_ext)
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return self.backend.get_available_name(name, max_length=max_length)
+
+    def generate_filename(self, filename: str) -> str:
+        return self.backend.generate_filename(filename)
+
+    def path(self, name: str) -> str:
+        return self.backend.path(name)
+
+    def delete(self, name: str) -> None:
+        self.backend.delete(name)
+
+    def exists(self, name: str) -> bool:
+        return self.backend.exists(name)
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        return self.backend.listdir(path)
+
+    def size(self, name: str) -> int:
+        return self.backend.size(name)
+
+    def url(self, name: str | None) -> str:
+        return self.backend.url(name)
+
+    def get_accessed_time(self, name: str) -> datetime:
+        return self.backend.get_accessed_time(name)
+
+    def get_created_time(self, name: str) -> datetime:
+        return self.backend.get_created_time(name)
+
+    def get_modified_time(self, name: str) -> datetime:
+        return self.backend.get_modified_time(name)

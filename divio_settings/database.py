@@ -1,0 +1,105 @@
+"""DATABASE_URL and <PREFIX>_DATABASE_DSN -> DATABASES (parsed by dj-database-url)."""
+
+from __future__ import annotations
+
+import os.path
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .env import Changes, Env, Variable, base_dir, get, invalid, read_bool, read_int
+
+VARIABLES: Final = (
+    Variable("DATABASE_URL", "URL", "The default database.",
+             "settings.py's DATABASES, else SQLite in <BASE_DIR>/db.sqlite3", secret=True,
+             sets=("DATABASES",)),
+    Variable("<PREFIX>_DATABASE_DSN", "URL", "One more database per Divio database service; "
+             "the alias is the prefix in lower case (DEFAULT_ is 'default').", "none",
+             secret=True, sets=("DATABASES",)),
+    Variable("DATABASE_CONN_MAX_AGE", "integer", "Seconds a connection is kept (CONN_MAX_AGE).",
+             "0 (a new connection per request; safe under ASGI)", sets=("DATABASES",)),
+    Variable("DATABASE_CONN_HEALTH_CHECKS", "boolean", "CONN_HEALTH_CHECKS.",
+             "true when DATABASE_CONN_MAX_AGE > 0", sets=("DATABASES",)),
+    Variable("DATABASE_POOL", "boolean", "psycopg 3 connection pool (PostgreSQL only); "
+             "requires DATABASE_CONN_MAX_AGE=0.", "false", sets=("DATABASES",)),
+)
+
+EXAMPLE: Final = "postgres://user:password@host:5432/name"
+_DSN_NAME: Final = re.compile(r"^([A-Z][A-Z0-9_]*)_DATABASE_DSN$")
+POSTGRES: Final = "django.db.backends.postgresql"
+
+
+def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
+    """alias -> (variable, url). DATABASE_URL wins over DEFAULT_DATABASE_DSN for 'default'."""
+    found: dict[str, tuple[str, str]] = {}
+    for name in sorted(env):
+        match = _DSN_NAME.match(name)
+        value = get(env, name) if match else None
+        if match and value is not None:
+            found[match.group(1).lower()] = (name, value)
+    url = get(env, "DATABASE_URL")
+    if url is not None:
+        found["default"] = ("DATABASE_URL", url)
+    return found
+
+
+def schemes() -> list[str]:
+    from dj_database_url import ENGINE_SCHEMES
+
+    return sorted(ENGINE_SCHEMES)
+
+
+def parse(name: str, url: str, max_age: int, health: bool, pool: bool) -> dict[str, Any]:
+    import dj_database_url
+
+    from .env import check_url
+
+    if url != "sqlite://:memory:":
+        check_url(name, url, schemes(), EXAMPLE)
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(
+            url, conn_max_age=max_age, conn_health_checks=health
+        ))
+    except ValueError:
+        raise invalid(name, f"a database URL like {EXAMPLE}", "it cannot be parsed") from None
+    if pool:
+        if config["ENGINE"] != POSTGRES:
+            raise invalid("DATABASE_POOL", "PostgreSQL databases only", f"{name} is not PostgreSQL")
+        config["OPTIONS"] = {**config.get("OPTIONS", {}), "pool": True}
+    return config
+
+
+def merge_alias(own: Any, parsed: dict[str, Any]) -> dict[str, Any]:
+    """The environment's connection wins; settings.py's extras (TEST, ATOMIC_REQUESTS, OPTIONS)
+    are kept when the engine is the same."""
+    if not isinstance(own, Mapping) or own.get("ENGINE") != parsed["ENGINE"]:
+        return parsed
+    options = {**own.get("OPTIONS", {}), **parsed.get("OPTIONS", {})}
+    result = {**own, **parsed}
+    if options:
+        result["OPTIONS"] = options
+    return result
+
+
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
+    out = Changes()
+    max_age = read_int(env, "DATABASE_CONN_MAX_AGE")
+    health = read_bool(env, "DATABASE_CONN_HEALTH_CHECKS")
+    pool = bool(read_bool(env, "DATABASE_POOL"))
+    if pool and max_age:
+        raise invalid("DATABASE_CONN_MAX_AGE", "0 together with DATABASE_POOL",
+                      "Django's pool does not support persistent connections")
+    max_age = max_age or 0
+    health = bool(max_age) if health is None else health
+    own = dict(current.get("DATABASES") or {})
+    found = urls_from_env(env)
+    for alias, (name, url) in found.items():
+        own[alias] = merge_alias(own.get(alias), parse(name, url, max_age, health, pool))
+    if "default" not in own:
+        path = os.path.join(base_dir(current), "db.sqlite3")
+        own["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+        found.setdefault("default", ("default (embedded SQLite)", ""))
+    if found:
+        sources = ", ".join(dict.fromkeys(name for name, _ in found.values()))
+        out.set("DATABASES", own, sources)
+    return out

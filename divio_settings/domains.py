@@ -1,0 +1,140 @@
+"""DOMAIN, DOMAIN_ALIASES, DOMAIN_REDIRECTS -> ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, redirects."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from .env import REDIRECT_MIDDLEWARE, Changes, Env, Variable, get, invalid, is_cloud, read_bool, read_list, shown
+
+VARIABLES: Final = (
+    Variable("DOMAIN", "domain", "The environment's primary domain.", "unset locally",
+             sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN")),
+    Variable("DOMAIN_ALIASES", "comma list of domains", "Other domains served as they are.",
+             "none", sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")),
+    Variable("DOMAIN_REDIRECTS", "comma list of domains", "Domains redirected to DOMAIN.", "none",
+             sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN_REDIRECTS",
+                   "MIDDLEWARE")),
+    Variable("DOMAIN_REDIRECT_PERMANENT", "boolean", "301 instead of 302 for domain redirects.",
+             "false", sets=("DIVIO_DOMAIN_REDIRECT_PERMANENT",)),
+)
+
+ANY_HOST: Final = "*"
+LOCAL_HOSTS: Final = ("localhost", "127.0.0.1", "[::1]")
+LIST_SHAPE: Final = "comma-separated domain names such as www.example.com or *.example.com"
+_LABELS: Final = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+_ANY: Final = frozenset({"*", ".*"})
+
+
+def normalize_host(name: str, item: str) -> str:
+    """One entry in Django's ALLOWED_HOSTS syntax: lower case, no port, ``.x`` for ``*.x``.
+
+    ``*`` and the aldryn-sites regex ``.*`` (Divio's listings show it) both mean "any host".
+    """
+    host = item.strip().strip("'\"").strip()
+    if host in _ANY:
+        return ANY_HOST
+    if "://" in host:
+        host = host.split("://", 1)[1]
+    host = host.split("/", 1)[0]
+    if host.startswith("[") or host.count(":") > 1:
+        return _ipv6(name, host, item)
+    host, _, port = host.partition(":")
+    if port and not (port.isascii() and port.isdigit()):
+        raise invalid(name, LIST_SHAPE, f"{shown(item)} has a port that is not a number")
+    wildcard = host.startswith(("*.", "."))
+    host = host.lstrip("*").lstrip(".").rstrip(".").lower()
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise invalid(name, LIST_SHAPE, f"{shown(item)} is not a valid domain name") from None
+    if not ascii_host or len(ascii_host) > 253 or not _LABELS.match(ascii_host):
+        raise invalid(name, LIST_SHAPE, f"{shown(item)} is not a domain name")
+    return "." + ascii_host if wildcard else ascii_host
+
+
+def _ipv6(name: str, host: str, item: str) -> str:
+    address = host[1:].partition("]")[0] if host.startswith("[") else host
+    try:
+        return f"[{ipaddress.IPv6Address(address).compressed}]"
+    except ValueError:
+        raise invalid(name, LIST_SHAPE, f"{shown(item)} is not an IPv6 address") from None
+
+
+def hosts_of(env: Env, name: str) -> list[str]:
+    return [normalize_host(name, item) for item in read_list(env, name)]
+
+
+def origin(host: str) -> str:
+    return f"https://*{host}" if host.startswith(".") else f"https://{host}"
+
+
+def merged(first: Iterable[str], second: Iterable[str]) -> list[str]:
+    """Both lists in order, without duplicates."""
+    return list(dict.fromkeys([*first, *second]))
+
+
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
+    out = Changes()
+    domain = _primary(env)
+    aliases = hosts_of(env, "DOMAIN_ALIASES")
+    redirects = hosts_of(env, "DOMAIN_REDIRECTS")
+    permanent = read_bool(env, "DOMAIN_REDIRECT_PERMANENT")
+    served = ([domain] if domain else []) + aliases + redirects
+    if not is_cloud(env):
+        served += LOCAL_HOSTS
+    hosts = merged(current.get("ALLOWED_HOSTS") or [], served)
+    out.set("ALLOWED_HOSTS", hosts, "DOMAIN, DOMAIN_ALIASES, DOMAIN_REDIRECTS")
+    origins = [origin(host) for host in served if host != ANY_HOST and host not in LOCAL_HOSTS]
+    if origins:
+        trusted = merged(current.get("CSRF_TRUSTED_ORIGINS") or [], origins)
+        out.set("CSRF_TRUSTED_ORIGINS", trusted, "DOMAIN, DOMAIN_ALIASES, DOMAIN_REDIRECTS")
+    if redirects:
+        _redirects(domain, aliases, redirects, current, out)
+    if permanent is not None:
+        out.set("DIVIO_DOMAIN_REDIRECT_PERMANENT", permanent, "DOMAIN_REDIRECT_PERMANENT")
+    if domain:
+        out.set("DIVIO_DOMAIN", domain, "DOMAIN")
+    return out
+
+
+def _primary(env: Env) -> str | None:
+    value = get(env, "DOMAIN")
+    if value is None:
+        return None
+    if "," in value:
+        raise invalid("DOMAIN", "a single domain name", "it contains a comma")
+    domain = normalize_host("DOMAIN", value)
+    if domain == ANY_HOST or domain.startswith("."):
+        raise invalid("DOMAIN", "a single domain name", "wildcards are not allowed here")
+    return domain
+
+
+def covers(pattern: str, host: str) -> bool:
+    """Django's matching of one ALLOWED_HOSTS entry (``.x`` covers ``x`` and its subdomains)."""
+    if pattern.startswith("."):
+        return host == pattern[1:] or host.endswith(pattern)
+    return host == pattern
+
+
+def _redirects(
+    domain: str | None,
+    aliases: list[str],
+    redirects: list[str],
+    current: Mapping[str, Any],
+    out: Changes,
+) -> None:
+    if domain is None:
+        raise invalid("DOMAIN_REDIRECTS", "DOMAIN to be set", "there is nowhere to redirect to")
+    if ANY_HOST in redirects:
+        raise invalid("DOMAIN_REDIRECTS", LIST_SHAPE, "'*' would redirect every host")
+    for served in (domain, *aliases):
+        if any(covers(pattern, served) for pattern in redirects):
+            raise invalid("DOMAIN_REDIRECTS", "domains other than DOMAIN and DOMAIN_ALIASES",
+                          f"{shown(served)} is served and would also be redirected")
+    out.set("DIVIO_DOMAIN_REDIRECTS", redirects, "DOMAIN_REDIRECTS")
+    middleware = [entry for entry in current.get("MIDDLEWARE") or [] if entry != REDIRECT_MIDDLEWARE]
+    # First, so that no other middleware (SSL redirect, sessions, views) answers before it.
+    out.set("MIDDLEWARE", [REDIRECT_MIDDLEWARE, *middleware], "DOMAIN_REDIRECTS")

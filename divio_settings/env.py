@@ -1,0 +1,162 @@
+"""Reading the environment: typed readers and errors that name the variable, never its value."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+from urllib.parse import SplitResult, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+Env = Mapping[str, str]
+
+TRUE_WORDS: Final = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS: Final = frozenset({"false", "0", "no", "off"})
+_QUOTES: Final = ("'", '"')
+_SHOWN_CHARS: Final = 60
+REDIRECT_MIDDLEWARE: Final = "divio_settings.middleware.DomainRedirectMiddleware"
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """One environment variable the library reads; the registries feed the report and the docs."""
+
+    name: str
+    kind: str
+    summary: str
+    default: str = ""
+    secret: bool = False
+    sets: tuple[str, ...] = ()
+
+
+class Changes:
+    """The settings one group wants to write, each with the variable(s) it came from."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+
+    def set(self, setting: str, value: Any, source: str) -> None:
+        self.values[setting] = value
+        self.sources[setting] = source
+
+    def update(self, other: Changes) -> None:
+        for setting, value in other.values.items():
+            previous = self.sources.get(setting)
+            source = other.sources[setting]
+            if previous and previous != source:
+                source = f"{previous}; {source}"
+            self.set(setting, value, source)
+
+
+def invalid(name: str, expected: str, detail: str = "") -> ImproperlyConfigured:
+    """The one error users see: ``NAME: expected …; detail``. Never pass a secret in *detail*."""
+    message = f"{name}: expected {expected}"
+    if detail:
+        message += f"; {detail}"
+    return ImproperlyConfigured(message)
+
+
+def shown(value: str) -> str:
+    """A non-secret value, quoted and shortened, fit for an error message."""
+    if len(value) > _SHOWN_CHARS:
+        value = value[:_SHOWN_CHARS] + "…"
+    return ascii(value)
+
+
+def get(env: Env, name: str) -> str | None:
+    """The variable's value without surrounding blanks or quotes; ``None`` when unset or empty.
+
+    Divio's Control Panel keeps trailing spaces and Compose files are often written with quotes,
+    so both are removed here, once, for every variable.
+    """
+    raw = env.get(name)
+    if raw is None:
+        return None
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in _QUOTES:
+        value = value[1:-1].strip()
+    return value or None
+
+
+def read_bool(env: Env, name: str) -> bool | None:
+    value = get(env, name)
+    if value is None:
+        return None
+    word = value.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise invalid(name, "true or false (also 1/0, yes/no, on/off)", f"got {shown(value)}")
+
+
+def read_int(env: Env, name: str, minimum: int = 0) -> int | None:
+    value = get(env, name)
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) < minimum:
+        raise invalid(name, f"a whole number of at least {minimum}", f"got {shown(value)}")
+    return int(value)
+
+
+def read_list(env: Env, name: str) -> list[str]:
+    """A comma-separated list: items stripped of blanks and quotes, empty items dropped."""
+    value = get(env, name)
+    if value is None:
+        return []
+    items = (item.strip().strip("'\"").strip() for item in value.split(","))
+    return [item for item in items if item]
+
+
+def read_url(env: Env, name: str, schemes: Sequence[str], example: str) -> SplitResult | None:
+    """A URL or DSN, checked for shape. Messages name the part that is wrong, never the value."""
+    value = get(env, name)
+    if value is None:
+        return None
+    return check_url(name, value, schemes, example)
+
+
+def check_url(name: str, value: str, schemes: Sequence[str], example: str) -> SplitResult:
+    expected = f"a URL like {example}"
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise invalid(name, expected, "it contains control characters")
+    if "://" not in value:
+        raise invalid(name, expected, "it has no scheme:// prefix")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - urllib validates the port lazily
+    except ValueError:
+        raise invalid(
+            name,
+            expected,
+            "the host or port cannot be read; percent-encode special characters in the "
+            "user name and password (# as %23, / as %2F, @ as %40, : as %3A, ? as %3F)",
+        ) from None
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        known = ", ".join(sorted(schemes))
+        raise invalid(name, expected, f"the scheme {shown(scheme)} is not one of: {known}")
+    if "#" in value:
+        raise invalid(name, expected, "it contains '#'; percent-encode it as %23")
+    return parts
+
+
+def is_cloud(env: Env) -> bool:
+    """Cloud means DOMAIN is set or STAGE names anything but ``local``."""
+    stage = get(env, "STAGE")
+    return get(env, "DOMAIN") is not None or (stage is not None and stage.lower() != "local")
+
+
+def base_dir(current: Mapping[str, Any]) -> str:
+    """The project directory: settings.py's BASE_DIR, else the folder above the settings package."""
+    import os.path
+
+    base = current.get("BASE_DIR")
+    if base is not None:
+        return str(base)
+    settings_file = current.get("__file__")
+    if isinstance(settings_file, str):
+        return os.path.dirname(os.path.dirname(os.path.abspath(settings_file)))
+    return os.getcwd()

@@ -1,0 +1,113 @@
+"""SECRET_KEY, DJANGO_DEBUG, STAGE and the TLS settings for Divio's load balancer."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .env import Changes, Env, Variable, get, invalid, is_cloud, read_bool, read_int, read_list
+
+VARIABLES: Final = (
+    Variable("SECRET_KEY", "string", "Django's signing key.", "required in the cloud; "
+             "an ephemeral per-process key locally and at build time", secret=True,
+             sets=("SECRET_KEY",)),
+    Variable("SECRET_KEY_FALLBACKS", "comma list", "Former keys still accepted while rotating.",
+             "none", secret=True, sets=("SECRET_KEY_FALLBACKS",)),
+    Variable("DJANGO_DEBUG", "boolean", "Django's DEBUG.", "false (locally: settings.py's DEBUG)",
+             sets=("DEBUG",)),
+    Variable("STAGE", "string", "Divio environment name (test, live, …); anything but local "
+             "means cloud.", "local", sets=("DIVIO_STAGE", "DIVIO_ENVIRONMENT")),
+    Variable("SECURE_SSL_REDIRECT", "boolean", "Redirect http to https.",
+             "true in the cloud, false locally", sets=("SECURE_SSL_REDIRECT",)),
+    Variable("SECURE_HSTS_SECONDS", "integer", "Strict-Transport-Security max-age.",
+             "3600 in the cloud while redirecting to https, else 0",
+             sets=("SECURE_HSTS_SECONDS",)),
+    Variable("SECURE_HSTS_INCLUDE_SUBDOMAINS", "boolean", "Add includeSubDomains to HSTS.",
+             "true when HSTS is on", sets=("SECURE_HSTS_INCLUDE_SUBDOMAINS",)),
+    Variable("SECURE_HSTS_PRELOAD", "boolean", "Add preload to HSTS.", "true when HSTS is on",
+             sets=("SECURE_HSTS_PRELOAD",)),
+)
+
+PROXY_SSL_HEADER: Final = ("HTTP_X_FORWARDED_PROTO", "https")
+DEFAULT_HSTS_SECONDS: Final = 3600
+REPORTER_FILTER: Final = "divio_settings.reporting.SafeExceptionReporterFilter"
+INSECURE_PREFIX: Final = "django-insecure-"
+HSTS_FLAGS: Final = ("SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD")
+
+
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
+    cloud = is_cloud(env)
+    out = Changes()
+    out.set("DIVIO_ENVIRONMENT", "cloud" if cloud else "local", "DOMAIN, STAGE")
+    out.set("DIVIO_STAGE", (get(env, "STAGE") or "local").lower(), "STAGE")
+    _secret_key(env, current, cloud, out)
+    _debug(env, current, cloud, out)
+    _tls(env, current, cloud, out)
+    if "DEFAULT_EXCEPTION_REPORTER_FILTER" not in current:
+        out.set("DEFAULT_EXCEPTION_REPORTER_FILTER", REPORTER_FILTER, "default (masks DSNs)")
+    return out
+
+
+def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:
+    key = get(env, "SECRET_KEY")
+    if key is not None:
+        out.set("SECRET_KEY", key, "SECRET_KEY")
+    else:
+        own = current.get("SECRET_KEY")
+        usable = isinstance(own, str) and own.strip() != "" and not own.startswith(INSECURE_PREFIX)
+        if cloud and not usable:
+            raise invalid(
+                "SECRET_KEY",
+                "a secret key in a cloud environment (DOMAIN or STAGE is set)",
+                "the variable is unset and settings.py has no key of its own other than "
+                "startproject's 'django-insecure-' one",
+            )
+        if not own:
+            # Never a fixed string: a key nobody can know, valid for this process only.
+            out.set("SECRET_KEY", secrets.token_urlsafe(50), "ephemeral (SECRET_KEY unset)")
+    fallbacks = read_list(env, "SECRET_KEY_FALLBACKS")
+    if fallbacks:
+        out.set("SECRET_KEY_FALLBACKS", fallbacks, "SECRET_KEY_FALLBACKS")
+
+
+def _debug(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:
+    debug = read_bool(env, "DJANGO_DEBUG")
+    if debug is not None:
+        out.set("DEBUG", debug, "DJANGO_DEBUG")
+    elif cloud:
+        # startproject writes DEBUG = True; the cloud must not inherit it by accident.
+        out.set("DEBUG", False, "default in the cloud (DJANGO_DEBUG unset)")
+    elif "DEBUG" not in current:
+        out.set("DEBUG", False, "default (DJANGO_DEBUG unset)")
+
+
+def _tls(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:
+    redirect = read_bool(env, "SECURE_SSL_REDIRECT")
+    seconds = read_int(env, "SECURE_HSTS_SECONDS")
+    flags = {name: read_bool(env, name) for name in HSTS_FLAGS}
+    if redirect is not None:
+        out.set("SECURE_SSL_REDIRECT", redirect, "SECURE_SSL_REDIRECT")
+    elif "SECURE_SSL_REDIRECT" in current:
+        redirect = bool(current["SECURE_SSL_REDIRECT"])
+    else:
+        redirect = cloud
+        out.set("SECURE_SSL_REDIRECT", redirect, f"default {'in the cloud' if cloud else 'locally'}")
+    if cloud and "SECURE_PROXY_SSL_HEADER" not in current:
+        out.set("SECURE_PROXY_SSL_HEADER", PROXY_SSL_HEADER, "default in the cloud (TLS ends at "
+                "the load balancer)")
+    if not redirect:
+        return
+    for setting in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        if setting not in current:
+            out.set(setting, True, "SECURE_SSL_REDIRECT")
+    if seconds is not None:
+        out.set("SECURE_HSTS_SECONDS", seconds, "SECURE_HSTS_SECONDS")
+    elif cloud and "SECURE_HSTS_SECONDS" not in current:
+        seconds = DEFAULT_HSTS_SECONDS
+        out.set("SECURE_HSTS_SECONDS", seconds, "default in the cloud")
+    for name, flag in flags.items():
+        if flag is not None:
+            out.set(name, flag, name)
+        elif seconds and name not in current:
+            out.set(name, True, "default with HSTS on")

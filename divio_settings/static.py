@@ -1,0 +1,59 @@
+"""Static files: STATIC_URL/ROOT, WhiteNoise middleware and storage, runserver_nostatic."""
+
+from __future__ import annotations
+
+import os.path
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .env import REDIRECT_MIDDLEWARE, Changes, Env, base_dir
+
+VARIABLES: Final = ()
+
+SECURITY_MIDDLEWARE: Final = "django.middleware.security.SecurityMiddleware"
+WHITENOISE_MIDDLEWARE: Final = "whitenoise.middleware.WhiteNoiseMiddleware"
+WHITENOISE_STORAGE: Final = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+FILE_STORAGE: Final = "django.core.files.storage.FileSystemStorage"
+STATICFILES_APP: Final = "django.contrib.staticfiles"
+NOSTATIC_APP: Final = "whitenoise.runserver_nostatic"
+SOURCE: Final = "default (WhiteNoise)"
+
+
+def with_whitenoise(middleware: list[str]) -> list[str]:
+    """WhiteNoise exactly once, directly after SecurityMiddleware (or first when it is absent)."""
+    rest = [entry for entry in middleware if entry != WHITENOISE_MIDDLEWARE]
+    position = rest.index(SECURITY_MIDDLEWARE) + 1 if SECURITY_MIDDLEWARE in rest else 0
+    if position == 0 and rest[:1] == [REDIRECT_MIDDLEWARE]:
+        position = 1
+    return [*rest[:position], WHITENOISE_MIDDLEWARE, *rest[position:]]
+
+
+def with_nostatic(apps: list[str]) -> list[str]:
+    rest = [app for app in apps if app != NOSTATIC_APP]
+    if STATICFILES_APP not in rest:
+        return rest
+    position = rest.index(STATICFILES_APP)
+    return [*rest[:position], NOSTATIC_APP, *rest[position:]]
+
+
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
+    out = Changes()
+    if "STATIC_URL" not in current:
+        out.set("STATIC_URL", "/static/", "default")
+    if "STATIC_ROOT" not in current:
+        out.set("STATIC_ROOT", os.path.join(base_dir(current), "staticfiles"), "default")
+    middleware = list(current.get("MIDDLEWARE") or [])
+    placed = with_whitenoise(middleware)
+    if placed != middleware:
+        out.set("MIDDLEWARE", placed, SOURCE)
+    apps = list(current.get("INSTALLED_APPS") or [])
+    ordered = with_nostatic(apps)
+    if ordered != apps:
+        out.set("INSTALLED_APPS", ordered, SOURCE)
+    storages = dict(current.get("STORAGES") or {})
+    if "staticfiles" not in storages or "default" not in storages:
+        # Django reads STORAGES whole: both aliases must exist once the setting is defined.
+        storages.setdefault("default", {"BACKEND": FILE_STORAGE})
+        storages.setdefault("staticfiles", {"BACKEND": WHITENOISE_STORAGE})
+        out.set("STORAGES", storages, SOURCE)
+    return out

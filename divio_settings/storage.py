@@ -1,0 +1,96 @@
+"""DEFAULT_STORAGE_DSN and <PREFIX>_STORAGE_DSN -> STORAGES, MEDIA_URL, MEDIA_ROOT.
+
+Only the DSN's shape is checked here; no storage backend (boto3, azure, django-storages, furl)
+is imported until media is first used (see backends.DSNStorage).
+"""
+
+from __future__ import annotations
+
+import os.path
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import SplitResult, parse_qsl, unquote
+
+from .env import Changes, Env, Variable, base_dir, check_url, get, invalid
+
+VARIABLES: Final = (
+    Variable("DEFAULT_STORAGE_DSN", "DSN", "Media storage: s3://, az:// or file://.",
+             "settings.py's STORAGES['default'], else files in <BASE_DIR>/data/media",
+             secret=True, sets=("STORAGES", "MEDIA_URL", "MEDIA_ROOT", "DEFAULT_STORAGE_DSN")),
+    Variable("<PREFIX>_STORAGE_DSN", "DSN", "One more storage per Divio storage service, named "
+             "after the prefix in lower case.", "none", secret=True, sets=("STORAGES",)),
+)
+
+BACKEND: Final = "divio_settings.backends.DSNStorage"
+SCHEMES: Final = ("az", "file", "s3")
+EXAMPLE: Final = "s3://KEY:SECRET@bucket.s3.amazonaws.com/?domain=media.example.com"
+_DSN_NAME: Final = re.compile(r"^([A-Z][A-Z0-9_]*)_STORAGE_DSN$")
+
+
+def check_dsn(name: str, dsn: str) -> SplitResult:
+    parts = check_url(name, dsn, SCHEMES, EXAMPLE)
+    expected = f"a storage DSN like {EXAMPLE}"
+    if parts.scheme == "file":
+        if not parts.path.startswith("/") or parts.netloc:
+            raise invalid(name, "file:///absolute/path/?url=%2Fmedia%2F", "the path is not absolute")
+    elif not parts.hostname:
+        raise invalid(name, expected, "it has no host")
+    elif parts.scheme == "az" and not (parts.username and parts.password):
+        raise invalid(name, "az://ACCOUNT:SAS-OR-KEY@blob.core.windows.net/container",
+                      "the account name or credential is missing")
+    return parts
+
+
+def base_url(parts: SplitResult) -> str | None:
+    """The public base URL django-storage-url gives this DSN's storage (None: MEDIA_URL's)."""
+    args = dict(parse_qsl(parts.query))
+    location = parts.path.strip("/")
+    if parts.scheme == "file":
+        return args.get("url")
+    if parts.scheme == "s3":
+        if "url" in args:
+            return args["url"]
+        host = args.get("domain") or parts.hostname
+        return f"https://{host}/{location}/" if location else f"https://{host}/"
+    if "url" in args:
+        url = args["url"].split("://", 1)
+        scheme, netloc = url if len(url) == 2 else ("https", url[0])
+        return f"{scheme}://{netloc.split('/', 1)[0]}/{location}/"
+    host = args.get("domain") or f"{unquote(parts.username or '')}.{parts.hostname}"
+    return f"https://{host}/{location}/"
+
+
+def dsns_from_env(env: Env) -> dict[str, tuple[str, str]]:
+    found: dict[str, tuple[str, str]] = {}
+    for name in sorted(env):
+        match = _DSN_NAME.match(name)
+        value = get(env, name) if match else None
+        if match and value is not None:
+            found[match.group(1).lower()] = (name, value)
+    return found
+
+
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
+    out = Changes()
+    storages = dict(current.get("STORAGES") or {})
+    found = dsns_from_env(env)
+    for alias, (name, dsn) in found.items():
+        parts = check_dsn(name, dsn)
+        storages[alias] = {"BACKEND": BACKEND, "OPTIONS": {"dsn": dsn, "alias": alias}}
+        if alias != "default":
+            continue
+        out.set("DEFAULT_STORAGE_DSN", dsn, name)
+        url = base_url(parts)
+        if url:
+            out.set("MEDIA_URL", url, name)
+        if parts.scheme == "file":
+            out.set("MEDIA_ROOT", unquote(parts.path), name)
+    if "default" not in found:
+        if "MEDIA_ROOT" not in current:
+            out.set("MEDIA_ROOT", os.path.join(base_dir(current), "data", "media"), "default")
+        if "MEDIA_URL" not in current:
+            out.set("MEDIA_URL", "/media/", "default")
+    if found:
+        out.set("STORAGES", storages, ", ".join(name for name, _ in found.values()))
+    return out
