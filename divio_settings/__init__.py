@@ -30,8 +30,19 @@ ORIGINAL: Final = "_divio_settings_original"
 
 
 class _Missing:
+    """Marks a setting settings.py did not define; one instance, kept by copy and pickle."""
+
     def __repr__(self) -> str:
         return "<not set>"
+
+    def __copy__(self) -> _Missing:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Missing:
+        return self
+
+    def __reduce__(self) -> str:
+        return "MISSING"
 
 
 MISSING: Final = _Missing()

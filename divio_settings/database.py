@@ -32,14 +32,14 @@ POSTGRES: Final = "django.db.backends.postgresql"
 def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
     """alias -> (variable, url). DATABASE_URL wins over DEFAULT_DATABASE_DSN for 'default'."""
     found: dict[str, tuple[str, str]] = {}
+    url = get(env, "DATABASE_URL")
+    if url is not None:
+        found["default"] = ("DATABASE_URL", url)
     for name in sorted(env):
         match = _DSN_NAME.match(name)
         value = get(env, name) if match else None
         if match and value is not None:
-            found[match.group(1).lower()] = (name, value)
-    url = get(env, "DATABASE_URL")
-    if url is not None:
-        found["default"] = ("DATABASE_URL", url)
+            found.setdefault(match.group(1).lower(), (name, value))
     return found
 
 

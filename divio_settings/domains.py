@@ -24,7 +24,8 @@ VARIABLES: Final = (
 ANY_HOST: Final = "*"
 LOCAL_HOSTS: Final = ("localhost", "127.0.0.1", "[::1]")
 LIST_SHAPE: Final = "comma-separated domain names such as www.example.com or *.example.com"
-_LABELS: Final = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+_LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_LABELS: Final = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 _ANY: Final = frozenset({"*", ".*"})
 
 
@@ -45,7 +46,8 @@ def normalize_host(name: str, item: str) -> str:
     if port and not (port.isascii() and port.isdigit()):
         raise invalid(name, LIST_SHAPE, f"{shown(item)} has a port that is not a number")
     wildcard = host.startswith(("*.", "."))
-    host = host.lstrip("*").lstrip(".").rstrip(".").lower()
+    host = host.removeprefix("*.") if host.startswith("*.") else host.removeprefix(".")
+    host = host.rstrip(".").lower()
     try:
         ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
@@ -56,7 +58,12 @@ def normalize_host(name: str, item: str) -> str:
 
 
 def _ipv6(name: str, host: str, item: str) -> str:
-    address = host[1:].partition("]")[0] if host.startswith("[") else host
+    if host.startswith("["):
+        address, bracket, port = host[1:].partition("]")
+        if not bracket or (port and not (port[:1] == ":" and port[1:].isdigit())):
+            raise invalid(name, LIST_SHAPE, f"{shown(item)} is not an IPv6 address")
+    else:
+        address = host
     try:
         return f"[{ipaddress.IPv6Address(address).compressed}]"
     except ValueError:

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+# Values in the exact shapes Divio hands out (shared/divio-platform.md).
+LIVE_KEY = "AX1Rxxxxxxwdm1klEQOPukngZFO58vbbpeqp5l0ogdRspdKZTuutJ5V2ov"
+LIVE_ENV: Mapping[str, str] = {
+    "DOMAIN": "example.us.aldryn.io",
+    "DOMAIN_ALIASES": "www.example.com, example.ch",
+    "DOMAIN_REDIRECTS": "example.com,www.example.ch",
+    "STAGE": "live",
+    "SECRET_KEY": LIVE_KEY,
+    "GIT_BRANCH": "main",
+    "DATABASE_URL": "postgres://example-live-3638:OIut5vYvWjI3UQzc_yKYAl5-aw0F@db.example.rds.amazonaws.com:5432/example-live-ee6263",
+    "DEFAULT_STORAGE_DSN": "s3://A5JHDYDTYZ3PLOF:t62LdAvROXgFR14%2BOwidSI6N9WQL454G0ipJY@example-live-b32-c967f23.divio-media.org.s3.amazonaws.com/?auth=s3v4&domain=example-live-b32-c967f23.divio-media.org",
+}
+# The deploy guide's .env-local.
+LOCAL_ENV: Mapping[str, str] = {
+    "DATABASE_URL": "postgres://postgres@database_default:5432/db",
+    "DEFAULT_STORAGE_DSN": "file:///data/media/?url=%2Fmedia%2F",
+    "DJANGO_DEBUG": "True",
+    "DOMAIN_ALIASES": "localhost, 127.0.0.1",
+    "SECURE_SSL_REDIRECT": "False",
+}
+STARTPROJECT: Mapping[str, Any] = {
+    "__file__": "/app/mysite/settings.py",
+    "BASE_DIR": "/app",
+    "SECRET_KEY": "django-insecure-abc",
+    "DEBUG": True,
+    "ALLOWED_HOSTS": [],
+    "INSTALLED_APPS": [
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django.contrib.staticfiles",
+    ],
+    "MIDDLEWARE": [
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ],
+    "DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "/app/db.sqlite3"}},
+    "STATIC_URL": "static/",
+}
+
+SERVICES = {"postgresql": ("127.0.0.1", 5432), "mariadb": ("127.0.0.1", 3306)}
+
+
+def require_service(name: str) -> None:
+    """Skip (or, with DIVIO_SETTINGS_REQUIRE_SERVICES=1 as in CI, fail) without the service."""
+    host, port = SERVICES[name]
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        message = f"{name} is not reachable on {host}:{port}"
+        if os.environ.get("DIVIO_SETTINGS_REQUIRE_SERVICES") == "1":
+            pytest.fail(message + " (DIVIO_SETTINGS_REQUIRE_SERVICES=1)")
+        pytest.skip(message)

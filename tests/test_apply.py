@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+import divio_settings
+from divio_settings.report import REDACTED
+
+from .conftest import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT
+
+
+def startproject():
+    return copy.deepcopy(dict(STARTPROJECT))
+
+
+def test_no_environment_newcomer_laptop():
+    ns = startproject()
+    divio_settings.apply(ns, environ={})
+    assert ns["SECRET_KEY"] == "django-insecure-abc" and ns["DEBUG"] is True
+    assert ns["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
+    assert ns["DATABASES"] == STARTPROJECT["DATABASES"]
+    assert ns["SECURE_SSL_REDIRECT"] is False
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" in ns["MIDDLEWARE"]
+    assert ns["INSTALLED_APPS"][-1] == "divio_settings"
+
+
+def test_guide_env_local():
+    ns = startproject()
+    divio_settings.apply(ns, environ=LOCAL_ENV)
+    assert ns["DEBUG"] is True and ns["SECURE_SSL_REDIRECT"] is False
+    assert ns["DATABASES"]["default"]["HOST"] == "database_default"
+    assert ns["MEDIA_URL"] == "/media/" and ns["MEDIA_ROOT"] == "/data/media/"
+    assert ns["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
+
+
+def test_live_environment():
+    ns = startproject()
+    divio_settings.apply(ns, environ=LIVE_ENV)
+    assert ns["SECRET_KEY"] == LIVE_KEY and ns["DEBUG"] is False
+    assert ns["MIDDLEWARE"][:3] == [
+        "divio_settings.middleware.DomainRedirectMiddleware",
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    ]
+    assert ns["STORAGES"]["default"]["BACKEND"] == "divio_settings.backends.DSNStorage"
+    assert ns["STORAGES"]["staticfiles"]["BACKEND"].startswith("whitenoise.")
+
+
+def test_apply_twice_changes_nothing():
+    ns = startproject()
+    divio_settings.apply(ns, environ=LIVE_ENV)
+    once = copy.deepcopy(ns)
+    divio_settings.apply(ns, environ=LIVE_ENV)
+    assert ns == once
+
+
+def test_apply_again_with_another_environment_starts_from_settings_py():
+    ns = startproject()
+    divio_settings.apply(ns, environ=LIVE_ENV)
+    divio_settings.apply(ns, environ={})
+    fresh = startproject()
+    divio_settings.apply(fresh, environ={})
+    del ns[divio_settings.ORIGINAL], fresh[divio_settings.ORIGINAL]
+    assert ns == fresh
+
+
+def test_error_leaves_namespace_untouched_and_lists_every_bad_variable():
+    ns = startproject()
+    before = copy.deepcopy(ns)
+    bad = {**LIVE_ENV, "DJANGO_DEBUG": "maybe", "DATABASE_URL": "postgres://u:hunter2@h:x/db"}
+    with pytest.raises(ImproperlyConfigured) as error:
+        divio_settings.apply(ns, environ=bad)
+    assert ns == before
+    lines = str(error.value).splitlines()
+    assert [line.split(":")[0] for line in lines] == ["DJANGO_DEBUG", "DATABASE_URL"]
+    assert "hunter2" not in str(error.value)
+
+
+def test_error_after_a_good_apply_keeps_the_good_state():
+    ns = startproject()
+    divio_settings.apply(ns, environ=LIVE_ENV)
+    good = copy.deepcopy(ns)
+    with pytest.raises(ImproperlyConfigured):
+        divio_settings.apply(ns, environ={**LIVE_ENV, "DOMAIN_REDIRECTS": "*"})
+    assert ns == good
+
+
+@pytest.mark.parametrize(
+    ("switch", "settings"),
+    [
+        ("security", ["SECRET_KEY", "SECURE_SSL_REDIRECT", "DIVIO_ENVIRONMENT"]),
+        ("hosts", ["ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN"]),
+        ("databases", ["DATABASES"]),
+        ("media", ["MEDIA_URL", "DEFAULT_STORAGE_DSN"]),
+        ("static", ["STATIC_ROOT"]),
+    ],
+)
+def test_each_group_can_be_switched_off(switch, settings):
+    ns = startproject()
+    divio_settings.apply(ns, environ=LIVE_ENV, **{switch: False})
+    for name in settings:
+        assert ns.get(name) == STARTPROJECT.get(name)
+
+
+def test_switching_off_checks_keeps_installed_apps():
+    ns = startproject()
+    divio_settings.apply(ns, environ={}, checks=False, static=False)
+    assert ns["INSTALLED_APPS"] == STARTPROJECT["INSTALLED_APPS"]
+
+
+def test_report_lists_sources_and_redacts_every_secret():
+    ns = startproject()
+    divio_settings.apply(ns, environ=LIVE_ENV)
+    report = {row["setting"]: row for row in ns["DIVIO_SETTINGS_REPORT"]}
+    assert report["SECRET_KEY"] == {"setting": "SECRET_KEY", "value": REDACTED, "source": "SECRET_KEY"}
+    assert report["DEBUG"]["source"] == "default in the cloud (DJANGO_DEBUG unset)"
+    assert report["DATABASES"]["value"]["default"]["PASSWORD"] == REDACTED
+    assert report["MIDDLEWARE"]["source"] == "DOMAIN_REDIRECTS; default (WhiteNoise)"
+    text = json.dumps(ns["DIVIO_SETTINGS_REPORT"])
+    for secret in (LIVE_KEY, "OIut5vYvWjI3UQzc_yKYAl5-aw0F", "t62LdAvROXgFR14"):
+        assert secret not in text
+
+
+def test_apply_reads_os_environ_by_default(tmp_path):
+    """The real process environment, in a subprocess with an explicit env."""
+    code = ("import divio_settings; ns = {'__file__': '/app/x/settings.py'}; divio_settings.apply(ns); "
+            "print(ns['ALLOWED_HOSTS'], ns['DEBUG'])")
+    env = {"PATH": os.environ["PATH"], "DOMAIN": "site.example.org", "SECRET_KEY": LIVE_KEY}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                            check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert result.stdout.strip() == "['site.example.org'] False"

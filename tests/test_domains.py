@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from divio_settings import domains
+from divio_settings.env import REDIRECT_MIDDLEWARE
+
+from .conftest import LIVE_ENV
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("www.Example.com", "www.example.com"),
+        (" example.com ", "example.com"),
+        ('"example.com"', "example.com"),
+        ("example.com:8000", "example.com"),
+        ("example.com.", "example.com"),
+        ("*.example.com", ".example.com"),
+        (".example.com", ".example.com"),
+        ("https://example.com/path", "example.com"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("127.0.0.1:8000", "127.0.0.1"),
+        ("[::1]:8000", "[::1]"),
+        ("::1", "[::1]"),
+        ("[2001:db8::0001]", "[2001:db8::1]"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("*", "*"),
+        (".*", "*"),
+        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+    ],
+)
+def test_normalize_host(item, expected):
+    assert domains.normalize_host("DOMAIN_ALIASES", item) == expected
+
+
+@pytest.mark.parametrize(
+    "item",
+    ["^example\\.com$", "exa mple.com", "example.com:http", "ex_ample.com", "-bad.com",
+     "[::zz]", "a" * 64 + ".com", "*example.com", "a..b", "..", "foo.*", "[::1"],
+)
+def test_normalize_host_rejects_non_domains(item):
+    with pytest.raises(ImproperlyConfigured, match=r"^DOMAIN_ALIASES: expected comma-separated domain names"):
+        domains.normalize_host("DOMAIN_ALIASES", item)
+
+
+def test_live_values_give_hosts_and_trusted_origins():
+    out = domains.settings_from_env(LIVE_ENV, {"ALLOWED_HOSTS": []})
+    assert out.values["ALLOWED_HOSTS"] == [
+        "example.us.aldryn.io", "www.example.com", "example.ch", "example.com", "www.example.ch",
+    ]
+    assert out.values["CSRF_TRUSTED_ORIGINS"] == [
+        "https://example.us.aldryn.io", "https://www.example.com", "https://example.ch",
+        "https://example.com", "https://www.example.ch",
+    ]
+    assert out.values["DIVIO_DOMAIN"] == "example.us.aldryn.io"
+    assert out.values["DIVIO_DOMAIN_REDIRECTS"] == ["example.com", "www.example.ch"]
+
+
+def test_cloud_never_adds_localhost_and_never_star_or_empty():
+    hosts = domains.settings_from_env({"DOMAIN": "x.aldryn.io"}, {}).values["ALLOWED_HOSTS"]
+    assert hosts == ["x.aldryn.io"]
+    assert "*" not in hosts and "" not in hosts
+
+
+def test_local_adds_localhost_names_and_no_origins():
+    out = domains.settings_from_env({}, {})
+    assert out.values["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
+    assert "CSRF_TRUSTED_ORIGINS" not in out.values
+
+
+def test_merges_with_settings_py_without_duplicates():
+    current = {"ALLOWED_HOSTS": ["api.example.org", "www.example.com"],
+               "CSRF_TRUSTED_ORIGINS": ["https://api.example.org"]}
+    out = domains.settings_from_env({"DOMAIN": "www.example.com"}, current)
+    assert out.values["ALLOWED_HOSTS"] == ["api.example.org", "www.example.com"]
+    assert out.values["CSRF_TRUSTED_ORIGINS"] == ["https://api.example.org", "https://www.example.com"]
+    assert current["ALLOWED_HOSTS"] == ["api.example.org", "www.example.com"]
+
+
+def test_wildcard_alias_becomes_leading_dot_and_wildcard_origin():
+    out = domains.settings_from_env({"DOMAIN": "a.io", "DOMAIN_ALIASES": "*.example.com"}, {})
+    assert out.values["ALLOWED_HOSTS"] == ["a.io", ".example.com"]
+    assert out.values["CSRF_TRUSTED_ORIGINS"] == ["https://a.io", "https://*.example.com"]
+
+
+@pytest.mark.parametrize("alias", ["*", ".*"])
+def test_any_host_only_when_the_operator_asks(alias):
+    out = domains.settings_from_env({"DOMAIN": "a.io", "DOMAIN_ALIASES": alias}, {})
+    assert out.values["ALLOWED_HOSTS"] == ["a.io", "*"]
+    assert out.values["CSRF_TRUSTED_ORIGINS"] == ["https://a.io"]
+
+
+def test_redirects_put_the_middleware_first():
+    out = domains.settings_from_env(
+        {"DOMAIN": "a.io", "DOMAIN_REDIRECTS": "b.io"},
+        {"MIDDLEWARE": ["x.Security", REDIRECT_MIDDLEWARE]},
+    )
+    assert out.values["MIDDLEWARE"] == [REDIRECT_MIDDLEWARE, "x.Security"]
+    assert "DIVIO_DOMAIN_REDIRECT_PERMANENT" not in out.values
+
+
+def test_redirect_permanent_variable():
+    out = domains.settings_from_env({"DOMAIN": "a.io", "DOMAIN_REDIRECT_PERMANENT": "yes"}, {})
+    assert out.values["DIVIO_DOMAIN_REDIRECT_PERMANENT"] is True
+
+
+def test_no_redirects_no_middleware():
+    out = domains.settings_from_env({"DOMAIN": "a.io"}, {"MIDDLEWARE": ["x"]})
+    assert "MIDDLEWARE" not in out.values and "DIVIO_DOMAIN_REDIRECTS" not in out.values
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"DOMAIN_REDIRECTS": "b.io"}, "DOMAIN_REDIRECTS: expected DOMAIN to be set"),
+        ({"DOMAIN": "a.io", "DOMAIN_REDIRECTS": "*"}, "'*' would redirect every host"),
+        ({"DOMAIN": "a.io", "DOMAIN_REDIRECTS": "a.io"}, "'a.io' is served and would also be redirected"),
+        ({"DOMAIN": "www.a.io", "DOMAIN_REDIRECTS": "*.a.io"}, "is served and would also be redirected"),
+        ({"DOMAIN": "a.io", "DOMAIN_ALIASES": "c.io", "DOMAIN_REDIRECTS": "c.io"}, "'c.io' is served"),
+        ({"DOMAIN": "a.io,b.io"}, "DOMAIN: expected a single domain name"),
+        ({"DOMAIN": "*.a.io"}, "DOMAIN: expected a single domain name; wildcards"),
+        ({"DOMAIN": "*"}, "DOMAIN: expected a single domain name; wildcards"),
+    ],
+)
+def test_inconsistent_domains_are_errors(variables, message):
+    with pytest.raises(ImproperlyConfigured, match=message.replace("*", r"\*")):
+        domains.settings_from_env(variables, {})
+
+
+def test_covers_matches_like_django():
+    assert domains.covers(".a.io", "a.io") and domains.covers(".a.io", "x.a.io")
+    assert not domains.covers(".a.io", "xa.io") and not domains.covers("a.io", "x.a.io")

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from divio_settings import env
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("x", "x"),
+        ("  x  ", "x"),
+        ('"x"', "x"),
+        ("' x '", "x"),
+        ("", None),
+        ("   ", None),
+        ('""', None),
+        ("'x\"", "'x\""),
+    ],
+)
+def test_get_strips_blanks_and_quotes(raw, expected):
+    assert env.get({"V": raw}, "V") == expected
+
+
+def test_get_unset_is_none():
+    assert env.get({}, "V") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("True", True), ("true", True), ("1", True), ("YES", True), ("on", True),
+     ("False", False), ("false", False), ("0", False), ("no", False), ("Off", False)],
+)
+def test_read_bool_accepts_the_documented_words(raw, expected):
+    assert env.read_bool({"DJANGO_DEBUG": raw}, "DJANGO_DEBUG") is expected
+
+
+@pytest.mark.parametrize("raw", ["yes please", "2", "treu", "T"])
+def test_read_bool_unknown_word_names_the_variable(raw):
+    with pytest.raises(ImproperlyConfigured, match=r"^DJANGO_DEBUG: expected true or false"):
+        env.read_bool({"DJANGO_DEBUG": raw}, "DJANGO_DEBUG")
+
+
+@pytest.mark.parametrize("raw", ["-1", "1.5", "ten", "٣"])
+def test_read_int_rejects_non_numbers(raw):
+    with pytest.raises(ImproperlyConfigured, match="^N: expected a whole number"):
+        env.read_int({"N": raw}, "N")
+
+
+def test_read_int_reads_numbers():
+    assert env.read_int({"N": " 42 "}, "N") == 42
+    assert env.read_int({}, "N") is None
+
+
+def test_read_list_splits_strips_and_drops_empties():
+    assert env.read_list({"L": ' "a, b" ,, c ,'}, "L") == ["a", "b", "c"]
+    assert env.read_list({}, "L") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        ("host:5432/db", "no scheme"),
+        ("postgres://u:p#ss@h:5432/db", "host or port cannot be read"),
+        ("postgres://u:p/ss@h:5432/db", "host or port cannot be read"),
+        ("postgres://u:secret@h:port/db", "host or port cannot be read"),
+        ("foo://u:secret@h/db", "scheme 'foo' is not one of"),
+        ("postgres://u:secret@h/db\n", "control characters"),
+        ("postgres://u:secret@h/db#x", "contains '#'"),
+    ],
+)
+def test_check_url_names_the_problem_never_the_secret(value, detail):
+    with pytest.raises(ImproperlyConfigured) as error:
+        env.check_url("DATABASE_URL", value, ["postgres"], "postgres://…")
+    message = str(error.value)
+    assert message.startswith("DATABASE_URL: expected a URL like postgres://…")
+    assert detail in message
+    assert "secret" not in message and "p#ss" not in message and "p/ss" not in message
+    assert error.value.__cause__ is None
+    assert error.value.__context__ is None or error.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    ("variables", "cloud"),
+    [({}, False), ({"STAGE": "local"}, False), ({"STAGE": "LOCAL"}, False),
+     ({"STAGE": "test"}, True), ({"DOMAIN": "x.aldryn.io"}, True),
+     ({"DOMAIN": " "}, False), ({"DOMAIN": "x.io", "STAGE": "local"}, True)],
+)
+def test_is_cloud(variables, cloud):
+    assert env.is_cloud(variables) is cloud
+
+
+def test_base_dir_prefers_base_dir_then_settings_file(tmp_path):
+    assert env.base_dir({"BASE_DIR": tmp_path}) == str(tmp_path)
+    assert env.base_dir({"__file__": "/srv/app/mysite/settings.py"}) == "/srv/app"
+
+
+def test_shown_shortens_long_values():
+    assert env.shown("a" * 100) == ascii("a" * 60 + "…")
+    assert env.shown("é") == "'\\xe9'"

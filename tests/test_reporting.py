@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.test import SimpleTestCase, override_settings
+
+SECRETS = {
+    "DEFAULT_STORAGE_DSN": "s3://AKIA:dsnsecret@b.s3.amazonaws.com/",
+    "CELERY_BROKER_URL": "amqp://guest:brokersecret@rabbit:5672/",
+    "STORAGES": {"default": {"BACKEND": "x", "OPTIONS": {"dsn": "az://a:sassecret@blob.core.windows.net/c"}},
+                 "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+    "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                           "LOCATION": "redis://:cachesecret@h:6379/0", "OPTIONS": {"password": "dbsecret"}}},
+}
+
+
+@override_settings(
+    DEBUG=True,
+    DEFAULT_EXCEPTION_REPORTER_FILTER="divio_settings.reporting.SafeExceptionReporterFilter",
+    **SECRETS,
+)
+class DebugPageTests(SimpleTestCase):
+    def test_debug_page_masks_dsns_and_url_passwords(self):
+        self.client.raise_request_exception = False
+        response = self.client.get("/boom/", headers={"accept": "text/html"})
+        assert response.status_code == 500
+        page = response.content.decode()
+        assert "DEFAULT_STORAGE_DSN" in page and "CELERY_BROKER_URL" in page
+        for secret in ("dsnsecret", "brokersecret", "sassecret", "dbsecret", "cachesecret", "tests-only-not-secret"):
+            assert secret not in page
+        assert "amqp://guest:********@rabbit:5672/" in page

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from divio_settings import static
+from divio_settings.env import REDIRECT_MIDDLEWARE
+
+from .conftest import STARTPROJECT
+
+WN = static.WHITENOISE_MIDDLEWARE
+SEC = static.SECURITY_MIDDLEWARE
+
+
+def test_startproject_gets_whitenoise_after_security_and_nostatic():
+    values = static.settings_from_env({}, STARTPROJECT).values
+    assert values["MIDDLEWARE"][:3] == [SEC, WN, "django.contrib.sessions.middleware.SessionMiddleware"]
+    apps = values["INSTALLED_APPS"]
+    assert apps.index("whitenoise.runserver_nostatic") + 1 == apps.index("django.contrib.staticfiles")
+    assert values["STORAGES"] == {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    assert values["STATIC_ROOT"] == "/app/staticfiles"
+    assert "STATIC_URL" not in values  # startproject's 'static/' is kept
+
+
+def test_whitenoise_moved_and_deduplicated():
+    assert static.with_whitenoise([WN, "a", SEC, WN]) == ["a", SEC, WN]
+    assert static.with_whitenoise(("a", "b")) == [WN, "a", "b"]  # type: ignore[arg-type]
+    assert static.with_whitenoise([REDIRECT_MIDDLEWARE, "a"]) == [REDIRECT_MIDDLEWARE, WN, "a"]
+    assert static.with_whitenoise([REDIRECT_MIDDLEWARE, SEC]) == [REDIRECT_MIDDLEWARE, SEC, WN]
+
+
+def test_nothing_changes_when_already_right():
+    current = {"MIDDLEWARE": [SEC, WN], "INSTALLED_APPS": ["whitenoise.runserver_nostatic",
+               "django.contrib.staticfiles"], "STATIC_URL": "/s/", "STATIC_ROOT": "/r",
+               "STORAGES": {"default": {"BACKEND": "x"}, "staticfiles": {"BACKEND": "mine"}}}
+    assert static.settings_from_env({}, current).values == {}
+
+
+def test_no_staticfiles_app_no_nostatic():
+    assert static.with_nostatic(["a"]) == ["a"]
+
+
+def test_user_storages_are_preserved():
+    storages = {"staticfiles": {"BACKEND": "mine"}, "thumbs": {"BACKEND": "t"}}
+    values = static.settings_from_env({}, {"STORAGES": storages}).values
+    assert values["STORAGES"] == {**storages, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    assert "default" not in storages

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from divio_settings.urls import media_urlpatterns
+
+
+def hello(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(f"hello {request.get_host()}")
+
+
+def boom(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("boom")
+
+
+urlpatterns = [path("", hello), path("boom/", boom), *media_urlpatterns()]
