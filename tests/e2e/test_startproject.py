@@ -1,0 +1,125 @@
+"""A fresh `django-admin startproject` with the two lines added, run as a user would."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from ..conftest import LIVE_ENV, LOCAL_ENV
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).parent.parent.parent
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "django", "startproject", "mysite", str(path)], check=True)
+    with open(path / "mysite" / "settings.py", "a") as settings:
+        settings.write("\nimport divio_settings\ndivio_settings.apply(globals())\n")
+    with open(path / "mysite" / "urls.py", "a") as urls:
+        urls.write("\nfrom divio_settings.urls import media_urlpatterns\nurlpatterns += media_urlpatterns()\n")
+    return path
+
+
+def manage(project: Path, *args: str, env: Mapping[str, str] = {}) -> subprocess.CompletedProcess[str]:
+    full_env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=project, env=full_env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(project: Path, env: Mapping[str, str]) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=project, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("runserver did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Host": "localhost", **headers})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, dict(response.headers), response.read()
+
+
+def test_build_without_environment_touches_no_database(project):
+    """What the Dockerfile runs: no variables, no services."""
+    assert manage(project, "check").returncode == 0
+    result = manage(project, "collectstatic", "--noinput")
+    assert result.returncode == 0, result.stderr
+    assert (project / "staticfiles" / "staticfiles.json").exists()
+    assert not (project / "db.sqlite3").exists()
+
+
+def test_live_environment_check_deploy_is_clean(project):
+    result = manage(project, "check", "--deploy", env=LIVE_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout, result.stdout + result.stderr
+
+
+def test_live_environment_without_secret_key_refuses_to_start(project):
+    env = {key: value for key, value in LIVE_ENV.items() if key != "SECRET_KEY"}
+    result = manage(project, "check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY: expected a secret key in a cloud environment" in result.stderr
+    assert "OIut5vYvWjI3UQzc" not in result.stderr and "t62LdAvROXgFR14" not in result.stderr
+
+
+def test_guide_env_local_passes_check(project):
+    result = manage(project, "check", env=LOCAL_ENV)
+    assert result.returncode == 0, result.stderr
+
+
+def test_newcomer_migrate_then_runserver(project):
+    assert manage(project, "migrate").returncode == 0
+    assert (project / "db.sqlite3").exists()
+    with server(project, {}) as base:
+        status, _, body = get(base + "/admin/login/")
+    assert status == 200 and b"csrfmiddlewaretoken" in body
+
+
+def test_hashed_static_file_through_whitenoise(project):
+    env = {"DJANGO_DEBUG": "false"}
+    assert manage(project, "collectstatic", "--noinput", env=env).returncode == 0
+    assert manage(project, "migrate", env=env).returncode == 0
+    with server(project, env) as base:
+        _, _, page = get(base + "/admin/login/")
+        css = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page)
+        assert css, page[:500]
+        status, headers, body = get(base + css.group(1).decode(), **{"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert "immutable" in headers["Cache-Control"] and "max-age=315360000" in headers["Cache-Control"]
+    assert body[:2] == b"\x1f\x8b"

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.core.management import call_command
+from django.test import SimpleTestCase, override_settings
+
+from divio_settings import checks
+
+WN = checks.WHITENOISE
+SEC = checks.SECURITY
+FS = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+      "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+def ids(check):
+    return [message.id for message in check(None)]
+
+
+class CheckTests(SimpleTestCase):
+    @override_settings(MIDDLEWARE=[SEC, WN])
+    def test_whitenoise_in_place_passes(self):
+        assert ids(checks.check_whitenoise) == []
+
+    @override_settings(MIDDLEWARE=[SEC])
+    def test_whitenoise_missing(self):
+        assert ids(checks.check_whitenoise) == ["divio_settings.W001"]
+
+    @override_settings(MIDDLEWARE=[SEC, WN, WN])
+    def test_whitenoise_twice(self):
+        assert ids(checks.check_whitenoise) == ["divio_settings.E001"]
+
+    @override_settings(MIDDLEWARE=[WN, SEC])
+    def test_whitenoise_misplaced(self):
+        assert ids(checks.check_whitenoise) == ["divio_settings.W002"]
+
+    def test_legacy_storage_absent_passes(self):
+        assert ids(checks.check_legacy_storage) == []
+
+    @override_settings(STATICFILES_STORAGE="x.Y")
+    def test_legacy_storage_present(self):
+        assert ids(checks.check_legacy_storage) == ["divio_settings.W003"]
+
+    @override_settings(ALLOWED_HOSTS=["a.io", "*"])
+    def test_allowed_hosts_star(self):
+        assert ids(checks.check_allowed_hosts) == ["divio_settings.W004"]
+
+    def test_allowed_hosts_listed_passes(self):
+        assert ids(checks.check_allowed_hosts) == []
+
+    @override_settings(DEBUG=True, DIVIO_STAGE="live")
+    def test_debug_live(self):
+        assert ids(checks.check_debug_live) == ["divio_settings.E002"]
+
+    @override_settings(DEBUG=True, DIVIO_STAGE="test")
+    def test_debug_test_stage_passes(self):
+        assert ids(checks.check_debug_live) == []
+
+    @override_settings(DIVIO_ENVIRONMENT="cloud", STORAGES=FS)
+    def test_media_on_container_disk_in_cloud(self):
+        assert ids(checks.check_media_cloud) == ["divio_settings.W005"]
+
+    @override_settings(DIVIO_ENVIRONMENT="cloud", DEFAULT_STORAGE_DSN="s3://k:s@b.s3.amazonaws.com/")
+    def test_media_with_dsn_passes(self):
+        assert ids(checks.check_media_cloud) == []
+
+    @override_settings(DIVIO_ENVIRONMENT="cloud", STORAGES={**FS, "default": {"BACKEND": "mine.S3"}})
+    def test_media_with_own_backend_passes(self):
+        assert ids(checks.check_media_cloud) == []
+
+    @override_settings(DIVIO_ENVIRONMENT="local", STORAGES=FS)
+    def test_media_local_passes(self):
+        assert ids(checks.check_media_cloud) == []
+
+    @override_settings(DIVIO_ENVIRONMENT="cloud")  # tests.settings uses SQLite
+    def test_sqlite_in_cloud(self):
+        assert ids(checks.check_sqlite_cloud) == ["divio_settings.W006"]
+
+    @override_settings(DIVIO_ENVIRONMENT="local")
+    def test_sqlite_local_passes(self):
+        assert ids(checks.check_sqlite_cloud) == []
+
+    @override_settings(MIDDLEWARE=[SEC], ALLOWED_HOSTS=["*"])
+    def test_checks_are_bound(self):
+        from io import StringIO
+
+        out = StringIO()
+        call_command("check", "--deploy", stdout=out, stderr=out, fail_level="CRITICAL")
+        text = out.getvalue()
+        assert "divio_settings.W001" in text and "divio_settings.W004" in text
+
+
+def test_check_ids_are_unique_and_documented():
+    source = Path(checks.__file__).read_text()
+    found = re.findall(r'id="(divio_settings\.[EW]\d{3})"', source)
+    assert len(found) == len(set(found))
+    docs = (Path(__file__).parent.parent / "docs" / "reference" / "checks.md").read_text()
+    assert sorted(found) == sorted(re.findall(r"^## `(divio_settings\.[EW]\d{3})`", docs, re.M))
