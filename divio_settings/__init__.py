@@ -68,8 +68,14 @@ def apply(
     nothing. ``DIVIO_SETTINGS_REPORT`` lists every setting written and its source, redacted.
     """
     env = dict(os.environ if environ is None else environ)
-    switches = {"security": security, "hosts": hosts, "databases": databases,
-                "static": static, "media": media, "checks": checks}
+    switches = {
+        "security": security,
+        "hosts": hosts,
+        "databases": databases,
+        "static": static,
+        "media": media,
+        "checks": checks,
+    }
     original: dict[str, Any] = dict(namespace.get(ORIGINAL) or {})
     base = {key: value for key, value in namespace.items() if key not in original}
     base.update({key: value for key, value in original.items() if value is not MISSING})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from os import PathLike
 from typing import IO, Any
 
 from django.conf import settings
@@ -49,12 +50,10 @@ class DSNStorage(Storage):
             raise AttributeError(name)
         return getattr(self.backend, name)
 
-    def open(self, name: str, mode: str = "rb") -> File:
+    def open(self, name: str, mode: str = "rb") -> File[Any]:
         return self.backend.open(name, mode)
 
-    def save(
-        self, name: str | None, content: IO[Any], max_length: int | None = None
-    ) -> str:
+    def save(self, name: str | None, content: IO[Any], max_length: int | None = None) -> str:
         return self.backend.save(name, content, max_length=max_length)
 
     def get_valid_name(self, name: str) -> str:
@@ -66,7 +65,7 @@ class DSNStorage(Storage):
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         return self.backend.get_available_name(name, max_length=max_length)
 
-    def generate_filename(self, filename: str) -> str:
+    def generate_filename(self, filename: str | PathLike[str]) -> str:
         return self.backend.generate_filename(filename)
 
     def path(self, name: str) -> str:

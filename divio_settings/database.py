@@ -10,18 +10,44 @@ from typing import Any, Final
 from .env import Changes, Env, Variable, base_dir, get, invalid, read_bool, read_int
 
 VARIABLES: Final = (
-    Variable("DATABASE_URL", "URL", "The default database.",
-             "settings.py's DATABASES, else SQLite in <BASE_DIR>/db.sqlite3", secret=True,
-             sets=("DATABASES",)),
-    Variable("<PREFIX>_DATABASE_DSN", "URL", "One more database per Divio database service; "
-             "the alias is the prefix in lower case (DEFAULT_ is 'default').", "none",
-             secret=True, sets=("DATABASES",)),
-    Variable("DATABASE_CONN_MAX_AGE", "integer", "Seconds a connection is kept (CONN_MAX_AGE).",
-             "0 (a new connection per request; safe under ASGI)", sets=("DATABASES",)),
-    Variable("DATABASE_CONN_HEALTH_CHECKS", "boolean", "CONN_HEALTH_CHECKS.",
-             "true when DATABASE_CONN_MAX_AGE > 0", sets=("DATABASES",)),
-    Variable("DATABASE_POOL", "boolean", "psycopg 3 connection pool (PostgreSQL only); "
-             "requires DATABASE_CONN_MAX_AGE=0.", "false", sets=("DATABASES",)),
+    Variable(
+        "DATABASE_URL",
+        "URL",
+        "The default database.",
+        "settings.py's DATABASES, else SQLite in <BASE_DIR>/db.sqlite3",
+        secret=True,
+        sets=("DATABASES",),
+    ),
+    Variable(
+        "<PREFIX>_DATABASE_DSN",
+        "URL",
+        "One more database per Divio database service; "
+        "the alias is the prefix in lower case (DEFAULT_ is 'default').",
+        "none",
+        secret=True,
+        sets=("DATABASES",),
+    ),
+    Variable(
+        "DATABASE_CONN_MAX_AGE",
+        "integer",
+        "Seconds a connection is kept (CONN_MAX_AGE).",
+        "0 (a new connection per request; safe under ASGI)",
+        sets=("DATABASES",),
+    ),
+    Variable(
+        "DATABASE_CONN_HEALTH_CHECKS",
+        "boolean",
+        "CONN_HEALTH_CHECKS.",
+        "true when DATABASE_CONN_MAX_AGE > 0",
+        sets=("DATABASES",),
+    ),
+    Variable(
+        "DATABASE_POOL",
+        "boolean",
+        "psycopg 3 connection pool (PostgreSQL only); requires DATABASE_CONN_MAX_AGE=0.",
+        "false",
+        sets=("DATABASES",),
+    ),
 )
 
 EXAMPLE: Final = "postgres://user:password@host:5432/name"
@@ -57,9 +83,9 @@ def parse(name: str, url: str, max_age: int, health: bool, pool: bool) -> dict[s
     if url != "sqlite://:memory:":
         check_url(name, url, schemes(), EXAMPLE)
     try:
-        config: dict[str, Any] = dict(dj_database_url.parse(
-            url, conn_max_age=max_age, conn_health_checks=health
-        ))
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=health)
+        )
     except ValueError:
         raise invalid(name, f"a database URL like {EXAMPLE}", "it cannot be parsed") from None
     if pool:
@@ -87,8 +113,11 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     health = read_bool(env, "DATABASE_CONN_HEALTH_CHECKS")
     pool = bool(read_bool(env, "DATABASE_POOL"))
     if pool and max_age:
-        raise invalid("DATABASE_CONN_MAX_AGE", "0 together with DATABASE_POOL",
-                      "Django's pool does not support persistent connections")
+        raise invalid(
+            "DATABASE_CONN_MAX_AGE",
+            "0 together with DATABASE_POOL",
+            "Django's pool does not support persistent connections",
+        )
     max_age = max_age or 0
     health = bool(max_age) if health is None else health
     own = dict(current.get("DATABASES") or {})

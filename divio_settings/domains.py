@@ -7,18 +7,48 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from .env import REDIRECT_MIDDLEWARE, Changes, Env, Variable, get, invalid, is_cloud, read_bool, read_list, shown
+from .env import (
+    REDIRECT_MIDDLEWARE,
+    Changes,
+    Env,
+    Variable,
+    get,
+    invalid,
+    is_cloud,
+    read_bool,
+    read_list,
+    shown,
+)
 
 VARIABLES: Final = (
-    Variable("DOMAIN", "domain", "The environment's primary domain.", "unset locally",
-             sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN")),
-    Variable("DOMAIN_ALIASES", "comma list of domains", "Other domains served as they are.",
-             "none", sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")),
-    Variable("DOMAIN_REDIRECTS", "comma list of domains", "Domains redirected to DOMAIN.", "none",
-             sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN_REDIRECTS",
-                   "MIDDLEWARE")),
-    Variable("DOMAIN_REDIRECT_PERMANENT", "boolean", "301 instead of 302 for domain redirects.",
-             "false", sets=("DIVIO_DOMAIN_REDIRECT_PERMANENT",)),
+    Variable(
+        "DOMAIN",
+        "domain",
+        "The environment's primary domain.",
+        "unset locally",
+        sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN"),
+    ),
+    Variable(
+        "DOMAIN_ALIASES",
+        "comma list of domains",
+        "Other domains served as they are.",
+        "none",
+        sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"),
+    ),
+    Variable(
+        "DOMAIN_REDIRECTS",
+        "comma list of domains",
+        "Domains redirected to DOMAIN.",
+        "none",
+        sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN_REDIRECTS", "MIDDLEWARE"),
+    ),
+    Variable(
+        "DOMAIN_REDIRECT_PERMANENT",
+        "boolean",
+        "301 instead of 302 for domain redirects.",
+        "false",
+        sets=("DIVIO_DOMAIN_REDIRECT_PERMANENT",),
+    ),
 )
 
 ANY_HOST: Final = "*"
@@ -139,9 +169,14 @@ def _redirects(
         raise invalid("DOMAIN_REDIRECTS", LIST_SHAPE, "'*' would redirect every host")
     for served in (domain, *aliases):
         if any(covers(pattern, served) for pattern in redirects):
-            raise invalid("DOMAIN_REDIRECTS", "domains other than DOMAIN and DOMAIN_ALIASES",
-                          f"{shown(served)} is served and would also be redirected")
+            raise invalid(
+                "DOMAIN_REDIRECTS",
+                "domains other than DOMAIN and DOMAIN_ALIASES",
+                f"{shown(served)} is served and would also be redirected",
+            )
     out.set("DIVIO_DOMAIN_REDIRECTS", redirects, "DOMAIN_REDIRECTS")
-    middleware = [entry for entry in current.get("MIDDLEWARE") or [] if entry != REDIRECT_MIDDLEWARE]
+    middleware = [
+        entry for entry in current.get("MIDDLEWARE") or [] if entry != REDIRECT_MIDDLEWARE
+    ]
     # First, so that no other middleware (SSL redirect, sessions, views) answers before it.
     out.set("MIDDLEWARE", [REDIRECT_MIDDLEWARE, *middleware], "DOMAIN_REDIRECTS")

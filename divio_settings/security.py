@@ -9,24 +9,64 @@ from typing import Any, Final
 from .env import Changes, Env, Variable, get, invalid, is_cloud, read_bool, read_int, read_list
 
 VARIABLES: Final = (
-    Variable("SECRET_KEY", "string", "Django's signing key.", "required in the cloud; "
-             "an ephemeral per-process key locally and at build time", secret=True,
-             sets=("SECRET_KEY",)),
-    Variable("SECRET_KEY_FALLBACKS", "comma list", "Former keys still accepted while rotating.",
-             "none", secret=True, sets=("SECRET_KEY_FALLBACKS",)),
-    Variable("DJANGO_DEBUG", "boolean", "Django's DEBUG.", "false (locally: settings.py's DEBUG)",
-             sets=("DEBUG",)),
-    Variable("STAGE", "string", "Divio environment name (test, live, …); anything but local "
-             "means cloud.", "local", sets=("DIVIO_STAGE", "DIVIO_ENVIRONMENT")),
-    Variable("SECURE_SSL_REDIRECT", "boolean", "Redirect http to https.",
-             "true in the cloud, false locally", sets=("SECURE_SSL_REDIRECT",)),
-    Variable("SECURE_HSTS_SECONDS", "integer", "Strict-Transport-Security max-age.",
-             "3600 in the cloud while redirecting to https, else 0",
-             sets=("SECURE_HSTS_SECONDS",)),
-    Variable("SECURE_HSTS_INCLUDE_SUBDOMAINS", "boolean", "Add includeSubDomains to HSTS.",
-             "true when HSTS is on", sets=("SECURE_HSTS_INCLUDE_SUBDOMAINS",)),
-    Variable("SECURE_HSTS_PRELOAD", "boolean", "Add preload to HSTS.", "true when HSTS is on",
-             sets=("SECURE_HSTS_PRELOAD",)),
+    Variable(
+        "SECRET_KEY",
+        "string",
+        "Django's signing key.",
+        "required in the cloud; an ephemeral per-process key locally and at build time",
+        secret=True,
+        sets=("SECRET_KEY",),
+    ),
+    Variable(
+        "SECRET_KEY_FALLBACKS",
+        "comma list",
+        "Former keys still accepted while rotating.",
+        "none",
+        secret=True,
+        sets=("SECRET_KEY_FALLBACKS",),
+    ),
+    Variable(
+        "DJANGO_DEBUG",
+        "boolean",
+        "Django's DEBUG.",
+        "false (locally: settings.py's DEBUG)",
+        sets=("DEBUG",),
+    ),
+    Variable(
+        "STAGE",
+        "string",
+        "Divio environment name (test, live, …); anything but local means cloud.",
+        "local",
+        sets=("DIVIO_STAGE", "DIVIO_ENVIRONMENT"),
+    ),
+    Variable(
+        "SECURE_SSL_REDIRECT",
+        "boolean",
+        "Redirect http to https.",
+        "true in the cloud, false locally",
+        sets=("SECURE_SSL_REDIRECT",),
+    ),
+    Variable(
+        "SECURE_HSTS_SECONDS",
+        "integer",
+        "Strict-Transport-Security max-age.",
+        "3600 in the cloud while redirecting to https, else 0",
+        sets=("SECURE_HSTS_SECONDS",),
+    ),
+    Variable(
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "boolean",
+        "Add includeSubDomains to HSTS.",
+        "true when HSTS is on",
+        sets=("SECURE_HSTS_INCLUDE_SUBDOMAINS",),
+    ),
+    Variable(
+        "SECURE_HSTS_PRELOAD",
+        "boolean",
+        "Add preload to HSTS.",
+        "true when HSTS is on",
+        sets=("SECURE_HSTS_PRELOAD",),
+    ),
 )
 
 PROXY_SSL_HEADER: Final = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -92,10 +132,15 @@ def _tls(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> Non
         redirect = bool(current["SECURE_SSL_REDIRECT"])
     else:
         redirect = cloud
-        out.set("SECURE_SSL_REDIRECT", redirect, f"default {'in the cloud' if cloud else 'locally'}")
+        out.set(
+            "SECURE_SSL_REDIRECT", redirect, f"default {'in the cloud' if cloud else 'locally'}"
+        )
     if cloud and "SECURE_PROXY_SSL_HEADER" not in current:
-        out.set("SECURE_PROXY_SSL_HEADER", PROXY_SSL_HEADER, "default in the cloud (TLS ends at "
-                "the load balancer)")
+        out.set(
+            "SECURE_PROXY_SSL_HEADER",
+            PROXY_SSL_HEADER,
+            "default in the cloud (TLS ends at the load balancer)",
+        )
     if not redirect:
         return
     for setting in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):

@@ -15,11 +15,22 @@ from urllib.parse import SplitResult, parse_qsl, unquote
 from .env import Changes, Env, Variable, base_dir, check_url, get, invalid
 
 VARIABLES: Final = (
-    Variable("DEFAULT_STORAGE_DSN", "DSN", "Media storage: s3://, az:// or file://.",
-             "settings.py's STORAGES['default'], else files in <BASE_DIR>/data/media",
-             secret=True, sets=("STORAGES", "MEDIA_URL", "MEDIA_ROOT", "DEFAULT_STORAGE_DSN")),
-    Variable("<PREFIX>_STORAGE_DSN", "DSN", "One more storage per Divio storage service, named "
-             "after the prefix in lower case.", "none", secret=True, sets=("STORAGES",)),
+    Variable(
+        "DEFAULT_STORAGE_DSN",
+        "DSN",
+        "Media storage: s3://, az:// or file://.",
+        "settings.py's STORAGES['default'], else files in <BASE_DIR>/data/media",
+        secret=True,
+        sets=("STORAGES", "MEDIA_URL", "MEDIA_ROOT", "DEFAULT_STORAGE_DSN"),
+    ),
+    Variable(
+        "<PREFIX>_STORAGE_DSN",
+        "DSN",
+        "One more storage per Divio storage service, named after the prefix in lower case.",
+        "none",
+        secret=True,
+        sets=("STORAGES",),
+    ),
 )
 
 BACKEND: Final = "divio_settings.backends.DSNStorage"
@@ -33,12 +44,17 @@ def check_dsn(name: str, dsn: str) -> SplitResult:
     expected = f"a storage DSN like {EXAMPLE}"
     if parts.scheme == "file":
         if not parts.path.startswith("/") or parts.netloc:
-            raise invalid(name, "file:///absolute/path/?url=%2Fmedia%2F", "the path is not absolute")
+            raise invalid(
+                name, "file:///absolute/path/?url=%2Fmedia%2F", "the path is not absolute"
+            )
     elif not parts.hostname:
         raise invalid(name, expected, "it has no host")
     elif parts.scheme == "az" and not (parts.username and parts.password):
-        raise invalid(name, "az://ACCOUNT:SAS-OR-KEY@blob.core.windows.net/container",
-                      "the account name or credential is missing")
+        raise invalid(
+            name,
+            "az://ACCOUNT:SAS-OR-KEY@blob.core.windows.net/container",
+            "the account name or credential is missing",
+        )
     return parts
 
 

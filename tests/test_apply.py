@@ -22,7 +22,8 @@ def startproject():
 def test_no_environment_newcomer_laptop():
     ns = startproject()
     divio_settings.apply(ns, environ={})
-    assert ns["SECRET_KEY"] == "django-insecure-abc" and ns["DEBUG"] is True
+    assert ns["SECRET_KEY"] == "django-insecure-abc"
+    assert ns["DEBUG"] is True
     assert ns["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
     assert ns["DATABASES"] == STARTPROJECT["DATABASES"]
     assert ns["SECURE_SSL_REDIRECT"] is False
@@ -33,16 +34,19 @@ def test_no_environment_newcomer_laptop():
 def test_guide_env_local():
     ns = startproject()
     divio_settings.apply(ns, environ=LOCAL_ENV)
-    assert ns["DEBUG"] is True and ns["SECURE_SSL_REDIRECT"] is False
+    assert ns["DEBUG"] is True
+    assert ns["SECURE_SSL_REDIRECT"] is False
     assert ns["DATABASES"]["default"]["HOST"] == "database_default"
-    assert ns["MEDIA_URL"] == "/media/" and ns["MEDIA_ROOT"] == "/data/media/"
+    assert ns["MEDIA_URL"] == "/media/"
+    assert ns["MEDIA_ROOT"] == "/data/media/"
     assert ns["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
 
 
 def test_live_environment():
     ns = startproject()
     divio_settings.apply(ns, environ=LIVE_ENV)
-    assert ns["SECRET_KEY"] == LIVE_KEY and ns["DEBUG"] is False
+    assert ns["SECRET_KEY"] == LIVE_KEY
+    assert ns["DEBUG"] is False
     assert ns["MIDDLEWARE"][:3] == [
         "divio_settings.middleware.DomainRedirectMiddleware",
         "django.middleware.security.SecurityMiddleware",
@@ -118,7 +122,11 @@ def test_report_lists_sources_and_redacts_every_secret():
     ns = startproject()
     divio_settings.apply(ns, environ=LIVE_ENV)
     report = {row["setting"]: row for row in ns["DIVIO_SETTINGS_REPORT"]}
-    assert report["SECRET_KEY"] == {"setting": "SECRET_KEY", "value": REDACTED, "source": "SECRET_KEY"}
+    assert report["SECRET_KEY"] == {
+        "setting": "SECRET_KEY",
+        "value": REDACTED,
+        "source": "SECRET_KEY",
+    }
     assert report["DEBUG"]["source"] == "default in the cloud (DJANGO_DEBUG unset)"
     assert report["DATABASES"]["value"]["default"]["PASSWORD"] == REDACTED
     assert report["MIDDLEWARE"]["source"] == "DOMAIN_REDIRECTS; default (WhiteNoise)"
@@ -129,9 +137,17 @@ def test_report_lists_sources_and_redacts_every_secret():
 
 def test_apply_reads_os_environ_by_default(tmp_path):
     """The real process environment, in a subprocess with an explicit env."""
-    code = ("import divio_settings; ns = {'__file__': '/app/x/settings.py'}; divio_settings.apply(ns); "
-            "print(ns['ALLOWED_HOSTS'], ns['DEBUG'])")
+    code = (
+        "import divio_settings; ns = {'__file__': '/app/x/settings.py'}; divio_settings.apply(ns); "
+        "print(ns['ALLOWED_HOSTS'], ns['DEBUG'])"
+    )
     env = {"PATH": os.environ["PATH"], "DOMAIN": "site.example.org", "SECRET_KEY": LIVE_KEY}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                            check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
     assert result.stdout.strip() == "['site.example.org'] False"

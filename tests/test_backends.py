@@ -22,14 +22,15 @@ class FileDSNStorageTests(SimpleTestCase):
         with tempfile.TemporaryDirectory() as tmp:
             storage = DSNStorage(f"file://{tmp}/?url=%2Fmedia%2F")
             name = storage.save("a/b c.txt", ContentFile(b"x" * 10))
-            assert storage.exists(name) and storage.size(name) == 10
+            assert storage.exists(name)
+            assert storage.size(name) == 10
             assert storage.listdir("a") == ([], ["b c.txt"])
             assert storage.url(name) == "/media/a/b%20c.txt"
             assert storage.path(name) == os.path.join(tmp, "a", "b c.txt")
             with storage.open(name) as handle:
                 assert handle.read() == b"x" * 10
             assert storage.get_created_time(name) <= storage.get_modified_time(name)
-            assert storage.get_accessed_time(name)
+            assert storage.get_accessed_time(name).year >= 2024
             assert storage.get_available_name(name) != name
             assert storage.generate_filename("x/y .txt") == "x/y_.txt"
             assert storage.get_valid_name("a b!.txt") == "a_b.txt"
@@ -40,13 +41,24 @@ class FileDSNStorageTests(SimpleTestCase):
 
     def test_deconstruct_never_carries_the_dsn(self):
         storage = DSNStorage("s3://KEY:SECRET@b.s3.amazonaws.com/", alias="private")
-        assert storage.deconstruct() == ("divio_settings.backends.DSNStorage", (), {"alias": "private"})
+        assert storage.deconstruct() == (
+            "divio_settings.backends.DSNStorage",
+            (),
+            {"alias": "private"},
+        )
         written, _ = MigrationWriter.serialize(storage)
-        assert "SECRET" not in written and "private" in written
+        assert "SECRET" not in written
+        assert "private" in written
         assert "SECRET" not in repr(storage)
 
-    @override_settings(STORAGES={"private": {"BACKEND": "divio_settings.backends.DSNStorage",
-                                             "OPTIONS": {"dsn": "file:///tmp/x/"}}})
+    @override_settings(
+        STORAGES={
+            "private": {
+                "BACKEND": "divio_settings.backends.DSNStorage",
+                "OPTIONS": {"dsn": "file:///tmp/x/"},
+            }
+        }
+    )
     def test_alias_only_reads_the_dsn_from_storages(self):
         assert DSNStorage(alias="private").dsn == "file:///tmp/x/"
 
@@ -74,9 +86,17 @@ from django.core.files.storage import default_storage
 default_storage._setup()
 print(json.dumps(sorted(m for m in ("boto3", "botocore", "storages", "furl", "azure") if m in sys.modules)))
 """
-    env = {"PATH": os.environ["PATH"], "ENV_JSON": json.dumps({
-        "DOMAIN": "x.aldryn.io", "SECRET_KEY": "k" * 50,
-        "DEFAULT_STORAGE_DSN": "s3://K:S@b.s3.amazonaws.com/?domain=cdn.example.com"})}
-    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
-                            text=True, check=True)
+    env = {
+        "PATH": os.environ["PATH"],
+        "ENV_JSON": json.dumps(
+            {
+                "DOMAIN": "x.aldryn.io",
+                "SECRET_KEY": "k" * 50,
+                "DEFAULT_STORAGE_DSN": "s3://K:S@b.s3.amazonaws.com/?domain=cdn.example.com",
+            }
+        ),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert json.loads(result.stdout) == []

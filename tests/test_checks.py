@@ -10,8 +10,10 @@ from divio_settings import checks
 
 WN = checks.WHITENOISE
 SEC = checks.SECURITY
-FS = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-      "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+FS = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 
 def ids(check):
@@ -61,11 +63,15 @@ class CheckTests(SimpleTestCase):
     def test_media_on_container_disk_in_cloud(self):
         assert ids(checks.check_media_cloud) == ["divio_settings.W005"]
 
-    @override_settings(DIVIO_ENVIRONMENT="cloud", DEFAULT_STORAGE_DSN="s3://k:s@b.s3.amazonaws.com/")
+    @override_settings(
+        DIVIO_ENVIRONMENT="cloud", DEFAULT_STORAGE_DSN="s3://k:s@b.s3.amazonaws.com/"
+    )
     def test_media_with_dsn_passes(self):
         assert ids(checks.check_media_cloud) == []
 
-    @override_settings(DIVIO_ENVIRONMENT="cloud", STORAGES={**FS, "default": {"BACKEND": "mine.S3"}})
+    @override_settings(
+        DIVIO_ENVIRONMENT="cloud", STORAGES={**FS, "default": {"BACKEND": "mine.S3"}}
+    )
     def test_media_with_own_backend_passes(self):
         assert ids(checks.check_media_cloud) == []
 
@@ -88,7 +94,8 @@ class CheckTests(SimpleTestCase):
         out = StringIO()
         call_command("check", "--deploy", stdout=out, stderr=out, fail_level="CRITICAL")
         text = out.getvalue()
-        assert "divio_settings.W001" in text and "divio_settings.W004" in text
+        assert "divio_settings.W001" in text
+        assert "divio_settings.W004" in text
 
 
 def test_check_ids_are_unique_and_documented():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -13,9 +15,14 @@ PG = "django.db.backends.postgresql"
 def test_live_database_url():
     dbs = database.settings_from_env(LIVE_ENV, STARTPROJECT).values["DATABASES"]
     assert dbs["default"] == {
-        "ENGINE": PG, "NAME": "example-live-ee6263", "USER": "example-live-3638",
-        "PASSWORD": "OIut5vYvWjI3UQzc_yKYAl5-aw0F", "HOST": "db.example.rds.amazonaws.com",
-        "PORT": 5432, "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False,
+        "ENGINE": PG,
+        "NAME": "example-live-ee6263",
+        "USER": "example-live-3638",
+        "PASSWORD": "OIut5vYvWjI3UQzc_yKYAl5-aw0F",
+        "HOST": "db.example.rds.amazonaws.com",
+        "PORT": 5432,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
         "DISABLE_SERVER_SIDE_CURSORS": False,
     }
     assert "OPTIONS" not in dbs["default"]  # no sslmode forced
@@ -39,12 +46,15 @@ def test_prefixed_dsns_become_aliases_and_database_url_wins_for_default():
     out = database.settings_from_env(variables, {})
     dbs = out.values["DATABASES"]
     assert sorted(dbs) == ["alt", "default", "my_reports"]
-    assert dbs["default"]["NAME"] == "main" and dbs["alt"]["NAME"] == "alt"
+    assert dbs["default"]["NAME"] == "main"
+    assert dbs["alt"]["NAME"] == "alt"
     assert out.sources["DATABASES"] == "DATABASE_URL, ALT_DATABASE_DSN, MY_REPORTS_DATABASE_DSN"
 
 
 def test_default_database_dsn_alone_is_the_default():
-    dbs = database.settings_from_env({"DEFAULT_DATABASE_DSN": "postgres://u@h:5432/x"}, {}).values["DATABASES"]
+    dbs = database.settings_from_env({"DEFAULT_DATABASE_DSN": "postgres://u@h:5432/x"}, {}).values[
+        "DATABASES"
+    ]
     assert dbs["default"]["NAME"] == "x"
 
 
@@ -61,32 +71,50 @@ def test_without_any_database_embedded_sqlite_in_base_dir():
 
 
 def test_same_engine_keeps_settings_py_extras():
-    current = {"DATABASES": {"default": {"ENGINE": PG, "NAME": "old", "ATOMIC_REQUESTS": True,
-                                         "OPTIONS": {"application_name": "me", "sslmode": "disable"},
-                                         "TEST": {"NAME": "t"}},
-                             "other": {"ENGINE": "x"}}}
+    current: dict[str, Any] = {
+        "DATABASES": {
+            "default": {
+                "ENGINE": PG,
+                "NAME": "old",
+                "ATOMIC_REQUESTS": True,
+                "OPTIONS": {"application_name": "me", "sslmode": "disable"},
+                "TEST": {"NAME": "t"},
+            },
+            "other": {"ENGINE": "x"},
+        }
+    }
     dbs = database.settings_from_env(
         {"DATABASE_URL": "postgres://u@h:5432/new?sslmode=require"}, current
     ).values["DATABASES"]
-    assert dbs["default"]["NAME"] == "new" and dbs["default"]["ATOMIC_REQUESTS"] is True
+    assert dbs["default"]["NAME"] == "new"
+    assert dbs["default"]["ATOMIC_REQUESTS"] is True
     assert dbs["default"]["OPTIONS"] == {"application_name": "me", "sslmode": "require"}
-    assert dbs["default"]["TEST"] == {"NAME": "t"} and dbs["other"] == {"ENGINE": "x"}
+    assert dbs["default"]["TEST"] == {"NAME": "t"}
+    assert dbs["other"] == {"ENGINE": "x"}
     assert current["DATABASES"]["default"]["NAME"] == "old"
 
 
 def test_other_engine_replaces_settings_py_entry():
-    dbs = database.settings_from_env({"DATABASE_URL": "postgres://u@h:5432/new"}, STARTPROJECT).values["DATABASES"]
-    assert dbs["default"]["ENGINE"] == PG and "sqlite" not in str(dbs)
+    dbs = database.settings_from_env(
+        {"DATABASE_URL": "postgres://u@h:5432/new"}, STARTPROJECT
+    ).values["DATABASES"]
+    assert dbs["default"]["ENGINE"] == PG
+    assert "sqlite" not in str(dbs)
 
 
 def test_conn_max_age_and_health_checks():
     dbs = database.settings_from_env(
         {"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_CONN_MAX_AGE": "60"}, {}
     ).values["DATABASES"]
-    assert dbs["default"]["CONN_MAX_AGE"] == 60 and dbs["default"]["CONN_HEALTH_CHECKS"] is True
+    assert dbs["default"]["CONN_MAX_AGE"] == 60
+    assert dbs["default"]["CONN_HEALTH_CHECKS"] is True
     dbs = database.settings_from_env(
-        {"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_CONN_MAX_AGE": "60",
-         "DATABASE_CONN_HEALTH_CHECKS": "false"}, {}
+        {
+            "DATABASE_URL": "postgres://u@h:5432/x",
+            "DATABASE_CONN_MAX_AGE": "60",
+            "DATABASE_CONN_HEALTH_CHECKS": "false",
+        },
+        {},
     ).values["DATABASES"]
     assert dbs["default"]["CONN_HEALTH_CHECKS"] is False
 
@@ -95,20 +123,38 @@ def test_pool_on_postgres():
     dbs = database.settings_from_env(
         {"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_POOL": "true"}, {}
     ).values["DATABASES"]
-    assert dbs["default"]["OPTIONS"] == {"pool": True} and dbs["default"]["CONN_MAX_AGE"] == 0
+    assert dbs["default"]["OPTIONS"] == {"pool": True}
+    assert dbs["default"]["CONN_MAX_AGE"] == 0
 
 
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
-        ({"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_POOL": "1", "DATABASE_CONN_MAX_AGE": "5"},
-         "DATABASE_CONN_MAX_AGE: expected 0 together with DATABASE_POOL"),
-        ({"DATABASE_URL": "mysql://u@h:3306/x", "DATABASE_POOL": "1"},
-         "DATABASE_POOL: expected PostgreSQL databases only; DATABASE_URL is not PostgreSQL"),
-        ({"DATABASE_URL": "mongodb://u:topsecret@h/x"}, "DATABASE_URL: expected a URL like postgres://user:password@host:5432/name; the scheme 'mongodb'"),
+        (
+            {
+                "DATABASE_URL": "postgres://u@h:5432/x",
+                "DATABASE_POOL": "1",
+                "DATABASE_CONN_MAX_AGE": "5",
+            },
+            "DATABASE_CONN_MAX_AGE: expected 0 together with DATABASE_POOL",
+        ),
+        (
+            {"DATABASE_URL": "mysql://u@h:3306/x", "DATABASE_POOL": "1"},
+            "DATABASE_POOL: expected PostgreSQL databases only; DATABASE_URL is not PostgreSQL",
+        ),
+        (
+            {"DATABASE_URL": "mongodb://u:topsecret@h/x"},
+            "DATABASE_URL: expected a URL like postgres://user:password@host:5432/name; the scheme 'mongodb'",
+        ),
         ({"DATABASE_URL": "postgres://u:top#secret@h:5432/x"}, "DATABASE_URL: expected a URL like"),
-        ({"ALT_DATABASE_DSN": "postgres://u:topsecret@h:99999/x"}, "ALT_DATABASE_DSN: expected a URL like"),
-        ({"DATABASE_URL": "topsecret"}, "DATABASE_URL: expected a URL like postgres://user:password@host:5432/name; it has no scheme"),
+        (
+            {"ALT_DATABASE_DSN": "postgres://u:topsecret@h:99999/x"},
+            "ALT_DATABASE_DSN: expected a URL like",
+        ),
+        (
+            {"DATABASE_URL": "topsecret"},
+            "DATABASE_URL: expected a URL like postgres://user:password@host:5432/name; it has no scheme",
+        ),
         ({"DATABASE_CONN_MAX_AGE": "forever"}, "DATABASE_CONN_MAX_AGE: expected a whole number"),
     ],
 )
@@ -116,11 +162,14 @@ def test_bad_values_name_the_variable_not_the_secret(variables, message):
     with pytest.raises(ImproperlyConfigured) as error:
         database.settings_from_env(variables, {})
     assert str(error.value).startswith(message)
-    assert "topsecret" not in str(error.value) and "top#secret" not in str(error.value)
+    assert "topsecret" not in str(error.value)
+    assert "top#secret" not in str(error.value)
 
 
 def test_sqlite_urls():
     dbs = database.settings_from_env({"DATABASE_URL": "sqlite://:memory:"}, {}).values["DATABASES"]
     assert dbs["default"] == {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
-    dbs = database.settings_from_env({"DATABASE_URL": "sqlite:////tmp/x.db"}, {}).values["DATABASES"]
+    dbs = database.settings_from_env({"DATABASE_URL": "sqlite:////tmp/x.db"}, {}).values[
+        "DATABASES"
+    ]
     assert dbs["default"]["NAME"] == "/tmp/x.db"

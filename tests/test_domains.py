@@ -37,22 +37,43 @@ def test_normalize_host(item, expected):
 
 @pytest.mark.parametrize(
     "item",
-    ["^example\\.com$", "exa mple.com", "example.com:http", "ex_ample.com", "-bad.com",
-     "[::zz]", "a" * 64 + ".com", "*example.com", "a..b", "..", "foo.*", "[::1"],
+    [
+        "^example\\.com$",
+        "exa mple.com",
+        "example.com:http",
+        "ex_ample.com",
+        "-bad.com",
+        "[::zz]",
+        "a" * 64 + ".com",
+        "*example.com",
+        "a..b",
+        "..",
+        "foo.*",
+        "[::1",
+    ],
 )
 def test_normalize_host_rejects_non_domains(item):
-    with pytest.raises(ImproperlyConfigured, match=r"^DOMAIN_ALIASES: expected comma-separated domain names"):
+    with pytest.raises(
+        ImproperlyConfigured, match=r"^DOMAIN_ALIASES: expected comma-separated domain names"
+    ):
         domains.normalize_host("DOMAIN_ALIASES", item)
 
 
 def test_live_values_give_hosts_and_trusted_origins():
     out = domains.settings_from_env(LIVE_ENV, {"ALLOWED_HOSTS": []})
     assert out.values["ALLOWED_HOSTS"] == [
-        "example.us.aldryn.io", "www.example.com", "example.ch", "example.com", "www.example.ch",
+        "example.us.aldryn.io",
+        "www.example.com",
+        "example.ch",
+        "example.com",
+        "www.example.ch",
     ]
     assert out.values["CSRF_TRUSTED_ORIGINS"] == [
-        "https://example.us.aldryn.io", "https://www.example.com", "https://example.ch",
-        "https://example.com", "https://www.example.ch",
+        "https://example.us.aldryn.io",
+        "https://www.example.com",
+        "https://example.ch",
+        "https://example.com",
+        "https://www.example.ch",
     ]
     assert out.values["DIVIO_DOMAIN"] == "example.us.aldryn.io"
     assert out.values["DIVIO_DOMAIN_REDIRECTS"] == ["example.com", "www.example.ch"]
@@ -61,7 +82,8 @@ def test_live_values_give_hosts_and_trusted_origins():
 def test_cloud_never_adds_localhost_and_never_star_or_empty():
     hosts = domains.settings_from_env({"DOMAIN": "x.aldryn.io"}, {}).values["ALLOWED_HOSTS"]
     assert hosts == ["x.aldryn.io"]
-    assert "*" not in hosts and "" not in hosts
+    assert "*" not in hosts
+    assert "" not in hosts
 
 
 def test_local_adds_localhost_names_and_no_origins():
@@ -71,11 +93,16 @@ def test_local_adds_localhost_names_and_no_origins():
 
 
 def test_merges_with_settings_py_without_duplicates():
-    current = {"ALLOWED_HOSTS": ["api.example.org", "www.example.com"],
-               "CSRF_TRUSTED_ORIGINS": ["https://api.example.org"]}
+    current = {
+        "ALLOWED_HOSTS": ["api.example.org", "www.example.com"],
+        "CSRF_TRUSTED_ORIGINS": ["https://api.example.org"],
+    }
     out = domains.settings_from_env({"DOMAIN": "www.example.com"}, current)
     assert out.values["ALLOWED_HOSTS"] == ["api.example.org", "www.example.com"]
-    assert out.values["CSRF_TRUSTED_ORIGINS"] == ["https://api.example.org", "https://www.example.com"]
+    assert out.values["CSRF_TRUSTED_ORIGINS"] == [
+        "https://api.example.org",
+        "https://www.example.com",
+    ]
     assert current["ALLOWED_HOSTS"] == ["api.example.org", "www.example.com"]
 
 
@@ -108,7 +135,8 @@ def test_redirect_permanent_variable():
 
 def test_no_redirects_no_middleware():
     out = domains.settings_from_env({"DOMAIN": "a.io"}, {"MIDDLEWARE": ["x"]})
-    assert "MIDDLEWARE" not in out.values and "DIVIO_DOMAIN_REDIRECTS" not in out.values
+    assert "MIDDLEWARE" not in out.values
+    assert "DIVIO_DOMAIN_REDIRECTS" not in out.values
 
 
 @pytest.mark.parametrize(
@@ -116,9 +144,18 @@ def test_no_redirects_no_middleware():
     [
         ({"DOMAIN_REDIRECTS": "b.io"}, "DOMAIN_REDIRECTS: expected DOMAIN to be set"),
         ({"DOMAIN": "a.io", "DOMAIN_REDIRECTS": "*"}, "'*' would redirect every host"),
-        ({"DOMAIN": "a.io", "DOMAIN_REDIRECTS": "a.io"}, "'a.io' is served and would also be redirected"),
-        ({"DOMAIN": "www.a.io", "DOMAIN_REDIRECTS": "*.a.io"}, "is served and would also be redirected"),
-        ({"DOMAIN": "a.io", "DOMAIN_ALIASES": "c.io", "DOMAIN_REDIRECTS": "c.io"}, "'c.io' is served"),
+        (
+            {"DOMAIN": "a.io", "DOMAIN_REDIRECTS": "a.io"},
+            "'a.io' is served and would also be redirected",
+        ),
+        (
+            {"DOMAIN": "www.a.io", "DOMAIN_REDIRECTS": "*.a.io"},
+            "is served and would also be redirected",
+        ),
+        (
+            {"DOMAIN": "a.io", "DOMAIN_ALIASES": "c.io", "DOMAIN_REDIRECTS": "c.io"},
+            "'c.io' is served",
+        ),
         ({"DOMAIN": "a.io,b.io"}, "DOMAIN: expected a single domain name"),
         ({"DOMAIN": "*.a.io"}, "DOMAIN: expected a single domain name; wildcards"),
         ({"DOMAIN": "*"}, "DOMAIN: expected a single domain name; wildcards"),
@@ -130,5 +167,7 @@ def test_inconsistent_domains_are_errors(variables, message):
 
 
 def test_covers_matches_like_django():
-    assert domains.covers(".a.io", "a.io") and domains.covers(".a.io", "x.a.io")
-    assert not domains.covers(".a.io", "xa.io") and not domains.covers("a.io", "x.a.io")
+    assert domains.covers(".a.io", "a.io")
+    assert domains.covers(".a.io", "x.a.io")
+    assert not domains.covers(".a.io", "xa.io")
+    assert not domains.covers("a.io", "x.a.io")

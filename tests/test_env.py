@@ -29,8 +29,18 @@ def test_get_unset_is_none():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("True", True), ("true", True), ("1", True), ("YES", True), ("on", True),
-     ("False", False), ("false", False), ("0", False), ("no", False), ("Off", False)],
+    [
+        ("True", True),
+        ("true", True),
+        ("1", True),
+        ("YES", True),
+        ("on", True),
+        ("False", False),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("Off", False),
+    ],
 )
 def test_read_bool_accepts_the_documented_words(raw, expected):
     assert env.read_bool({"DJANGO_DEBUG": raw}, "DJANGO_DEBUG") is expected
@@ -76,16 +86,24 @@ def test_check_url_names_the_problem_never_the_secret(value, detail):
     message = str(error.value)
     assert message.startswith("DATABASE_URL: expected a URL like postgres://…")
     assert detail in message
-    assert "secret" not in message and "p#ss" not in message and "p/ss" not in message
+    assert "secret" not in message
+    assert "p#ss" not in message
+    assert "p/ss" not in message
     assert error.value.__cause__ is None
     assert error.value.__context__ is None or error.value.__suppress_context__
 
 
 @pytest.mark.parametrize(
     ("variables", "cloud"),
-    [({}, False), ({"STAGE": "local"}, False), ({"STAGE": "LOCAL"}, False),
-     ({"STAGE": "test"}, True), ({"DOMAIN": "x.aldryn.io"}, True),
-     ({"DOMAIN": " "}, False), ({"DOMAIN": "x.io", "STAGE": "local"}, True)],
+    [
+        ({}, False),
+        ({"STAGE": "local"}, False),
+        ({"STAGE": "LOCAL"}, False),
+        ({"STAGE": "test"}, True),
+        ({"DOMAIN": "x.aldryn.io"}, True),
+        ({"DOMAIN": " "}, False),
+        ({"DOMAIN": "x.io", "STAGE": "local"}, True),
+    ],
 )
 def test_is_cloud(variables, cloud):
     assert env.is_cloud(variables) is cloud

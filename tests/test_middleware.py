@@ -52,15 +52,20 @@ class DirectTests(SimpleTestCase):
             assert response.content == b"view"
 
     def test_forwarded_host_cannot_move_the_target(self):
-        request = self.factory.get("/x", HTTP_HOST="old.example.com", HTTP_X_FORWARDED_HOST="evil.com")
+        request = self.factory.get(
+            "/x", HTTP_HOST="old.example.com", HTTP_X_FORWARDED_HOST="evil.com"
+        )
         request.path = "//evil.com/x"
         response = DomainRedirectMiddleware(view)(request)
         assert response["Location"] == "https://example.com//evil.com/x"
 
     @override_settings(SECURE_SSL_REDIRECT=False, DIVIO_DOMAIN_REDIRECT_PERMANENT=True)
     def test_http_and_permanent(self):
-        response = DomainRedirectMiddleware(view)(self.factory.get("/", HTTP_HOST="old.example.com"))
-        assert response.status_code == 301 and response["Location"] == "http://example.com/"
+        response = DomainRedirectMiddleware(view)(
+            self.factory.get("/", HTTP_HOST="old.example.com")
+        )
+        assert response.status_code == 301
+        assert response["Location"] == "http://example.com/"
 
     def test_async(self):
         middleware = DomainRedirectMiddleware(async_view)
@@ -76,12 +81,14 @@ class DirectTests(SimpleTestCase):
             DomainRedirectMiddleware(view)
 
 
-@override_settings(MIDDLEWARE=[REDIRECT_MIDDLEWARE, "django.middleware.security.SecurityMiddleware"],
-                   **REDIRECTING)
+@override_settings(
+    MIDDLEWARE=[REDIRECT_MIDDLEWARE, "django.middleware.security.SecurityMiddleware"], **REDIRECTING
+)
 class ClientTests(SimpleTestCase):
     def test_one_hop_from_http_redirect_domain(self):
         response = self.client.get("/x?q=1", headers={"host": "old.example.com"})
-        assert response.status_code == 302 and response["Location"] == "https://example.com/x?q=1"
+        assert response.status_code == 302
+        assert response["Location"] == "https://example.com/x?q=1"
 
     def test_disallowed_host_is_400_never_a_redirect(self):
         with self.settings(ALLOWED_HOSTS=["example.com"]):
@@ -96,4 +103,5 @@ class ClientTests(SimpleTestCase):
         # The async test client always sends Host: testserver, so redirect that host.
         with self.settings(DIVIO_DOMAIN_REDIRECTS=["testserver"], ALLOWED_HOSTS=["testserver"]):
             response = await self.async_client.get("/q?a=1")
-        assert response.status_code == 302 and response["Location"] == "https://example.com/q?a=1"
+        assert response.status_code == 302
+        assert response["Location"] == "https://example.com/q?a=1"

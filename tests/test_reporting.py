@@ -5,10 +5,17 @@ from django.test import SimpleTestCase, override_settings
 SECRETS = {
     "DEFAULT_STORAGE_DSN": "s3://AKIA:dsnsecret@b.s3.amazonaws.com/",
     "CELERY_BROKER_URL": "amqp://guest:brokersecret@rabbit:5672/",
-    "STORAGES": {"default": {"BACKEND": "x", "OPTIONS": {"dsn": "az://a:sassecret@blob.core.windows.net/c"}},
-                 "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
-    "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                           "LOCATION": "redis://:cachesecret@h:6379/0", "OPTIONS": {"password": "dbsecret"}}},
+    "STORAGES": {
+        "default": {"BACKEND": "x", "OPTIONS": {"dsn": "az://a:sassecret@blob.core.windows.net/c"}},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    },
+    "CACHES": {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "redis://:cachesecret@h:6379/0",
+            "OPTIONS": {"password": "dbsecret"},
+        }
+    },
 }
 
 
@@ -23,7 +30,15 @@ class DebugPageTests(SimpleTestCase):
         response = self.client.get("/boom/", headers={"accept": "text/html"})
         assert response.status_code == 500
         page = response.content.decode()
-        assert "DEFAULT_STORAGE_DSN" in page and "CELERY_BROKER_URL" in page
-        for secret in ("dsnsecret", "brokersecret", "sassecret", "dbsecret", "cachesecret", "tests-only-not-secret"):
+        assert "DEFAULT_STORAGE_DSN" in page
+        assert "CELERY_BROKER_URL" in page
+        for secret in (
+            "dsnsecret",
+            "brokersecret",
+            "sassecret",
+            "dbsecret",
+            "cachesecret",
+            "tests-only-not-secret",
+        ):
             assert secret not in page
         assert "amqp://guest:********@rabbit:5672/" in page

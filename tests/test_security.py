@@ -17,7 +17,9 @@ def test_cloud_secret_key_from_environment():
 @pytest.mark.parametrize("own", [None, "", "django-insecure-abc"])
 def test_cloud_without_secret_key_refuses_to_start(own):
     current = {} if own is None else {"SECRET_KEY": own}
-    with pytest.raises(ImproperlyConfigured, match=r"^SECRET_KEY: expected a secret key in a cloud") as error:
+    with pytest.raises(
+        ImproperlyConfigured, match=r"^SECRET_KEY: expected a secret key in a cloud"
+    ) as error:
         security.settings_from_env({"DOMAIN": "x.aldryn.io"}, current)
     assert "django-insecure-abc" not in str(error.value)
 
@@ -30,7 +32,9 @@ def test_cloud_keeps_a_deliberate_key_from_settings_py():
 def test_local_without_key_gets_an_ephemeral_one_never_fixed():
     first = security.settings_from_env({}, {}).values["SECRET_KEY"]
     second = security.settings_from_env({}, {}).values["SECRET_KEY"]
-    assert first != second and len(first) >= 50 and len(set(first)) > 5
+    assert first != second
+    assert len(first) >= 50
+    assert len(set(first)) > 5
 
 
 def test_local_keeps_settings_py_key():
@@ -70,10 +74,13 @@ def test_cloud_tls_defaults_pass_the_deploy_checks():
     values = security.settings_from_env({"STAGE": "live", "SECRET_KEY": LIVE_KEY}, {}).values
     assert values["SECURE_SSL_REDIRECT"] is True
     assert values["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
-    assert values["SESSION_COOKIE_SECURE"] is True and values["CSRF_COOKIE_SECURE"] is True
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
     assert values["SECURE_HSTS_SECONDS"] == 3600
-    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True and values["SECURE_HSTS_PRELOAD"] is True
-    assert values["DIVIO_ENVIRONMENT"] == "cloud" and values["DIVIO_STAGE"] == "live"
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert values["SECURE_HSTS_PRELOAD"] is True
+    assert values["DIVIO_ENVIRONMENT"] == "cloud"
+    assert values["DIVIO_STAGE"] == "live"
 
 
 def test_ssl_redirect_disabled_in_the_cloud():
@@ -89,24 +96,36 @@ def test_ssl_redirect_disabled_in_the_cloud():
 def test_local_has_no_redirect_no_proxy_header_no_hsts():
     values = security.settings_from_env({}, {}).values
     assert values["SECURE_SSL_REDIRECT"] is False
-    assert values["DIVIO_ENVIRONMENT"] == "local" and values["DIVIO_STAGE"] == "local"
+    assert values["DIVIO_ENVIRONMENT"] == "local"
+    assert values["DIVIO_STAGE"] == "local"
     for name in ("SECURE_PROXY_SSL_HEADER", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE"):
         assert name not in values
 
 
 def test_hsts_variables_win():
     values = security.settings_from_env(
-        {"STAGE": "live", "SECRET_KEY": LIVE_KEY, "SECURE_HSTS_SECONDS": "31536000",
-         "SECURE_HSTS_INCLUDE_SUBDOMAINS": "false", "SECURE_HSTS_PRELOAD": "0"}, {},
+        {
+            "STAGE": "live",
+            "SECRET_KEY": LIVE_KEY,
+            "SECURE_HSTS_SECONDS": "31536000",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS": "false",
+            "SECURE_HSTS_PRELOAD": "0",
+        },
+        {},
     ).values
     assert values["SECURE_HSTS_SECONDS"] == 31536000
-    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False and values["SECURE_HSTS_PRELOAD"] is False
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False
+    assert values["SECURE_HSTS_PRELOAD"] is False
 
 
 def test_settings_py_tls_choices_are_kept():
-    current = {"SECURE_SSL_REDIRECT": True, "SECURE_PROXY_SSL_HEADER": None,
-               "SESSION_COOKIE_SECURE": False, "SECURE_HSTS_SECONDS": 0,
-               "DEFAULT_EXCEPTION_REPORTER_FILTER": "mine.Filter"}
+    current = {
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_PROXY_SSL_HEADER": None,
+        "SESSION_COOKIE_SECURE": False,
+        "SECURE_HSTS_SECONDS": 0,
+        "DEFAULT_EXCEPTION_REPORTER_FILTER": "mine.Filter",
+    }
     values = security.settings_from_env({"STAGE": "live", "SECRET_KEY": LIVE_KEY}, current).values
     for name in current:
         assert name not in values

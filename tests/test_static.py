@@ -11,9 +11,15 @@ SEC = static.SECURITY_MIDDLEWARE
 
 def test_startproject_gets_whitenoise_after_security_and_nostatic():
     values = static.settings_from_env({}, STARTPROJECT).values
-    assert values["MIDDLEWARE"][:3] == [SEC, WN, "django.contrib.sessions.middleware.SessionMiddleware"]
+    assert values["MIDDLEWARE"][:3] == [
+        SEC,
+        WN,
+        "django.contrib.sessions.middleware.SessionMiddleware",
+    ]
     apps = values["INSTALLED_APPS"]
-    assert apps.index("whitenoise.runserver_nostatic") + 1 == apps.index("django.contrib.staticfiles")
+    assert apps.index("whitenoise.runserver_nostatic") + 1 == apps.index(
+        "django.contrib.staticfiles"
+    )
     assert values["STORAGES"] == {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -30,9 +36,13 @@ def test_whitenoise_moved_and_deduplicated():
 
 
 def test_nothing_changes_when_already_right():
-    current = {"MIDDLEWARE": [SEC, WN], "INSTALLED_APPS": ["whitenoise.runserver_nostatic",
-               "django.contrib.staticfiles"], "STATIC_URL": "/s/", "STATIC_ROOT": "/r",
-               "STORAGES": {"default": {"BACKEND": "x"}, "staticfiles": {"BACKEND": "mine"}}}
+    current = {
+        "MIDDLEWARE": [SEC, WN],
+        "INSTALLED_APPS": ["whitenoise.runserver_nostatic", "django.contrib.staticfiles"],
+        "STATIC_URL": "/s/",
+        "STATIC_ROOT": "/r",
+        "STORAGES": {"default": {"BACKEND": "x"}, "staticfiles": {"BACKEND": "mine"}},
+    }
     assert static.settings_from_env({}, current).values == {}
 
 
@@ -43,5 +53,8 @@ def test_no_staticfiles_app_no_nostatic():
 def test_user_storages_are_preserved():
     storages = {"staticfiles": {"BACKEND": "mine"}, "thumbs": {"BACKEND": "t"}}
     values = static.settings_from_env({}, {"STORAGES": storages}).values
-    assert values["STORAGES"] == {**storages, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    assert values["STORAGES"] == {
+        **storages,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
     assert "default" not in storages

@@ -15,7 +15,10 @@ def test_live_s3_dsn():
     values = out.values
     assert values["STORAGES"] == {
         "staticfiles": {"BACKEND": "s"},
-        "default": {"BACKEND": BACKEND, "OPTIONS": {"dsn": LIVE_ENV["DEFAULT_STORAGE_DSN"], "alias": "default"}},
+        "default": {
+            "BACKEND": BACKEND,
+            "OPTIONS": {"dsn": LIVE_ENV["DEFAULT_STORAGE_DSN"], "alias": "default"},
+        },
     }
     assert values["MEDIA_URL"] == "https://example-live-b32-c967f23.divio-media.org/"
     assert "MEDIA_ROOT" not in values
@@ -24,7 +27,8 @@ def test_live_s3_dsn():
 
 def test_local_file_dsn():
     values = storage.settings_from_env(LOCAL_ENV, {}).values
-    assert values["MEDIA_URL"] == "/media/" and values["MEDIA_ROOT"] == "/data/media/"
+    assert values["MEDIA_URL"] == "/media/"
+    assert values["MEDIA_ROOT"] == "/data/media/"
 
 
 @pytest.mark.parametrize(
@@ -32,12 +36,27 @@ def test_local_file_dsn():
     [
         ("s3://K:S@bucket.s3.amazonaws.com/", "https://bucket.s3.amazonaws.com/"),
         ("s3://K:S@bucket.s3.amazonaws.com/media/x/", "https://bucket.s3.amazonaws.com/media/x/"),
-        ("s3://K:S@b.aldryn-media.io.s3-eu-central-1.amazonaws.com/?domain=b.aldryn-media.io", "https://b.aldryn-media.io/"),
-        ("s3://K:S@b.s3.amazonaws.com/loc?url=https%3A%2F%2Fcdn.example.com%2Floc%2F", "https://cdn.example.com/loc/"),
+        (
+            "s3://K:S@b.aldryn-media.io.s3-eu-central-1.amazonaws.com/?domain=b.aldryn-media.io",
+            "https://b.aldryn-media.io/",
+        ),
+        (
+            "s3://K:S@b.s3.amazonaws.com/loc?url=https%3A%2F%2Fcdn.example.com%2Floc%2F",
+            "https://cdn.example.com/loc/",
+        ),
         ("s3://EXO:S@bucket.sos-ch-dk-2.exo.io/?auth=s3", "https://bucket.sos-ch-dk-2.exo.io/"),
-        ("az://acct:c2U9MjAzNi0wMS0y@blob.core.windows.net/public-media", "https://acct.blob.core.windows.net/public-media/"),
-        ("az://acct:key@blob.core.windows.net/c?domain=media.example.com", "https://media.example.com/c/"),
-        ("az://acct:key@blob.core.windows.net/c?url=http%3A%2F%2F127.0.0.1%3A10000%2Fx", "http://127.0.0.1:10000/c/"),
+        (
+            "az://acct:c2U9MjAzNi0wMS0y@blob.core.windows.net/public-media",
+            "https://acct.blob.core.windows.net/public-media/",
+        ),
+        (
+            "az://acct:key@blob.core.windows.net/c?domain=media.example.com",
+            "https://media.example.com/c/",
+        ),
+        (
+            "az://acct:key@blob.core.windows.net/c?url=http%3A%2F%2F127.0.0.1%3A10000%2Fx",
+            "http://127.0.0.1:10000/c/",
+        ),
         ("file:///data/media/", None),
     ],
 )
@@ -48,7 +67,11 @@ def test_media_url_is_the_storage_base_url(dsn, url):
 
 def test_prefixed_storage_dsns_become_aliases():
     values = storage.settings_from_env(
-        {"PRIVATE_STORAGE_DSN": "s3://K:S@b.s3.amazonaws.com/", "DEFAULT_STORAGE_DSN": "file:///m/"}, {}
+        {
+            "PRIVATE_STORAGE_DSN": "s3://K:S@b.s3.amazonaws.com/",
+            "DEFAULT_STORAGE_DSN": "file:///m/",
+        },
+        {},
     ).values
     assert sorted(values["STORAGES"]) == ["default", "private"]
     assert values["STORAGES"]["private"]["OPTIONS"]["alias"] == "private"
@@ -76,4 +99,5 @@ def test_bad_dsns_name_the_variable_not_the_secret(dsn, detail):
     with pytest.raises(ImproperlyConfigured, match=r"^DEFAULT_STORAGE_DSN: expected ") as error:
         storage.settings_from_env({"DEFAULT_STORAGE_DSN": dsn}, {})
     assert detail in str(error.value)
-    assert "topsecret" not in str(error.value) and "top/secret" not in str(error.value)
+    assert "topsecret" not in str(error.value)
+    assert "top/secret" not in str(error.value)

@@ -9,7 +9,8 @@ class MediaUrlpatternsTests(SimpleTestCase):
     @override_settings(DEBUG=True, MEDIA_URL="/media/", MEDIA_ROOT="/data/media/")
     def test_debug_with_local_media_serves_it(self):
         patterns = media_urlpatterns()
-        assert len(patterns) == 1 and str(patterns[0].pattern).startswith("^media/")
+        assert len(patterns) == 1
+        assert str(patterns[0].pattern).startswith("^media/")
 
     @override_settings(DEBUG=False, MEDIA_URL="/media/")
     def test_production_serves_nothing(self):
@@ -22,11 +23,11 @@ class MediaUrlpatternsTests(SimpleTestCase):
 
 def test_file_media_served_in_debug(tmp_path, settings, client):
     """The real round trip: a file saved through default_storage, fetched over the urls helper."""
+    import importlib
+
     from django.core.files.base import ContentFile
     from django.core.files.storage import storages
     from django.urls import clear_url_caches
-
-    import importlib
 
     import tests.urls
 
@@ -34,8 +35,10 @@ def test_file_media_served_in_debug(tmp_path, settings, client):
     settings.MEDIA_URL = "/media/"
     settings.MEDIA_ROOT = str(tmp_path)
     settings.STORAGES = {
-        "default": {"BACKEND": "divio_settings.backends.DSNStorage",
-                    "OPTIONS": {"dsn": f"file://{tmp_path}/?url=%2Fmedia%2F"}},
+        "default": {
+            "BACKEND": "divio_settings.backends.DSNStorage",
+            "OPTIONS": {"dsn": f"file://{tmp_path}/?url=%2Fmedia%2F"},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     name = storages["default"].save("dir/hello wörld.txt", ContentFile(b"hi"))
@@ -45,7 +48,8 @@ def test_file_media_served_in_debug(tmp_path, settings, client):
     clear_url_caches()
     try:
         response = client.get(url)
-        assert response.status_code == 200 and b"".join(response.streaming_content) == b"hi"
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == b"hi"
     finally:
         settings.DEBUG = False
         importlib.reload(tests.urls)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import LIVE_ENV, LOCAL_ENV
+from tests.conftest import LIVE_ENV, LOCAL_ENV
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parent.parent.parent
@@ -24,18 +24,30 @@ ROOT = Path(__file__).parent.parent.parent
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "django", "startproject", "mysite", str(path)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "mysite", str(path)], check=True
+    )
     with open(path / "mysite" / "settings.py", "a") as settings:
         settings.write("\nimport divio_settings\ndivio_settings.apply(globals())\n")
     with open(path / "mysite" / "urls.py", "a") as urls:
-        urls.write("\nfrom divio_settings.urls import media_urlpatterns\nurlpatterns += media_urlpatterns()\n")
+        urls.write(
+            "\nfrom divio_settings.urls import media_urlpatterns\nurlpatterns += media_urlpatterns()\n"
+        )
     return path
 
 
-def manage(project: Path, *args: str, env: Mapping[str, str] = {}) -> subprocess.CompletedProcess[str]:
+def manage(
+    project: Path, *args: str, env: Mapping[str, str] = {}
+) -> subprocess.CompletedProcess[str]:
     full_env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=project, env=full_env,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=project,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def free_port() -> int:
@@ -49,8 +61,11 @@ def server(project: Path, env: Mapping[str, str]) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=project, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=project,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -86,7 +101,9 @@ def test_build_without_environment_touches_no_database(project):
 def test_live_environment_check_deploy_is_clean(project):
     result = manage(project, "check", "--deploy", env=LIVE_ENV)
     assert result.returncode == 0, result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout, (
+        result.stdout + result.stderr
+    )
 
 
 def test_live_environment_without_secret_key_refuses_to_start(project):
@@ -94,7 +111,8 @@ def test_live_environment_without_secret_key_refuses_to_start(project):
     result = manage(project, "check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY: expected a secret key in a cloud environment" in result.stderr
-    assert "OIut5vYvWjI3UQzc" not in result.stderr and "t62LdAvROXgFR14" not in result.stderr
+    assert "OIut5vYvWjI3UQzc" not in result.stderr
+    assert "t62LdAvROXgFR14" not in result.stderr
 
 
 def test_guide_env_local_passes_check(project):
@@ -107,7 +125,8 @@ def test_newcomer_migrate_then_runserver(project):
     assert (project / "db.sqlite3").exists()
     with server(project, {}) as base:
         status, _, body = get(base + "/admin/login/")
-    assert status == 200 and b"csrfmiddlewaretoken" in body
+    assert status == 200
+    assert b"csrfmiddlewaretoken" in body
 
 
 def test_hashed_static_file_through_whitenoise(project):
@@ -121,5 +140,6 @@ def test_hashed_static_file_through_whitenoise(project):
         status, headers, body = get(base + css.group(1).decode(), **{"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
-    assert "immutable" in headers["Cache-Control"] and "max-age=315360000" in headers["Cache-Control"]
+    assert "immutable" in headers["Cache-Control"]
+    assert "max-age=315360000" in headers["Cache-Control"]
     assert body[:2] == b"\x1f\x8b"

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from ..conftest import require_service
+from tests.conftest import require_service
 
 pytestmark = pytest.mark.integration
 
@@ -41,8 +41,14 @@ print(json.dumps({"vendor": connection.vendor, "names": list(Group.objects.value
 
 def run(url: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ["PATH"], "ENV_JSON": json.dumps({"DATABASE_URL": url})}
-    return subprocess.run([sys.executable, "-c", SCRIPT], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -51,13 +57,21 @@ def postgres() -> Iterator[tuple[str, str]]:
     import psycopg
 
     name = f"ds_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{name}" LOGIN PASSWORD %s'.replace("%s", "'" + PASSWORD.replace("'", "''") + "'"))
+    with psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
+    ) as conn:
+        conn.execute(
+            f'CREATE ROLE "{name}" LOGIN PASSWORD %s'.replace(
+                "%s", "'" + PASSWORD.replace("'", "''") + "'"
+            )
+        )
         conn.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
     try:
         yield name, name
     finally:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'DROP ROLE IF EXISTS "{name}"')
 
@@ -85,14 +99,22 @@ def test_postgresql_migrate_write_read(postgres):
     user, db = postgres
     result = run(f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout) == {"vendor": "postgresql", "names": ["written"], "password": PASSWORD}
+    assert json.loads(result.stdout) == {
+        "vendor": "postgresql",
+        "names": ["written"],
+        "password": PASSWORD,
+    }
 
 
 def test_mariadb_migrate_write_read_with_encoded_password(mariadb):
     user, db = mariadb
     result = run(f"mysql://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:3306/{db}")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout) == {"vendor": "mysql", "names": ["written"], "password": PASSWORD}
+    assert json.loads(result.stdout) == {
+        "vendor": "mysql",
+        "names": ["written"],
+        "password": PASSWORD,
+    }
 
 
 def test_mariadb_checks_the_password_so_decoding_matters(mariadb):
@@ -102,4 +124,5 @@ def test_mariadb_checks_the_password_so_decoding_matters(mariadb):
     result = run(f"mysql://{user}:{quote(PASSWORD + 'x', safe='')}@127.0.0.1:3306/{db}")
     assert result.returncode != 0
     assert "Access denied" in result.stderr
-    assert PASSWORD not in result.stderr and quote(PASSWORD, safe="") not in result.stderr
+    assert PASSWORD not in result.stderr
+    assert quote(PASSWORD, safe="") not in result.stderr

@@ -1,0 +1,58 @@
+"""The docs cannot drift from the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import divio_settings
+from divio_settings import database, domains, security, static, storage
+
+ROOT = Path(__file__).parent.parent
+REGISTRIES = (domains, security, database, static, storage)
+
+
+def registered() -> list[str]:
+    return [variable.name for module in REGISTRIES for variable in module.VARIABLES]
+
+
+def test_variables_reference_lists_exactly_the_registered_variables():
+    text = (ROOT / "docs" / "reference" / "variables.md").read_text()
+    assert re.findall(r"^## `([^`]+)`$", text, re.MULTILINE) == registered()
+
+
+def test_code_reads_only_registered_variables():
+    names = set(registered())
+    read = set()
+    for path in (ROOT / "divio_settings").glob("*.py"):
+        read.update(re.findall(r'\(env, "([A-Z_]+)"', path.read_text()))
+    assert read, "no variable reads found"
+    assert read <= names, read - names
+
+
+def test_readme_lists_every_variable():
+    readme = (ROOT / "README.md").read_text()
+    for name in registered():
+        assert f"`{name}`" in readme
+
+
+def test_readme_support_statement_matches_classifiers():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    pythons = re.findall(r"Programming Language :: Python :: (3\.\d+)\"", pyproject)
+    djangos = re.findall(r"Framework :: Django :: (\d\.\d)\"", pyproject)
+    readme = (ROOT / "README.md").read_text()
+    assert f"Python {pythons[0]} to {pythons[-1]}" in readme
+    assert "Django " + ", ".join(djangos[:-1]) + f" and {djangos[-1]}" in readme
+
+
+def test_every_group_switch_is_documented():
+    howto = (ROOT / "docs" / "how-to" / "index.md").read_text()
+    for group in divio_settings.GROUPS:
+        assert f"`{group}`" in howto
+
+
+@pytest.mark.parametrize("page", ["tutorial.md", "explanation.md", "reference/settings.md"])
+def test_pages_exist(page):
+    assert (ROOT / "docs" / page).stat().st_size > 500
