@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import django
 import pytest
 
 from tests.conftest import LIVE_ENV, LOCAL_ENV
@@ -21,9 +22,11 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parent.parent.parent
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("site")
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A new project per test: each test is what one user does, in any order."""
+    path = tmp_path / "site"
+    path.mkdir()
     subprocess.run(
         [sys.executable, "-m", "django", "startproject", "mysite", str(path)], check=True
     )
@@ -100,10 +103,15 @@ def test_build_without_environment_touches_no_database(project):
 
 def test_live_environment_check_deploy_is_clean(project):
     result = manage(project, "check", "--deploy", env=LIVE_ENV)
-    assert result.returncode == 0, result.stderr
-    assert "System check identified no issues (0 silenced)." in result.stdout, (
-        result.stdout + result.stderr
-    )
+    output = result.stdout + result.stderr
+    assert "security." not in output and "divio_settings." not in output, output
+    if django.VERSION >= (6, 1):
+        # Django 6.1's startproject writes a console MAILERS backend, which its own deploy check
+        # rejects (mail.E001) until an email service is configured: nothing for apply() to hide.
+        assert re.findall(r"\((\w+\.[EW]\d+)\)", output) == ["mail.E001"], output
+    else:
+        assert result.returncode == 0, output
+        assert "System check identified no issues (0 silenced)." in result.stdout, output
 
 
 def test_live_environment_without_secret_key_refuses_to_start(project):
