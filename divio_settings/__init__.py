@@ -22,6 +22,11 @@ GROUPS: Final = {
     "databases": "divio_settings.database",
     "static": "divio_settings.static",
     "media": "divio_settings.storage",
+    "caches": "divio_settings.caches",
+    "email": "divio_settings.mail",
+    "logging": "divio_settings.logs",
+    "sentry": "divio_settings.sentry",
+    "celery": "divio_settings.tasks",
     "checks": "divio_settings.apps",
 }
 REPORT: Final = "DIVIO_SETTINGS_REPORT"
@@ -57,6 +62,11 @@ def apply(
     databases: bool = True,
     static: bool = True,
     media: bool = True,
+    caches: bool = True,
+    email: bool = True,
+    logging: bool = True,
+    sentry: bool = True,
+    celery: bool = True,
     checks: bool = True,
 ) -> None:
     """Fill *namespace* (a settings module's ``globals()``) from the environment.
@@ -74,6 +84,11 @@ def apply(
         "databases": databases,
         "static": static,
         "media": media,
+        "caches": caches,
+        "email": email,
+        "logging": logging,
+        "sentry": sentry,
+        "celery": celery,
         "checks": checks,
     }
     original: dict[str, Any] = dict(namespace.get(ORIGINAL) or {})
@@ -101,3 +116,5 @@ def apply(
             namespace[key] = value
     namespace[ORIGINAL] = original
     namespace[REPORT] = entries(changes.values, changes.sources)
+    for effect in changes.after:
+        effect()

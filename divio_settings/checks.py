@@ -120,6 +120,40 @@ def check_sqlite_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -
     ]
 
 
+LOCAL_CACHES: Final = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+)
+
+
+def check_cache_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if not _cloud() or backend not in LOCAL_CACHES:
+        return []
+    return [
+        checks.Warning(
+            "The default cache lives inside each container: the containers of a cloud "
+            "environment do not share it, and it is emptied on every deploy.",
+            hint="Set CACHE_URL to redis://… or db://django_dbcache (then add the release "
+            "command 'python manage.py createcachetable').",
+            id="divio_settings.W007",
+        )
+    ]
+
+
+def check_sentry_installed(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    sentry = getattr(settings, "DIVIO_SENTRY", None)
+    if not sentry or sentry.get("installed"):
+        return []
+    return [
+        checks.Warning(
+            "SENTRY_DSN is set but sentry-sdk is not installed: errors are not reported.",
+            hint="Add divio-settings[sentry] to requirements.txt.",
+            id="divio_settings.W008",
+        )
+    ]
+
+
 CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
     (check_whitenoise, False),
     (check_legacy_storage, False),
@@ -127,6 +161,8 @@ CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
     (check_debug_live, True),
     (check_media_cloud, True),
     (check_sqlite_cloud, True),
+    (check_cache_cloud, True),
+    (check_sentry_installed, False),
 )
 
 

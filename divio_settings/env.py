@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
@@ -36,6 +36,8 @@ class Changes:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         self.sources: dict[str, str] = {}
+        # Side effects (starting Sentry) that apply() runs once every setting is written.
+        self.after: list[Callable[[], None]] = []
 
     def set(self, setting: str, value: Any, source: str) -> None:
         self.values[setting] = value
@@ -48,6 +50,7 @@ class Changes:
             if previous and previous != source:
                 source = f"{previous}; {source}"
             self.set(setting, value, source)
+        self.after.extend(other.after)
 
 
 def invalid(name: str, expected: str, detail: str = "") -> ImproperlyConfigured:

@@ -1,9 +1,11 @@
-"""The debug page's filter: Django's masking plus DSNs and passwords inside URLs."""
+"""The debug page: Django's masking plus DSNs, and no URL password anywhere on the page."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils.safestring import SafeString, mark_safe
+from django.views.debug import ExceptionReporter as DjangoReporter
 from django.views.debug import SafeExceptionReporterFilter as DjangoFilter
 
 from .report import REDACTED, SECRET_NAMES, redact
@@ -21,3 +23,16 @@ class SafeExceptionReporterFilter(DjangoFilter):
     def cleanse_setting(self, key: Any, value: Any) -> Any:
         cleansed = super().cleanse_setting(key, value)
         return redact(cleansed) if isinstance(cleansed, str) else cleansed
+
+
+class ExceptionReporter(DjangoReporter):
+    """Removes URL passwords from the whole report: exception messages and local variables too.
+
+    Installed as DEFAULT_EXCEPTION_REPORTER by apply() unless settings.py chose one.
+    """
+
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(redact(str(super().get_traceback_html())))
+
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(redact(str(super().get_traceback_text())))

@@ -71,7 +71,10 @@ VARIABLES: Final = (
 
 PROXY_SSL_HEADER: Final = ("HTTP_X_FORWARDED_PROTO", "https")
 DEFAULT_HSTS_SECONDS: Final = 3600
-REPORTER_FILTER: Final = "divio_settings.reporting.SafeExceptionReporterFilter"
+REPORTING: Final = {
+    "DEFAULT_EXCEPTION_REPORTER": "divio_settings.reporting.ExceptionReporter",
+    "DEFAULT_EXCEPTION_REPORTER_FILTER": "divio_settings.reporting.SafeExceptionReporterFilter",
+}
 INSECURE_PREFIX: Final = "django-insecure-"
 HSTS_FLAGS: Final = ("SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD")
 
@@ -84,8 +87,9 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     _secret_key(env, current, cloud, out)
     _debug(env, current, cloud, out)
     _tls(env, current, cloud, out)
-    if "DEFAULT_EXCEPTION_REPORTER_FILTER" not in current:
-        out.set("DEFAULT_EXCEPTION_REPORTER_FILTER", REPORTER_FILTER, "default (masks DSNs)")
+    for setting, path in REPORTING.items():
+        if setting not in current:
+            out.set(setting, path, "default (masks DSNs and URL passwords)")
     return out
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,7 +55,11 @@ STARTPROJECT: Mapping[str, Any] = {
     "STATIC_URL": "static/",
 }
 
-SERVICES = {"postgresql": ("127.0.0.1", 5432), "mariadb": ("127.0.0.1", 3306)}
+SERVICES = {
+    "postgresql": ("127.0.0.1", 5432),
+    "mariadb": ("127.0.0.1", 3306),
+    "redis": ("127.0.0.1", 6379),
+}
 
 
 def require_service(name: str) -> None:
@@ -67,3 +72,49 @@ def require_service(name: str) -> None:
         if os.environ.get("DIVIO_SETTINGS_REQUIRE_SERVICES") == "1":
             pytest.fail(message + " (DIVIO_SETTINGS_REQUIRE_SERVICES=1)")
         pytest.skip(message)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRELUDE = """
+import json, os, sys
+import django
+from django.conf import settings
+import divio_settings
+ns = {"INSTALLED_APPS": ["django.contrib.auth", "django.contrib.contenttypes",
+                         "django.contrib.sessions"],
+      "__file__": "/app/x/settings.py", "USE_TZ": True, "ROOT_URLCONF": "tests.urls"}
+ns.update(json.loads(os.environ["SETTINGS_JSON"]))
+divio_settings.apply(ns, environ=json.loads(os.environ["ENV_JSON"]))
+settings.configure(**{k: v for k, v in ns.items() if k.isupper()})
+django.setup()
+"""
+
+
+def django_process(
+    environ: Mapping[str, str],
+    body: str,
+    settings: Mapping[str, Any] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run *body* in a new Python process whose settings come from apply(environ)."""
+    import json
+    import sys
+
+    env = {
+        "PATH": os.environ["PATH"],
+        "ENV_JSON": json.dumps(dict(environ)),
+        "SETTINGS_JSON": json.dumps(dict(settings or {})),
+        **(extra_env or {}),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PRELUDE + body],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(result.stderr[-3000:])
+    return result

@@ -8,10 +8,21 @@ from pathlib import Path
 import pytest
 
 import divio_settings
-from divio_settings import database, domains, security, static, storage
+from divio_settings import (
+    caches,
+    database,
+    domains,
+    logs,
+    mail,
+    security,
+    sentry,
+    static,
+    storage,
+    tasks,
+)
 
 ROOT = Path(__file__).parent.parent
-REGISTRIES = (domains, security, database, static, storage)
+REGISTRIES = (domains, security, database, static, storage, caches, mail, logs, sentry, tasks)
 
 
 def registered() -> list[str]:

@@ -22,6 +22,7 @@ SECRETS = {
 @override_settings(
     DEBUG=True,
     DEFAULT_EXCEPTION_REPORTER_FILTER="divio_settings.reporting.SafeExceptionReporterFilter",
+    DEFAULT_EXCEPTION_REPORTER="divio_settings.reporting.ExceptionReporter",
     **SECRETS,
 )
 class DebugPageTests(SimpleTestCase):
@@ -42,3 +43,14 @@ class DebugPageTests(SimpleTestCase):
         ):
             assert secret not in page
         assert "amqp://guest:********@rabbit:5672/" in page
+
+
+@override_settings(DEBUG=True, **SECRETS)
+class PlainDjangoLeaksTests(SimpleTestCase):
+    """Why the reporter exists: Django's own page shows a URL password in the message."""
+
+    def test_django_default_page_shows_the_exception_message(self):
+        self.client.raise_request_exception = False
+        with self.settings(CELERY_BROKER_URL="amqp://guest:brokersecret@rabbit:5672/"):
+            page = self.client.get("/boom/", headers={"accept": "text/html"}).content.decode()
+        assert "brokersecret" in page

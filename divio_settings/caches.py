@@ -1,0 +1,120 @@
+"""CACHE_URL and <PREFIX>_CACHE_URL -> CACHES, mapped to Django's built-in backends."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlunsplit
+
+from .env import Changes, Env, Variable, check_url, get, invalid
+
+VARIABLES: Final = (
+    Variable(
+        "CACHE_URL",
+        "URL",
+        "The default cache: redis://, rediss://, db://table, "
+        "locmem://, dummy://, file:///path, memcache://host:port, pylibmc://host:port.",
+        "settings.py's CACHES, else Django's per-process locmem",
+        secret=True,
+        sets=("CACHES",),
+    ),
+    Variable(
+        "<PREFIX>_CACHE_URL",
+        "URL",
+        "One more cache per variable, named after the prefix in "
+        "lower case (SESSIONS_CACHE_URL is CACHES['sessions']).",
+        "none",
+        secret=True,
+        sets=("CACHES",),
+    ),
+)
+
+BACKENDS: Final = {
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "rediss": "django.core.cache.backends.redis.RedisCache",
+    "db": "django.core.cache.backends.db.DatabaseCache",
+    "dbcache": "django.core.cache.backends.db.DatabaseCache",
+    "locmem": "django.core.cache.backends.locmem.LocMemCache",
+    "locmemcache": "django.core.cache.backends.locmem.LocMemCache",
+    "dummy": "django.core.cache.backends.dummy.DummyCache",
+    "dummycache": "django.core.cache.backends.dummy.DummyCache",
+    "file": "django.core.cache.backends.filebased.FileBasedCache",
+    "filecache": "django.core.cache.backends.filebased.FileBasedCache",
+    "memcache": "django.core.cache.backends.memcached.PyMemcacheCache",
+    "pymemcache": "django.core.cache.backends.memcached.PyMemcacheCache",
+    "pylibmc": "django.core.cache.backends.memcached.PyLibMCCache",
+}
+EXAMPLE: Final = "redis://:password@host:6379/0"
+# Query arguments that are cache settings rather than backend options.
+TOP_LEVEL: Final = {"timeout": "TIMEOUT", "key_prefix": "KEY_PREFIX", "version": "VERSION"}
+_NAME: Final = re.compile(r"^([A-Z][A-Z0-9_]*)_CACHE_URL$")
+
+
+def _value(text: str) -> Any:
+    if text.isdigit():
+        return int(text)
+    if text.lower() in ("none", "null"):
+        return None
+    return text
+
+
+def parse(name: str, url: str) -> dict[str, Any]:
+    parts = check_url(name, url, list(BACKENDS), EXAMPLE)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    config: dict[str, Any] = {"BACKEND": BACKENDS[parts.scheme]}
+    for key, value in query:
+        if key in TOP_LEVEL:
+            config[TOP_LEVEL[key]] = _value(value)
+    rest = [(key, value) for key, value in query if key not in TOP_LEVEL]
+    location = _location(name, parts, rest)
+    if location:
+        config["LOCATION"] = location
+    if rest and parts.scheme not in ("redis", "rediss"):
+        config["OPTIONS"] = {key: _value(value) for key, value in rest}
+    return config
+
+
+def _location(name: str, parts: SplitResult, rest: list[tuple[str, str]]) -> str:
+    scheme = parts.scheme
+    if scheme in ("redis", "rediss"):
+        # Django hands the URL to redis-py, which reads password, db and options itself.
+        return urlunsplit(parts._replace(query=urlencode(rest), fragment=""))
+    if scheme in ("db", "dbcache"):
+        table = unquote(parts.netloc + parts.path).strip("/")
+        if not table:
+            raise invalid(name, "db://table_name", "the table name is missing")
+        return table
+    if scheme in ("file", "filecache"):
+        if not parts.path.startswith("/"):
+            raise invalid(name, "file:///absolute/path", "the path is not absolute")
+        return unquote(parts.path)
+    if scheme in ("memcache", "pymemcache", "pylibmc"):
+        if not parts.netloc:
+            return "unix:" + unquote(parts.path)
+        return parts.netloc
+    return unquote(parts.netloc)  # locmem name, dummy
+
+
+def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
+    found: dict[str, tuple[str, str]] = {}
+    url = get(env, "CACHE_URL")
+    if url is not None:
+        found["default"] = ("CACHE_URL", url)
+    for name in sorted(env):
+        match = _NAME.match(name)
+        value = get(env, name) if match else None
+        if match and value is not None:
+            found.setdefault(match.group(1).lower(), (name, value))
+    return found
+
+
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
+    out = Changes()
+    found = urls_from_env(env)
+    if found:
+        caches = dict(current.get("CACHES") or {})
+        for alias, (name, url) in found.items():
+            caches[alias] = parse(name, url)
+        out.set("CACHES", caches, ", ".join(name for name, _ in found.values()))
+    return out

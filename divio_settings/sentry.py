@@ -1,0 +1,62 @@
+"""SENTRY_DSN, GIT_COMMIT, STAGE -> sentry_sdk.init() with the Django integration."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .env import Changes, Env, Variable, check_url, get
+
+VARIABLES: Final = (
+    Variable(
+        "SENTRY_DSN",
+        "URL",
+        "Report errors to Sentry (needs divio-settings[sentry]).",
+        "off",
+        secret=True,
+        sets=("DIVIO_SENTRY",),
+    ),
+    Variable(
+        "GIT_COMMIT", "string", "Sentry release.", "unset: no release", sets=("DIVIO_SENTRY",)
+    ),
+)
+
+EXAMPLE: Final = "https://key@o1.ingest.sentry.io/1"
+
+
+def installed() -> bool:
+    return importlib.util.find_spec("sentry_sdk") is not None
+
+
+def init(dsn: str, environment: str, release: str | None) -> None:
+    """Start Sentry; called by apply() after every setting is written."""
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment,
+        release=release,
+        send_default_pii=False,
+        integrations=[DjangoIntegration()],
+    )
+
+
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
+    out = Changes()
+    dsn = get(env, "SENTRY_DSN")
+    if dsn is None:
+        return out
+    check_url("SENTRY_DSN", dsn, ["http", "https"], EXAMPLE)
+    environment = (get(env, "STAGE") or "local").lower()
+    release = get(env, "GIT_COMMIT")
+    ready = installed()
+    out.set(
+        "DIVIO_SENTRY",
+        {"environment": environment, "release": release, "installed": ready},
+        "SENTRY_DSN, STAGE, GIT_COMMIT",
+    )
+    if ready:
+        out.after.append(lambda: init(dsn, environment, release))
+    return out

@@ -1,0 +1,211 @@
+"""Cache, sessions, email and logging against real services started on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import django_process, require_service
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service("redis")
+    return f"redis://127.0.0.1:6379/0?key_prefix={uuid.uuid4().hex}"
+
+
+def test_redis_cache_set_get_expire(redis_url):
+    body = """
+import time
+from django.core.cache import cache
+cache.set("k", {"v": 1}, timeout=1)
+first = cache.get("k")
+time.sleep(1.3)
+print(json.dumps([settings.CACHES["default"]["BACKEND"], first, cache.get("k")]))
+"""
+    result = django_process({"CACHE_URL": redis_url}, body)
+    assert json.loads(result.stdout) == [
+        "django.core.cache.backends.redis.RedisCache",
+        {"v": 1},
+        None,
+    ]
+
+
+def test_sessions_in_redis_are_shared_by_two_processes(redis_url):
+    write = """
+from django.contrib.sessions.backends.cache import SessionStore
+store = SessionStore()
+store["user"] = "ada"
+store.save()
+print(store.session_key)
+"""
+    read = """
+from django.contrib.sessions.backends.cache import SessionStore
+print(SessionStore(os.environ["KEY"]).get("user"))
+"""
+    session = {"SESSION_ENGINE": "django.contrib.sessions.backends.cache"}
+    key = django_process({"CACHE_URL": redis_url}, write, session).stdout.strip()
+    other = django_process({"CACHE_URL": redis_url}, read, session, {"KEY": key})
+    assert other.stdout.strip() == "ada"
+
+
+def test_database_cache_on_postgresql(postgres):
+    user, db = postgres
+    from .conftest import PASSWORD
+
+    environ = {
+        "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
+        "CACHE_URL": "db://django_dbcache",
+    }
+    body = """
+from django.core.management import call_command
+from django.core.cache import cache
+call_command("createcachetable")
+cache.set("shared", "from the first process", 60)
+"""
+    django_process(environ, body)
+    read = "from django.core.cache import cache\nprint(cache.get('shared'))\n"
+    assert django_process(environ, read).stdout.strip() == "from the first process"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[tuple[int, Inbox, Path]]:
+    """aiosmtpd with STARTTLS required and AUTH, on a certificate made for this test."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login == b"mailer"
+            and data.password == b"pa@ss:w/rd"
+        )
+        return AuthResult(success=ok)
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticator,
+    )
+    controller.start()
+    try:
+        yield port, inbox, cert
+    finally:
+        controller.stop()
+
+
+def test_send_mail_over_starttls_with_credentials(smtp_server):
+    port, inbox, cert = smtp_server
+    environ = {
+        "EMAIL_URL": f"submission://mailer:{quote('pa@ss:w/rd', safe='')}@localhost:{port}?timeout=10",
+        "DEFAULT_FROM_EMAIL": "site@example.com",
+    }
+    body = """
+from django.core.mail import send_mail
+print(send_mail("Hello", "Body text", None, ["ada@example.com"]))
+"""
+    result = django_process(environ, body, extra_env={"SSL_CERT_FILE": str(cert)})
+    assert result.stdout.strip() == "1"
+    deadline = time.monotonic() + 5
+    while not inbox.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(inbox.messages) == 1
+    assert inbox.messages[0].mail_from == "site@example.com"
+    assert inbox.messages[0].rcpt_tos == ["ada@example.com"]
+    assert b"Subject: Hello" in inbox.messages[0].content
+
+
+def test_wrong_password_is_refused_without_printing_it(smtp_server):
+    port, inbox, cert = smtp_server
+    environ = {"EMAIL_URL": f"submission://mailer:wrong-s3cret@localhost:{port}?timeout=3"}
+    body = """
+from django.core.mail import send_mail
+send_mail("Hello", "Body", "a@example.com", ["b@example.com"])
+"""
+    result = django_process(environ, body, extra_env={"SSL_CERT_FILE": str(cert)}, check=False)
+    assert result.returncode != 0
+    # aiosmtpd stalls after a failed AUTH, so the client gives up after its 3 s timeout.
+    assert "smtplib.SMTP" in result.stderr
+    assert "wrong-s3cret" not in result.stderr
+    assert inbox.messages == []
+
+
+def test_production_500_logged_to_stdout_with_traceback_without_secrets():
+    environ = {
+        "STAGE": "live",
+        "DOMAIN": "example.com",
+        "SECRET_KEY": "k" * 50,
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": "postgres://u:dbsecret@127.0.0.1:5432/x",
+        "DEFAULT_AMQP_BROKER_URL": "amqp://guest:brokersecret@rabbit:5672/",
+    }
+    body = """
+from django.test import Client
+client = Client(raise_request_exception=False)
+response = client.get("/boom/", HTTP_HOST="example.com")
+sys.stderr.write(str(response.status_code))
+"""
+    result = django_process(environ, body, {"MIDDLEWARE": []})
+    assert result.stderr.strip().endswith("500")
+    assert "ERROR django.request Internal Server Error: /boom/" in result.stdout
+    assert "Traceback (most recent call last)" in result.stdout
+    assert "RuntimeError: boom amqp://guest:********@rabbit:5672/" in result.stdout
+    assert "brokersecret" not in result.stdout
+    assert "dbsecret" not in result.stdout

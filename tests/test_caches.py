@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from divio_settings import caches
+
+R = "django.core.cache.backends.redis.RedisCache"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://127.0.0.1:6379/1", {"BACKEND": R, "LOCATION": "redis://127.0.0.1:6379/1"}),
+        (
+            "rediss://:pw@h:6380/0?timeout=60&key_prefix=site&ssl_cert_reqs=none",
+            {
+                "BACKEND": R,
+                "LOCATION": "rediss://:pw@h:6380/0?ssl_cert_reqs=none",
+                "TIMEOUT": 60,
+                "KEY_PREFIX": "site",
+            },
+        ),
+        (
+            "db://django_dbcache",
+            {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "django_dbcache",
+            },
+        ),
+        (
+            "dbcache://my_table",
+            {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "my_table"},
+        ),
+        ("locmem://", {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}),
+        (
+            "locmem://one?timeout=none",
+            {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "one",
+                "TIMEOUT": None,
+            },
+        ),
+        ("dummy://", {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}),
+        (
+            "file:///var/tmp/cache",
+            {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": "/var/tmp/cache",
+            },
+        ),
+        (
+            "memcache://127.0.0.1:11211",
+            {
+                "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+                "LOCATION": "127.0.0.1:11211",
+            },
+        ),
+        (
+            "pymemcache:///tmp/mc.sock",
+            {
+                "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+                "LOCATION": "unix:/tmp/mc.sock",
+            },
+        ),
+        (
+            "pylibmc://h:11211?max_entries=5",
+            {
+                "BACKEND": "django.core.cache.backends.memcached.PyLibMCCache",
+                "LOCATION": "h:11211",
+                "OPTIONS": {"max_entries": 5},
+            },
+        ),
+    ],
+)
+def test_parse(url, expected):
+    assert caches.parse("CACHE_URL", url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("mongodb://u:topsecret@h/", "the scheme 'mongodb' is not one of"),
+        ("db://", "the table name is missing"),
+        ("file://relative", "the path is not absolute"),
+        ("redis://:top/secret@h:6379", "host or port cannot be read"),
+        ("redis:h", "no scheme"),
+    ],
+)
+def test_bad_urls(url, detail):
+    with pytest.raises(ImproperlyConfigured, match="^CACHE_URL: expected ") as error:
+        caches.parse("CACHE_URL", url)
+    assert detail in str(error.value)
+    assert "secret" not in str(error.value)
+
+
+def test_aliases_and_merge():
+    current = {"CACHES": {"default": {"BACKEND": "x"}, "other": {"BACKEND": "y"}}}
+    out = caches.settings_from_env(
+        {"CACHE_URL": "redis://h:6379/0", "SESSIONS_CACHE_URL": "db://sessions"}, current
+    )
+    assert sorted(out.values["CACHES"]) == ["default", "other", "sessions"]
+    assert out.values["CACHES"]["default"]["BACKEND"] == R
+    assert out.sources["CACHES"] == "CACHE_URL, SESSIONS_CACHE_URL"
+    assert current["CACHES"]["default"] == {"BACKEND": "x"}
+
+
+def test_no_url_keeps_settings_py():
+    assert caches.settings_from_env({}, {"CACHES": {"default": {}}}).values == {}
