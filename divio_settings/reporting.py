@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.views.debug import ExceptionReporter as DjangoReporter
 from django.views.debug import SafeExceptionReporterFilter as DjangoFilter
 
@@ -32,7 +32,7 @@ class ExceptionReporter(DjangoReporter):
     """
 
     def get_traceback_html(self) -> SafeString:
-        return mark_safe(redact(str(super().get_traceback_html())))
+        return SafeString(redact(str(super().get_traceback_html())))
 
     def get_traceback_text(self) -> SafeString:
-        return mark_safe(redact(str(super().get_traceback_text())))
+        return SafeString(redact(str(super().get_traceback_text())))

@@ -151,3 +151,13 @@ def test_apply_reads_os_environ_by_default(tmp_path):
         cwd=os.path.dirname(os.path.dirname(__file__)),
     )
     assert result.stdout.strip() == "['site.example.org'] False"
+
+
+def test_missing_marker_survives_copy_and_pickle():
+    import pickle
+
+    marker = divio_settings.MISSING
+    assert copy.copy(marker) is marker
+    assert copy.deepcopy(marker) is marker
+    assert pickle.loads(pickle.dumps(marker)) is marker
+    assert repr(marker) == "<not set>"

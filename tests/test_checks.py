@@ -87,6 +87,28 @@ class CheckTests(SimpleTestCase):
     def test_sqlite_local_passes(self):
         assert ids(checks.check_sqlite_cloud) == []
 
+    @override_settings(DIVIO_ENVIRONMENT="cloud")  # Django's default cache is locmem
+    def test_locmem_cache_in_cloud(self):
+        assert ids(checks.check_cache_cloud) == ["divio_settings.W007"]
+
+    @override_settings(
+        DIVIO_ENVIRONMENT="cloud",
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}},
+    )
+    def test_shared_cache_in_cloud_passes(self):
+        assert ids(checks.check_cache_cloud) == []
+
+    def test_locmem_cache_locally_passes(self):
+        assert ids(checks.check_cache_cloud) == []
+
+    @override_settings(DIVIO_SENTRY={"installed": False})
+    def test_sentry_dsn_without_sdk(self):
+        assert ids(checks.check_sentry_installed) == ["divio_settings.W008"]
+
+    @override_settings(DIVIO_SENTRY={"installed": True})
+    def test_sentry_installed_passes(self):
+        assert ids(checks.check_sentry_installed) == []
+
     @override_settings(MIDDLEWARE=[SEC], ALLOWED_HOSTS=["*"])
     def test_checks_are_bound(self):
         from io import StringIO

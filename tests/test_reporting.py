@@ -44,6 +44,14 @@ class DebugPageTests(SimpleTestCase):
             assert secret not in page
         assert "amqp://guest:********@rabbit:5672/" in page
 
+    def test_text_report_masks_too(self):
+        self.client.raise_request_exception = False
+        with self.settings(CELERY_BROKER_URL="amqp://guest:brokersecret@rabbit:5672/"):
+            text = self.client.get("/boom/", headers={"accept": "text/plain"}).content.decode()
+        assert "RuntimeError" in text
+        assert "brokersecret" not in text
+        assert "amqp://guest:********@rabbit:5672/" in text
+
 
 @override_settings(DEBUG=True, **SECRETS)
 class PlainDjangoLeaksTests(SimpleTestCase):
