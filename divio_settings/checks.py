@@ -154,6 +154,65 @@ def check_sentry_installed(app_configs: Sequence[AppConfig] | None, **kwargs: An
     ]
 
 
+def check_connections(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    messages: Messages = []
+    asgi = bool(getattr(settings, "ASGI_APPLICATION", None))
+    for alias, config in settings.DATABASES.items():
+        max_age = config.get("CONN_MAX_AGE", 0)
+        pool = bool((config.get("OPTIONS") or {}).get("pool"))
+        if pool and max_age:
+            messages.append(
+                checks.Error(
+                    f"DATABASES['{alias}'] has CONN_MAX_AGE > 0 together with a connection pool.",
+                    hint="Set DATABASE_CONN_MAX_AGE=0 (or CONN_MAX_AGE 0) when DATABASE_POOL is on.",
+                    id="divio_settings.E003",
+                )
+            )
+        elif asgi and max_age and not config.get("CONN_HEALTH_CHECKS"):
+            messages.append(
+                checks.Warning(
+                    f"DATABASES['{alias}'] keeps connections (CONN_MAX_AGE) under ASGI without "
+                    "health checks: broken connections are reused.",
+                    hint="Set DATABASE_CONN_HEALTH_CHECKS=true, or DATABASE_CONN_MAX_AGE=0.",
+                    id="divio_settings.W009",
+                )
+            )
+    return messages
+
+
+def check_urls(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    messages: Messages = []
+    for name in ("STATIC_URL", "MEDIA_URL"):
+        value = getattr(settings, name, "") or ""
+        if not value.endswith("/") or " " in value:
+            messages.append(
+                checks.Error(
+                    f"{name} is {value!r}: it must end with '/' and contain no spaces, or no URL "
+                    "built from it can work.",
+                    hint=f"Set {name} like '/static/' or 'https://cdn.example.com/path/'.",
+                    id="divio_settings.E004",
+                )
+            )
+    return messages
+
+
+def check_ephemeral_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    report = getattr(settings, "DIVIO_SETTINGS_REPORT", [])
+    ephemeral = any(
+        row["setting"] == "SECRET_KEY" and row["source"].startswith("ephemeral") for row in report
+    )
+    if not (_cloud() and ephemeral):
+        return []
+    return [
+        checks.Error(
+            "SECRET_KEY is an ephemeral key generated for this process in a cloud environment: "
+            "sessions and signed data break on every restart and differ between containers.",
+            hint="Set SECRET_KEY in the environment's variables.",
+            id="divio_settings.E005",
+        )
+    ]
+
+
 CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
     (check_whitenoise, False),
     (check_legacy_storage, False),
@@ -163,6 +222,9 @@ CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
     (check_sqlite_cloud, True),
     (check_cache_cloud, True),
     (check_sentry_installed, False),
+    (check_connections, False),
+    (check_urls, False),
+    (check_ephemeral_key, True),
 )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management import call_command
@@ -14,6 +15,19 @@ FS = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+
+@contextmanager
+def patched_databases(databases):
+    """DATABASES without override_settings, which warns (and -W error fails) on it."""
+    from django.conf import settings
+
+    old = settings.DATABASES
+    settings.DATABASES = databases
+    try:
+        yield
+    finally:
+        settings.DATABASES = old
 
 
 def ids(check):
@@ -108,6 +122,48 @@ class CheckTests(SimpleTestCase):
     @override_settings(DIVIO_SENTRY={"installed": True})
     def test_sentry_installed_passes(self):
         assert ids(checks.check_sentry_installed) == []
+
+    def test_connections_default_passes(self):
+        assert ids(checks.check_connections) == []
+
+    def test_pool_with_persistent_connections(self):
+        db = {"default": {"ENGINE": "x", "CONN_MAX_AGE": 60, "OPTIONS": {"pool": True}}}
+        with patched_databases(db):
+            assert ids(checks.check_connections) == ["divio_settings.E003"]
+
+    def test_asgi_persistent_without_health_checks(self):
+        db = {"default": {"ENGINE": "x", "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": False}}
+        with patched_databases(db), self.settings(ASGI_APPLICATION="mysite.asgi.application"):
+            assert ids(checks.check_connections) == ["divio_settings.W009"]
+        db["default"]["CONN_HEALTH_CHECKS"] = True
+        with patched_databases(db), self.settings(ASGI_APPLICATION="mysite.asgi.application"):
+            assert ids(checks.check_connections) == []
+
+    @override_settings(MEDIA_URL="/media", STATIC_URL="/static/")
+    def test_url_without_slash(self):
+        assert ids(checks.check_urls) == ["divio_settings.E004"]
+
+    @override_settings(MEDIA_URL="https://cdn.example.com/m/", STATIC_URL="/static/")
+    def test_urls_pass(self):
+        assert ids(checks.check_urls) == []
+
+    @override_settings(
+        DIVIO_ENVIRONMENT="cloud",
+        DIVIO_SETTINGS_REPORT=[
+            {"setting": "SECRET_KEY", "value": "********", "source": "ephemeral (SECRET_KEY unset)"}
+        ],
+    )
+    def test_ephemeral_key_in_cloud(self):
+        assert ids(checks.check_ephemeral_key) == ["divio_settings.E005"]
+
+    @override_settings(
+        DIVIO_ENVIRONMENT="local",
+        DIVIO_SETTINGS_REPORT=[
+            {"setting": "SECRET_KEY", "value": "********", "source": "ephemeral (SECRET_KEY unset)"}
+        ],
+    )
+    def test_ephemeral_key_locally_passes(self):
+        assert ids(checks.check_ephemeral_key) == []
 
     @override_settings(MIDDLEWARE=[SEC], ALLOWED_HOSTS=["*"])
     def test_checks_are_bound(self):

@@ -1,0 +1,80 @@
+"""The `divio-settings` command (also `python -m divio_settings`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .errors import UserError
+
+EPILOG = "Exit codes: 0 success, 1 a problem (printed on one line each), 2 wrong usage."
+
+
+def parser() -> argparse.ArgumentParser:
+    from .init import DATABASES, GATEWAYS, own_version, run
+    from .show import run_check, run_release_commands, run_show
+
+    main_parser = argparse.ArgumentParser(
+        prog="divio-settings",
+        description="Set up a Django project for Divio and explain its configuration.",
+        epilog=EPILOG,
+    )
+    main_parser.add_argument("--version", action="version", version=own_version())
+    commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser(
+        "init",
+        help="write Dockerfile, docker-compose.yml, .env-local, .gitignore entries, "
+        "the two lines and requirements",
+        epilog=EPILOG,
+    )
+    init.add_argument("path", nargs="?", default=".", help="the project (with manage.py)")
+    init.add_argument(
+        "--database",
+        choices=sorted(DATABASES),
+        default="postgres",
+        help="database service for docker-compose (default: postgres)",
+    )
+    init.add_argument(
+        "--gateway",
+        choices=sorted(GATEWAYS),
+        default="gunicorn",
+        help="server started by the Dockerfile's CMD (default: gunicorn)",
+    )
+    init.add_argument("--python", default="3.13", help="Python of the base image (default: 3.13)")
+    init.add_argument("--dry-run", action="store_true", help="print a unified diff, write nothing")
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="replace Dockerfile, docker-compose.yml and .env-local if they differ",
+    )
+    init.set_defaults(func=run)
+
+    for name, aliases, func, text in (
+        ("show", ["explain"], run_show, "every setting apply() set, its value and its source"),
+        ("check", [], run_check, "validate the environment's variables without starting Django"),
+        (
+            "release-commands",
+            [],
+            run_release_commands,
+            "print the release commands this environment needs",
+        ),
+    ):
+        sub = commands.add_parser(name, aliases=aliases, help=text, epilog=EPILOG)
+        sub.add_argument("--env-file", help="read variables from this file too, e.g. .env-local")
+        if name == "show":
+            sub.add_argument("path", nargs="?", default=".", help="the project (with manage.py)")
+            sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.set_defaults(func=func)
+    return main_parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except UserError as error:
+        print(f"divio-settings: {error}", file=sys.stderr)
+        return 1
+    return result

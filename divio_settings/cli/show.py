@@ -1,0 +1,124 @@
+"""`show`, `check` and `release-commands`: the effective configuration, explained."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from divio_settings import apply
+from divio_settings.caches import urls_from_env
+from divio_settings.env import get, is_cloud
+from divio_settings.report import Entry
+
+from .errors import UserError
+from .init import find_project
+
+WIDTH = 70
+
+
+def read_env_file(path: str) -> dict[str, str]:
+    """KEY=VALUE lines as docker-compose's env_file reads them; # starts a comment line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise UserError(f"cannot read {path}: {error.strerror}") from None
+    values: dict[str, str] = {}
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        name, sep, value = text.removeprefix("export ").partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise UserError(f"{path}, line {number}: expected NAME=value")
+        values[name.strip()] = value
+    return values
+
+
+def environment(args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    if args.env_file:
+        env.update(read_env_file(args.env_file))
+    return env
+
+
+def load_report(root: Path, env: Mapping[str, str]) -> list[Entry]:
+    project = find_project(root)
+    module = ".".join(project.settings.relative_to(root).with_suffix("").parts)
+    module = module.removesuffix(".__init__")
+    os.environ.clear()
+    os.environ.update(env)
+    sys.path.insert(0, str(root))
+    try:
+        settings = importlib.import_module(module)
+    except ImproperlyConfigured as error:
+        raise UserError(str(error)) from None
+    report: list[Entry] | None = getattr(settings, "DIVIO_SETTINGS_REPORT", None)
+    if report is None:
+        raise UserError(f"{module} does not call divio_settings.apply(globals())")
+    return report
+
+
+def short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
+
+
+def run_show(args: argparse.Namespace) -> int:
+    report = load_report(Path(args.path).resolve(), environment(args))
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+        return 0
+    width = max(len(row["setting"]) for row in report)
+    for row in report:
+        print(f"{row['setting']:<{width}}  {short(row['value'])}")
+        print(f"{'':<{width}}  <- {row['source']}")
+    return 0
+
+
+def problems(env: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for an environment, without starting Django."""
+    try:
+        apply({"__file__": "/app/project/settings.py"}, environ=env, sentry=False)
+    except ImproperlyConfigured as error:
+        return str(error).splitlines(), []
+    warnings: list[str] = []
+    if is_cloud(env):
+        for name, what in (
+            ("DATABASE_URL", "database"),
+            ("DEFAULT_STORAGE_DSN", "media storage"),
+            ("CACHE_URL", "shared cache"),
+        ):
+            if get(env, name) is None:
+                warnings.append(f"{name}: not set; the cloud environment has no {what}")
+    return [], warnings
+
+
+def run_check(args: argparse.Namespace) -> int:
+    errors, warnings = problems(environment(args))
+    for line in errors:
+        print(f"error: {line}", file=sys.stderr)
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    if errors:
+        return 1
+    print("the environment's variables are valid")
+    return 0
+
+
+def run_release_commands(args: argparse.Namespace) -> int:
+    env = environment(args)
+    errors, _ = problems(env)
+    if errors:
+        raise UserError(errors[0])
+    if any(url.startswith(("db://", "dbcache://")) for _, url in urls_from_env(env).values()):
+        print("python manage.py createcachetable")
+    print("python manage.py migrate")
+    return 0

@@ -1,0 +1,146 @@
+"""What Docker would do with `divio-settings init`'s files, without Docker.
+
+A fresh startproject, init, a new virtual environment with the generated requirements (the
+package itself from this checkout), the Dockerfile's build steps with an empty environment, the
+CMD's server on a free port with the .env-local values pointed at the local database, migrate,
+and real HTTP requests for the admin login page and one of its hashed static files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from divio_settings.cli import main
+from tests.conftest import LIVE_ENV, PASSWORD, ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.scaffold]
+
+
+def venv_with_requirements(project: Path) -> Path:
+    venv = project / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    lines = (project / "requirements.txt").read_text().splitlines()
+    # divio-settings[extra]==X.Y.Z -> this checkout, with the same extra.
+    requirements = [re.sub(r"^divio-settings(\[\w+\])==.*$", rf"{ROOT}\1", line) for line in lines]
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", *requirements],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return venv
+
+
+def env_local(project: Path, database_url: str, **extra: str) -> dict[str, str]:
+    values = dict(line.split("=", 1) for line in (project / ".env-local").read_text().splitlines())
+    return {**values, "DATABASE_URL": database_url, **extra}
+
+
+def cmd_on_port(project: Path, port: int) -> list[str]:
+    line = next(
+        line
+        for line in (project / "Dockerfile").read_text().splitlines()
+        if line.startswith("CMD ")
+    )
+    command = line[4:].replace("0.0.0.0:80", f"127.0.0.1:{port}")
+    command = command.replace("--host=0.0.0.0 --port=80", f"--host=127.0.0.1 --port={port}")
+    return shlex.split(command)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Host": "localhost", "Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, dict(response.headers), response.read()
+
+
+@pytest.mark.parametrize(("database", "gateway"), [("postgres", "gunicorn"), ("mysql", "uvicorn")])
+def test_scaffolded_project_builds_and_serves(tmp_path, request, database, gateway):
+    user, db = request.getfixturevalue({"postgres": "postgres", "mysql": "mariadb"}[database])
+    secret = quote(PASSWORD, safe="")
+    url = {
+        "postgres": f"postgres://{user}:{secret}@127.0.0.1:5432/{db}",
+        "mysql": f"mysql://{user}:{secret}@127.0.0.1:3306/{db}",
+    }[database]
+    project = tmp_path / "site"
+    project.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "mysite", str(project)], check=True
+    )
+    assert main(["init", str(project), "--database", database, "--gateway", gateway]) == 0
+    venv = venv_with_requirements(project)
+    bin_path = f"{venv / 'bin'}:{os.environ['PATH']}"
+
+    def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            list(args),
+            cwd=project,
+            env={"PATH": bin_path, **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    # RUN python manage.py collectstatic --noinput: no variables, no services.
+    build = run("python", "manage.py", "collectstatic", "--noinput", env={})
+    assert build.returncode == 0, build.stderr
+    assert not (project / "db.sqlite3").exists()
+    # A release command, then the CMD with the .env-local values.
+    runtime = env_local(project, url, DJANGO_DEBUG="False")
+    migrate = run("python", "manage.py", "migrate", env=runtime)
+    assert migrate.returncode == 0, migrate.stderr
+    port = free_port()
+    server = subprocess.Popen(
+        cmd_on_port(project, port),
+        cwd=project,
+        env={"PATH": bin_path, **runtime},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _, page = get(f"http://127.0.0.1:{port}/admin/login/")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                assert server.poll() is None, server.communicate()[1]
+                time.sleep(0.2)
+        assert status == 200
+        css = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page)
+        assert css, page[:300]
+        status, headers, body = get(f"http://127.0.0.1:{port}{css.group(1).decode()}")
+        assert status == 200
+        assert "immutable" in headers["Cache-Control"]
+        assert headers["Content-Encoding"] == "gzip"
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+    # check --deploy in a simulated live environment is clean for the scaffolded project.
+    live = {
+        **LIVE_ENV,
+        "DATABASE_URL": url,
+        "CACHE_URL": "redis://127.0.0.1:6379/0",
+        "EMAIL_URL": "submission://u:p@smtp.example.com",
+    }
+    deploy = run("python", "manage.py", "check", "--deploy", env=live)
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert "System check identified no issues (0 silenced)." in deploy.stdout

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from divio_settings.cli import main
+from divio_settings.cli.init import GATEWAYS
+
+from .conftest import LIVE_ENV, LIVE_KEY
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "mysite", str(tmp_path)], check=True
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize("database", ["postgres", "mysql"])
+@pytest.mark.parametrize("gateway", sorted(GATEWAYS))
+def test_init_writes_the_guide_files(project, database, gateway, capsys):
+    assert main(["init", str(project), "--database", database, "--gateway", gateway]) == 0
+    dockerfile = (project / "Dockerfile").read_text()
+    assert dockerfile.startswith("# Built by Divio")
+    assert "FROM python:3.13-slim-bookworm" in dockerfile
+    assert "WORKDIR /app" in dockerfile
+    assert "RUN python manage.py collectstatic --noinput" in dockerfile
+    assert "EXPOSE 80" in dockerfile
+    assert not [line for line in dockerfile.splitlines() if line.startswith("ENTRYPOINT")]
+    cmd = [line for line in dockerfile.splitlines() if line.startswith("CMD ")]
+    assert len(cmd) == 1
+    assert {
+        "gunicorn": 'gunicorn --bind=0.0.0.0:80 --forwarded-allow-ips="*" mysite.wsgi',
+        "uvicorn": 'uvicorn --host=0.0.0.0 --port=80 --proxy-headers --forwarded-allow-ips="*" mysite.asgi:application',
+        "uwsgi": "uwsgi --http=0.0.0.0:80 --module=mysite.wsgi --master",
+    }[gateway] == cmd[0][4:]
+    compose = yaml.safe_load((project / "docker-compose.yml").read_text())
+    web, db = compose["services"]["web"], compose["services"]["database_default"]
+    assert web["env_file"] == ".env-local"
+    assert web["volumes"] == [".:/app:rw", "./data:/data:rw"]
+    assert web["ports"] == ["8000:80"]
+    assert ".:/app:rw" in db["volumes"]
+    assert db["environment"]["SERVICE_MANAGER"] == f"fsm-{database}"
+    assert db["image"].startswith({"postgres": "postgres:", "mysql": "mysql:"}[database])
+    env_local = dict(
+        line.split("=", 1) for line in (project / ".env-local").read_text().splitlines()
+    )
+    assert env_local["DATABASE_URL"].startswith(f"{database}://")
+    assert env_local["DEFAULT_STORAGE_DSN"] == "file:///data/media/?url=%2Fmedia%2F"
+    assert env_local["SECURE_SSL_REDIRECT"] == "False"
+    requirements = (project / "requirements.txt").read_text().splitlines()
+    assert requirements[0].startswith(f"divio-settings[{database}]==")
+    assert requirements[1] == GATEWAYS[gateway][0]
+    assert "divio_settings.apply(globals())" in (project / "mysite" / "settings.py").read_text()
+    assert "media_urlpatterns()" in (project / "mysite" / "urls.py").read_text()
+    assert "/staticfiles" in (project / ".gitignore").read_text().splitlines()
+
+
+def test_init_twice_changes_nothing(project, capsys):
+    assert main(["init", str(project)]) == 0
+    before = {path: path.read_text() for path in project.rglob("*") if path.is_file()}
+    capsys.readouterr()
+    assert main(["init", str(project)]) == 0
+    assert capsys.readouterr().out == "nothing to do: the project is already set up\n"
+    assert {path: path.read_text() for path in project.rglob("*") if path.is_file()} == before
+
+
+def test_init_keeps_existing_requirements_and_gitignore(project):
+    (project / "requirements.txt").write_text("Django==5.2\ngunicorn>=20")
+    (project / ".gitignore").write_text("*.pyc\n/node_modules")
+    assert main(["init", str(project)]) == 0
+    assert (project / "requirements.txt").read_text().splitlines() == [
+        "Django==5.2",
+        "gunicorn>=20",
+        next(
+            line
+            for line in (project / "requirements.txt").read_text().splitlines()
+            if line.startswith("divio-settings")
+        ),
+    ]
+    ignore = (project / ".gitignore").read_text().splitlines()
+    assert ignore[:2] == ["*.pyc", "/node_modules"]
+    assert ignore.count("*.pyc") == 1
+
+
+def test_init_never_overwrites_without_force(project, capsys):
+    (project / "Dockerfile").write_text("FROM mine\n")
+    assert main(["init", str(project)]) == 1
+    assert capsys.readouterr().err == (
+        "divio-settings: Dockerfile already exist and differ; see --dry-run, then use --force\n"
+    )
+    assert (project / "Dockerfile").read_text() == "FROM mine\n"
+    assert not (project / ".env-local").exists()
+    assert main(["init", str(project), "--force"]) == 0
+    assert (project / "Dockerfile").read_text().startswith("# Built by Divio")
+
+
+def test_dry_run_prints_a_diff_and_writes_nothing(project, capsys):
+    settings_before = (project / "mysite" / "settings.py").read_text()
+    assert main(["init", str(project), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "--- a/Dockerfile\n+++ b/Dockerfile\n" in out
+    assert "+divio_settings.apply(globals())\n" in out
+    assert not (project / "Dockerfile").exists()
+    assert (project / "mysite" / "settings.py").read_text() == settings_before
+
+
+def test_init_outside_a_project_is_one_line(tmp_path, capsys):
+    assert main(["init", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("divio-settings: no manage.py in ")
+    assert err.count("\n") == 1
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    full = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "divio_settings", *args],
+        env=full,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_show_explains_every_setting_with_secrets_redacted(project):
+    assert main(["init", str(project)]) == 0
+    result = run_cli("show", str(project), "--json", env=dict(LIVE_ENV))
+    assert result.returncode == 0, result.stderr
+    rows = {row["setting"]: row for row in json.loads(result.stdout)}
+    assert rows["DEBUG"] == {
+        "setting": "DEBUG",
+        "value": False,
+        "source": "default in the cloud (DJANGO_DEBUG unset)",
+    }
+    assert rows["SECRET_KEY"]["value"] == "********"
+    for secret in (LIVE_KEY, "OIut5vYvWjI3UQzc", "t62LdAvROXgFR14"):
+        assert secret not in result.stdout
+    table = run_cli("show", str(project), env=dict(LIVE_ENV))
+    assert "ALLOWED_HOSTS" in table.stdout
+    assert "<- DOMAIN, DOMAIN_ALIASES, DOMAIN_REDIRECTS" in table.stdout
+    assert LIVE_KEY not in table.stdout
+
+
+def test_show_with_env_file(project):
+    assert main(["init", str(project)]) == 0
+    result = run_cli(
+        "show", "--env-file", str(project / ".env-local"), "--json", env={}, cwd=project
+    )
+    rows = {row["setting"]: row for row in json.loads(result.stdout)}
+    assert rows["MEDIA_ROOT"]["value"] == "/data/media/"
+    assert rows["DEBUG"]["value"] is True
+
+
+def test_show_reports_bad_variables_as_one_line_each(project):
+    assert main(["init", str(project)]) == 0
+    result = run_cli(
+        "show",
+        str(project),
+        env={"DJANGO_DEBUG": "maybe", "DATABASE_URL": "postgres://u:hunter2@h:x/db"},
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "divio-settings: DJANGO_DEBUG: expected true or false (also 1/0, yes/no, on/off); got 'maybe'",
+        "DATABASE_URL: expected a URL like postgres://user:password@host:5432/name; the host or port cannot be read; percent-encode special characters in the user name and password (# as %23, / as %2F, @ as %40, : as %3A, ? as %3F)",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_show_without_apply(project):
+    result = run_cli("show", str(project), env={})
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == "divio-settings: mysite.settings does not call divio_settings.apply(globals())\n"
+    )
+
+
+def test_check_valid_and_invalid_environments():
+    ok = run_cli("check", env=dict(LIVE_ENV))
+    assert ok.returncode == 0
+    assert ok.stdout == "the environment's variables are valid\n"
+    assert ok.stderr == "warning: CACHE_URL: not set; the cloud environment has no shared cache\n"
+    bad = run_cli(
+        "check", env={**LIVE_ENV, "SECRET_KEY": "", "DEFAULT_STORAGE_DSN": "s3://K:topsecret@/"}
+    )
+    assert bad.returncode == 1
+    lines = bad.stderr.splitlines()
+    assert lines[0].startswith("error: SECRET_KEY: expected a secret key")
+    assert lines[1].startswith("error: DEFAULT_STORAGE_DSN: expected a storage DSN")
+    assert "topsecret" not in bad.stderr
+
+
+def test_check_env_file_errors(tmp_path):
+    env_file = tmp_path / ".env-local"
+    env_file.write_text("# comment\n\nexport DJANGO_DEBUG=True\nbroken line\n")
+    result = run_cli("check", "--env-file", str(env_file), env={})
+    assert result.returncode == 1
+    assert result.stderr == f"divio-settings: {env_file}, line 4: expected NAME=value\n"
+    missing = run_cli("check", "--env-file", str(tmp_path / "nope"), env={})
+    assert missing.stderr.startswith("divio-settings: cannot read ")
+
+
+def test_release_commands():
+    assert run_cli("release-commands", env={}).stdout == "python manage.py migrate\n"
+    result = run_cli("release-commands", env={"CACHE_URL": "db://django_dbcache"})
+    assert result.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
+    bad = run_cli("release-commands", env={"CACHE_URL": "nope"})
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("divio-settings: CACHE_URL: expected")
+
+
+def test_help_and_version():
+    result = run_cli("--help", env={})
+    assert result.returncode == 0
+    assert "Exit codes" in result.stdout
+    for command in ("init", "show", "check", "release-commands"):
+        assert command in result.stdout
+        sub = run_cli(command, "--help", env={})
+        assert sub.returncode == 0
+    assert run_cli("--version", env={}).stdout.strip()
+    assert run_cli("frobnicate", env={}).returncode == 2
