@@ -56,6 +56,15 @@ STARTPROJECT: Mapping[str, Any] = {
     "STATIC_URL": "static/",
 }
 
+
+def child_env() -> dict[str, str]:
+    """The environment of a test's child process: PATH, and coverage's variables so that the
+    child is measured too (coverage's ``patch = ["subprocess"]``)."""
+    env = {"PATH": os.environ["PATH"]}
+    env.update({key: value for key, value in os.environ.items() if key.startswith("COVERAGE_")})
+    return env
+
+
 SERVICES = {
     "postgresql": ("127.0.0.1", 5432),
     "mariadb": ("127.0.0.1", 3306),
@@ -103,7 +112,7 @@ def django_process(
     import sys
 
     env = {
-        "PATH": os.environ["PATH"],
+        **child_env(),
         "ENV_JSON": json.dumps(dict(environ)),
         "SETTINGS_JSON": json.dumps(dict(settings or {})),
         **(extra_env or {}),

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 import divio_settings
 from divio_settings.report import REDACTED
 
-from .conftest import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT
+from .conftest import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT, child_env
 
 
 def startproject():
@@ -141,7 +141,7 @@ def test_apply_reads_os_environ_by_default(tmp_path):
         "import divio_settings; ns = {'__file__': '/app/x/settings.py'}; divio_settings.apply(ns); "
         "print(ns['ALLOWED_HOSTS'], ns['DEBUG'])"
     )
-    env = {"PATH": os.environ["PATH"], "DOMAIN": "site.example.org", "SECRET_KEY": LIVE_KEY}
+    env = {**child_env(), "DOMAIN": "site.example.org", "SECRET_KEY": LIVE_KEY}
     result = subprocess.run(
         [sys.executable, "-c", code],
         env=env,

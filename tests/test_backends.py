@@ -11,6 +11,7 @@ from django.db.migrations.writer import MigrationWriter
 from django.test import SimpleTestCase, override_settings
 
 from divio_settings.backends import DSNStorage
+from tests.conftest import child_env
 
 ROOT = Path(__file__).parent.parent
 
@@ -87,7 +88,7 @@ default_storage._setup()
 print(json.dumps(sorted(m for m in ("boto3", "botocore", "storages", "furl", "azure") if m in sys.modules)))
 """
     env = {
-        "PATH": os.environ["PATH"],
+        **child_env(),
         "ENV_JSON": json.dumps(
             {
                 "DOMAIN": "x.aldryn.io",

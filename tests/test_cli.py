@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import yaml
 from divio_settings.cli import main
 from divio_settings.cli.init import GATEWAYS
 
-from .conftest import LIVE_ENV, LIVE_KEY
+from .conftest import LIVE_ENV, LIVE_KEY, child_env
 
 ROOT = Path(__file__).parent.parent
 
@@ -122,7 +121,7 @@ def test_init_outside_a_project_is_one_line(tmp_path, capsys):
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    full = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env}
+    full = {**child_env(), "PYTHONPATH": str(ROOT), **env}
     return subprocess.run(
         [sys.executable, "-m", "divio_settings", *args],
         env=full,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import sentry, tasks
+from tests.conftest import child_env
 
 ROOT = Path(__file__).parent.parent
 
@@ -58,7 +58,7 @@ print(json.dumps({"dsn": client.options["dsn"], "environment": client.options["e
 """
     dsn = "https://abc123@o1.ingest.sentry.io/42"
     env = {
-        "PATH": os.environ["PATH"],
+        **child_env(),
         "ENV_JSON": json.dumps(
             {"SENTRY_DSN": dsn, "STAGE": "test", "GIT_COMMIT": "a" * 40, "SECRET_KEY": "k" * 50}
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 import django
 import pytest
 
-from tests.conftest import LIVE_ENV, LOCAL_ENV
+from tests.conftest import LIVE_ENV, LOCAL_ENV, child_env
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parent.parent.parent
@@ -42,7 +41,7 @@ def project(tmp_path: Path) -> Path:
 def manage(
     project: Path, *args: str, env: Mapping[str, str] = {}
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env}
+    full_env = {**child_env(), "PYTHONPATH": str(ROOT), **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=project,
@@ -65,7 +64,7 @@ def server(project: Path, env: Mapping[str, str]) -> Iterator[str]:
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=project,
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), **env},
+        env={**child_env(), "PYTHONPATH": str(ROOT), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
