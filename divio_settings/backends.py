@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from os import PathLike
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.base import File
-from django.core.files.storage import Storage
+from django.core.files.storage import FileSystemStorage, Storage
+
+from .media import url_function
+
+
+def build(dsn: str) -> Storage:
+    """The real backend. boto3, the Azure SDK, django-storages and furl are imported here."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    parts = urlsplit(dsn)
+    if parts.scheme == "file":
+        base_url = dict(parse_qsl(parts.query)).get("url")
+        storage = FileSystemStorage(location=unquote(parts.path), base_url=base_url)
+        if base_url is None:
+            storage.base_url = None  # no URLs, as django-storage-url's file backend
+        return storage
+    if parts.scheme == "s3":
+        from .cloud import S3Storage
+
+        return S3Storage(dsn)
+    from .cloud import AzureStorage
+
+    return AzureStorage(dsn)
 
 
 class DSNStorage(Storage):
@@ -19,10 +42,15 @@ class DSNStorage(Storage):
     STORAGES alias, never the DSN and its credentials.
     """
 
-    def __init__(self, dsn: str | None = None, alias: str = "default") -> None:
+    def __init__(
+        self, dsn: str | None = None, alias: str = "default", fast_urls: bool = True
+    ) -> None:
         self.alias = alias
         self._dsn = dsn
         self._backend: Storage | None = None
+        self._fast_urls = fast_urls
+        self._url_ready = False
+        self._url: Callable[[str], str] | None = None
 
     def __repr__(self) -> str:
         return f"<DSNStorage alias={self.alias!r}>"
@@ -36,9 +64,7 @@ class DSNStorage(Storage):
     @property
     def backend(self) -> Storage:
         if self._backend is None:
-            from django_storage_url import get_storage
-
-            self._backend = get_storage(self.dsn)
+            self._backend = build(self.dsn)
         return self._backend
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
@@ -84,6 +110,12 @@ class DSNStorage(Storage):
         return self.backend.size(name)
 
     def url(self, name: str | None) -> str:
+        if not self._url_ready:
+            # Public URLs that are a pure function of the DSN need no SDK (media.url_function).
+            self._url = url_function(self.dsn) if self._fast_urls else None
+            self._url_ready = True
+        if self._url is not None and name is not None:
+            return self._url(name)
         return self.backend.url(name)
 
     def get_accessed_time(self, name: str) -> datetime:

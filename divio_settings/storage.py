@@ -10,9 +10,10 @@ import os.path
 import re
 from collections.abc import Mapping
 from typing import Any, Final
-from urllib.parse import SplitResult, parse_qsl, unquote
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
-from .env import Changes, Env, Variable, base_dir, check_url, get, invalid
+from .env import Changes, Env, Variable, base_dir, check_url, get, invalid, read_bool
+from .media import base_url
 
 VARIABLES: Final = (
     Variable(
@@ -29,6 +30,13 @@ VARIABLES: Final = (
         "One more storage per Divio storage service, named after the prefix in lower case.",
         "none",
         secret=True,
+        sets=("STORAGES",),
+    ),
+    Variable(
+        "MEDIA_FAST_URLS",
+        "boolean",
+        "Render public media URLs without loading the storage SDK.",
+        "true",
         sets=("STORAGES",),
     ),
 )
@@ -55,26 +63,12 @@ def check_dsn(name: str, dsn: str) -> SplitResult:
             "az://ACCOUNT:SAS-OR-KEY@blob.core.windows.net/container",
             "the account name or credential is missing",
         )
+    args = dict(parse_qsl(parts.query, keep_blank_values=True))
+    for arg in ("endpoint",) if parts.scheme == "file" else ("endpoint", "url"):
+        target = urlsplit(args.get(arg, "http://x"))
+        if target.scheme not in ("http", "https") or not target.netloc:
+            raise invalid(name, expected, f"{arg}= is not an http:// or https:// URL")
     return parts
-
-
-def base_url(parts: SplitResult) -> str | None:
-    """The public base URL django-storage-url gives this DSN's storage (None: MEDIA_URL's)."""
-    args = dict(parse_qsl(parts.query))
-    location = parts.path.strip("/")
-    if parts.scheme == "file":
-        return args.get("url")
-    if parts.scheme == "s3":
-        if "url" in args:
-            return args["url"]
-        host = args.get("domain") or parts.hostname
-        return f"https://{host}/{location}/" if location else f"https://{host}/"
-    if "url" in args:
-        url = args["url"].split("://", 1)
-        scheme, netloc = url if len(url) == 2 else ("https", url[0])
-        return f"{scheme}://{netloc.split('/', 1)[0]}/{location}/"
-    host = args.get("domain") or f"{unquote(parts.username or '')}.{parts.hostname}"
-    return f"https://{host}/{location}/"
 
 
 def dsns_from_env(env: Env) -> dict[str, tuple[str, str]]:
@@ -91,9 +85,13 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
     storages = dict(current.get("STORAGES") or {})
     found = dsns_from_env(env)
+    fast = read_bool(env, "MEDIA_FAST_URLS")
     for alias, (name, dsn) in found.items():
         parts = check_dsn(name, dsn)
-        storages[alias] = {"BACKEND": BACKEND, "OPTIONS": {"dsn": dsn, "alias": alias}}
+        options: dict[str, Any] = {"dsn": dsn, "alias": alias}
+        if fast is False:
+            options["fast_urls"] = False
+        storages[alias] = {"BACKEND": BACKEND, "OPTIONS": options}
         if alias != "default":
             continue
         out.set("DEFAULT_STORAGE_DSN", dsn, name)

@@ -34,8 +34,8 @@ def test_local_file_dsn():
 @pytest.mark.parametrize(
     ("dsn", "url"),
     [
-        ("s3://K:S@bucket.s3.amazonaws.com/", "https://bucket.s3.amazonaws.com/"),
-        ("s3://K:S@bucket.s3.amazonaws.com/media/x/", "https://bucket.s3.amazonaws.com/media/x/"),
+        ("s3://K:S@bucket.s3.amazonaws.com/", "https://s3.amazonaws.com/bucket/"),
+        ("s3://K:S@bucket.s3.amazonaws.com/media/x/", "https://s3.amazonaws.com/bucket/media/x/"),
         (
             "s3://K:S@b.aldryn-media.io.s3-eu-central-1.amazonaws.com/?domain=b.aldryn-media.io",
             "https://b.aldryn-media.io/",
@@ -44,7 +44,7 @@ def test_local_file_dsn():
             "s3://K:S@b.s3.amazonaws.com/loc?url=https%3A%2F%2Fcdn.example.com%2Floc%2F",
             "https://cdn.example.com/loc/",
         ),
-        ("s3://EXO:S@bucket.sos-ch-dk-2.exo.io/?auth=s3", "https://bucket.sos-ch-dk-2.exo.io/"),
+        ("s3://EXO:S@bucket.sos-ch-dk-2.exo.io/?auth=s3", "https://sos-ch-dk-2.exo.io/bucket/"),
         (
             "az://acct:c2U9MjAzNi0wMS0y@blob.core.windows.net/public-media",
             "https://acct.blob.core.windows.net/public-media/",
