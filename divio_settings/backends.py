@@ -23,13 +23,13 @@ def build(dsn: str) -> Storage:
         base_url = dict(parse_qsl(parts.query)).get("url")
         storage = FileSystemStorage(location=unquote(parts.path), base_url=base_url)
         if base_url is None:
-            storage.base_url = None  # no URLs, as django-storage-url's file backend
+            storage.base_url = None  # type: ignore[assignment] # no URLs, as django-storage-url's file backend
         return storage
     if parts.scheme == "s3":
-        from .cloud import S3Storage
+        from .cloud_s3 import S3Storage
 
         return S3Storage(dsn)
-    from .cloud import AzureStorage
+    from .cloud_azure import AzureStorage
 
     return AzureStorage(dsn)
 

@@ -49,7 +49,11 @@ def config(level: str) -> dict[str, Any]:
         "root": {"handlers": ["stdout"], "level": level},
         # Django's own config sends django.* to the console only while DEBUG is on; in
         # production request errors (django.request, with traceback) would vanish.
-        "loggers": {"django": {"handlers": ["stdout"], "level": level, "propagate": False}},
+        "loggers": {
+            "django": {"handlers": ["stdout"], "level": level, "propagate": False},
+            # The Azure SDK logs every HTTP request of the media storage at INFO.
+            "azure": {"level": "WARNING"},
+        },
     }
 
 

@@ -18,8 +18,14 @@ from django.utils.encoding import filepath_to_uri
 
 # django-storage-url's markers between bucket and endpoint in an S3 host name, in its order.
 S3_MARKERS: Final = (
-    ".s3-accesspoint-fips.dualstack.", ".s3-fips.dualstack.", ".s3-accesspoint.dualstack.",
-    ".s3.dualstack.", ".s3-accesspoint.", ".s3-fips.", ".s3-", ".s3.",
+    ".s3-accesspoint-fips.dualstack.",
+    ".s3-fips.dualstack.",
+    ".s3-accesspoint.dualstack.",
+    ".s3.dualstack.",
+    ".s3-accesspoint.",
+    ".s3-fips.",
+    ".s3-",
+    ".s3.",
 )
 PUBLIC_ACLS: Final = frozenset({"public-read", "public-read-write"})
 NO_ACL: Final = frozenset({"", "none"})
@@ -65,15 +71,24 @@ def s3_parts(parts: SplitResult) -> S3Parts:
     if "url" in args:
         url = urlsplit(args["url"])
         protocol, domain = f"{url.scheme}:", url.netloc
+        if own_endpoint:
+            # Our form keeps url='s path: a bucket behind http://localhost:9000/<bucket>.
+            domain += url.path.rstrip("/")
     else:
         protocol, domain = "https:", args.get("domain") or ""
     acl = args.get("acl", "public-read")
     return S3Parts(
-        bucket=bucket, endpoint_url=endpoint_url, region=region, location=location,
-        addressing_style=style, custom_domain=domain or None, url_protocol=protocol,
+        bucket=bucket,
+        endpoint_url=endpoint_url,
+        region=region,
+        location=location,
+        addressing_style=style,
+        custom_domain=domain or None,
+        url_protocol=protocol,
         acl=None if acl.lower() in NO_ACL else acl,
         querystring_auth=truthy(args.get("qs_auth", "false")),
-        signature_version=args.get("auth") or None, own_endpoint=own_endpoint,
+        signature_version=args.get("auth") or None,
+        own_endpoint=own_endpoint,
     )
 
 

@@ -14,6 +14,7 @@ def test_default_is_stdout_info():
     assert config["root"] == {"handlers": ["stdout"], "level": "INFO"}
     assert config["handlers"]["stdout"]["stream"] == "ext://sys.stdout"
     assert config["loggers"]["django"]["level"] == "INFO"
+    assert config["loggers"]["azure"] == {"level": "WARNING"}
     assert config["disable_existing_loggers"] is False
     assert out.sources["LOGGING"] == "default (stdout, INFO)"
 

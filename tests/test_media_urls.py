@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import override_settings
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from divio_settings import media
 from divio_settings.backends import build
@@ -30,11 +33,23 @@ AZ_DSNS = [
     "az://acct:a2V5a2V5a2V5a2V5@blob.core.windows.net/c?domain=media.example.com",
 ]
 NAMES = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(list(" +%#?&/.~'()*!é€")),
-    min_size=1, max_size=40,
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"))
+    | st.sampled_from(list(" +%#?&/.~'()*!é€")),
+    min_size=1,
+    max_size=40,
 )
-EXAMPLES = ["a.jpg", "dir/sub/file name.png", "ünïcödé.txt", "a+b%20c#d?e.txt", "x/../y.txt",
-            "./z.txt", "folder/", "~tilde.txt", "it's (1).txt", "emoji-😀.png"]
+EXAMPLES = [
+    "a.jpg",
+    "dir/sub/file name.png",
+    "ünïcödé.txt",
+    "a+b%20c#d?e.txt",
+    "x/../y.txt",
+    "./z.txt",
+    "folder/",
+    "~tilde.txt",
+    "it's (1).txt",
+    "emoji-😀.png",
+]
 
 
 def real_url(dsn: str, name: str) -> str | type[Exception]:
@@ -54,9 +69,12 @@ def pure_url(dsn: str, name: str) -> str | type[Exception]:
 
 
 def same_failure(real: object, pure: object) -> bool:
-    return isinstance(real, type) and isinstance(pure, type) and (
-        issubclass(real, ValueError) or real.__name__ == "SuspiciousOperation"
-    ) and issubclass(pure, ValueError)
+    return (
+        isinstance(real, type)
+        and isinstance(pure, type)
+        and (issubclass(real, ValueError) or real.__name__ == "SuspiciousOperation")
+        and issubclass(pure, ValueError)
+    )
 
 
 @pytest.mark.parametrize("dsn", S3_DSNS + AZ_DSNS)
@@ -67,7 +85,9 @@ def test_examples_match_the_real_backend(dsn, name):
 
 
 @pytest.mark.parametrize("dsn", S3_DSNS + AZ_DSNS)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(name=NAMES)
 def test_generated_names_match_the_real_backend(dsn, name):
     real, pure = real_url(dsn, name), pure_url(dsn, name)
@@ -98,7 +118,8 @@ def test_no_pure_url_where_only_the_backend_can_tell(dsn):
         "s3://K:S@bucket.s3.eu-west-2.amazonaws.com/v/?addressing_style=virtual",
         "s3://EXO:S@bucket.sos-ch-dk-2.exo.io/?auth=s3",
         "s3://K:S@bucket/loc?endpoint=http://127.0.0.1:9000",
-        *S3_DSNS, *AZ_DSNS,
+        *S3_DSNS,
+        *AZ_DSNS,
         "file:///data/media/?url=%2Fmedia%2F",
     ],
 )
@@ -128,13 +149,23 @@ def test_switch_turns_fast_urls_off():
     assert slow._backend is not None
 
 
-@override_settings(MEDIA_HEADERS=[(r"\.css$", {"CacheControl": "max-age=60"}),
-                                  (r".*", {"CacheControl": "max-age=3600", "ContentDisposition": "inline"})])
+@override_settings(
+    MEDIA_HEADERS=[
+        (r"\.css$", {"CacheControl": "max-age=60"}),
+        (r".*", {"CacheControl": "max-age=3600", "ContentDisposition": "inline"}),
+    ]
+)
 def test_media_headers_first_match_wins():
-    storage = build(S3_DSNS[0])
-    assert storage.get_object_parameters("a/b.css") == {"ACL": "public-read", "CacheControl": "max-age=60"}
+    storage: Any = build(S3_DSNS[0])
+    assert storage.get_object_parameters("a/b.css") == {
+        "ACL": "public-read",
+        "CacheControl": "max-age=60",
+    }
     assert storage.get_object_parameters("a.png") == {
-        "ACL": "public-read", "CacheControl": "max-age=3600", "ContentDisposition": "inline"}
-    none = build("s3://K:S@bucket.s3.amazonaws.com/?acl=none")
+        "ACL": "public-read",
+        "CacheControl": "max-age=3600",
+        "ContentDisposition": "inline",
+    }
+    none: Any = build("s3://K:S@bucket.s3.amazonaws.com/?acl=none")
     assert "ACL" not in none.get_object_parameters("a.png")
     assert none.default_acl is None

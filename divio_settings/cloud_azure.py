@@ -1,0 +1,40 @@
+"""The Azure storage: django-storage-url's, plus endpoint= (Azurite) and MEDIA_HEADERS."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import furl
+from django_storage_url.backends.az import AzureStorage as DSUAzureStorage
+
+from .cloud import AZURE_HEADERS, headers_for, media_headers
+
+
+class AzureStorage(DSUAzureStorage):  # type: ignore[misc]
+    def __init__(self, dsn: str) -> None:
+        super().__init__(furl.furl(dsn))
+        endpoint = furl.furl(dsn).args.get("endpoint")
+        self.account_url = endpoint.rstrip("/") if endpoint else None
+        if endpoint:
+            self.azure_ssl = endpoint.startswith("https:")
+            origin = urlsplit(endpoint)
+            self.base_url = f"{origin.scheme}://{origin.netloc}/{self.azure_container}/"
+        self.media_headers = media_headers()
+
+    def _get_service_client(self) -> Any:
+        if not self.account_url:
+            return super()._get_service_client()
+        from azure.storage.blob import BlobServiceClient
+
+        credential: Any = self.sas_token
+        if self.account_key:
+            credential = {"account_name": self.account_name, "account_key": self.account_key}
+        return BlobServiceClient(self.account_url, credential=credential)
+
+    def _get_content_settings_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
+        params: dict[str, Any] = super()._get_content_settings_parameters(name, content=content)
+        for header, value in headers_for(self.media_headers, name).items():
+            if header in AZURE_HEADERS:
+                params[AZURE_HEADERS[header]] = value
+        return params

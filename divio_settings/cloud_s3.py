@@ -1,0 +1,46 @@
+"""The S3 storage: django-storage-url's, plus endpoint=, acl=none and MEDIA_HEADERS."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import furl
+from django_storage_url.backends.s3 import S3Storage as DSUS3Storage
+from storages.backends.s3 import S3Storage as BaseS3Storage
+
+from .cloud import MAX_MEMORY, headers_for, media_headers
+from .media import s3_parts
+
+
+class S3Storage(DSUS3Storage):  # type: ignore[misc]
+    def __init__(self, dsn: str) -> None:
+        url = furl.furl(dsn)
+        parts = s3_parts(urlsplit(dsn))
+        if parts.own_endpoint:
+            BaseS3Storage.__init__(
+                self,
+                access_key=url.username or "",
+                secret_key=url.password or "",
+                bucket_name=parts.bucket,
+                endpoint_url=parts.endpoint_url,
+                use_ssl=parts.endpoint_url.startswith("https:"),
+                addressing_style=parts.addressing_style,
+                signature_version=parts.signature_version or "s3v4",
+                location=parts.location,
+                region_name=parts.region,
+                custom_domain=parts.custom_domain,
+                url_protocol=parts.url_protocol,
+                querystring_auth=parts.querystring_auth,
+                max_memory_size=MAX_MEMORY,
+            )
+        else:
+            super().__init__(url)
+        self.object_parameters = {"ACL": parts.acl} if parts.acl else {}
+        self.default_acl = None
+        self.media_headers = media_headers()
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_object_parameters(name)
+        params.update(headers_for(self.media_headers, name))
+        return params

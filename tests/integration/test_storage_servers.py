@@ -1,0 +1,302 @@
+"""Media through default_storage against real servers started here: an S3-compatible server
+(moto in server mode, its own process), Azurite (Microsoft's emulator, from npm) and files."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import django_process
+
+pytestmark = pytest.mark.integration
+
+AZURITE_VERSION = "3.37.0"
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+NAMES = ["plain.txt", "with space/and more.txt", "ünïcödé €.txt", "a+b.txt"]
+BIG = 25 * 1024 * 1024  # above the 10 MB roll-over to disk
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[str]:
+    pytest.importorskip("moto.server", reason="moto[server] is a test dependency")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def bucket(s3_server: str) -> tuple[str, Any]:
+    import boto3
+
+    name = f"media-{os.urandom(4).hex()}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDTEST",
+        aws_secret_access_key="se/cr+et",
+    )
+    client.create_bucket(Bucket=name)
+    return name, client
+
+
+ROUND_TRIP = """
+import hashlib
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage as storage
+names = json.loads(os.environ["NAMES"])
+result = {"saved": [], "urls": {}, "read": {}, "exists": {}}
+for name in names:
+    saved = storage.save(name, ContentFile(("content of " + name).encode()))
+    result["saved"].append(saved)
+    result["urls"][saved] = storage.url(saved)
+    with storage.open(saved) as handle:
+        result["read"][saved] = handle.read().decode()
+    result["exists"][saved] = storage.exists(saved)
+big = bytes(range(256)) * (int(os.environ["BIG"]) // 256)
+saved = storage.save("big.bin", ContentFile(big))
+with storage.open(saved) as handle:
+    result["big"] = hashlib.sha256(handle.read()).hexdigest() == hashlib.sha256(big).hexdigest()
+result["listdir"] = storage.listdir("")
+storage.delete(saved)
+result["big_deleted"] = not storage.exists(saved)
+result["modules"] = sorted(m for m in ("boto3", "azure.storage.blob") if m in sys.modules)
+print(json.dumps(result))
+"""
+
+
+def round_trip(dsn: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    result = django_process(
+        {"DEFAULT_STORAGE_DSN": dsn},
+        ROUND_TRIP,
+        settings,
+        {"NAMES": json.dumps(NAMES), "BIG": str(BIG)},
+    )
+    data: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+    return data
+
+
+def check_round_trip(result: dict[str, Any], flat_listing: bool = False) -> None:
+    saved = result["saved"]
+    assert saved == NAMES
+    assert result["read"] == {name: f"content of {name}" for name in NAMES}
+    assert all(result["exists"].values())
+    assert result["big"] is True
+    assert result["big_deleted"] is True
+    directories, files = result["listdir"]
+    if flat_listing:
+        # django-storages' Azure listdir() returns every blob and no directories.
+        assert directories == []
+        assert set(NAMES) <= set(files)
+    else:
+        assert "with space" in directories
+        assert {"plain.txt", "ünïcödé €.txt", "a+b.txt"} <= set(files)
+
+
+def test_s3_round_trip_acl_headers_and_a_second_process(bucket, s3_server):
+    name, client = bucket
+    dsn = (
+        f"s3://AKIDTEST:{quote('se/cr+et', safe='')}@{name}/site?endpoint={s3_server}"
+        f"&url={quote(s3_server + '/' + name, safe='')}"
+    )
+    headers = {"MEDIA_HEADERS": [[r"\.txt$", {"CacheControl": "max-age=3600"}]]}
+    result = round_trip(dsn, headers)
+    check_round_trip(result)
+    assert result["urls"]["ünïcödé €.txt"] == (
+        f"{s3_server}/{name}/site/%C3%BCn%C3%AFc%C3%B6d%C3%A9%20%E2%82%AC.txt"
+    )
+    head = client.head_object(Bucket=name, Key="site/plain.txt")
+    assert head["CacheControl"] == "max-age=3600"
+    grants = client.get_object_acl(Bucket=name, Key="site/plain.txt")["Grants"]
+    assert any(
+        g["Grantee"].get("URI", "").endswith("/AllUsers") and g["Permission"] == "READ"
+        for g in grants
+    )
+    # The public URL serves the file, and another process configured alike reads it.
+    import urllib.request
+
+    with urllib.request.urlopen(result["urls"]["with space/and more.txt"], timeout=10) as response:
+        assert response.read() == b"content of with space/and more.txt"
+    read = "from django.core.files.storage import default_storage as s\nprint(s.open('plain.txt').read().decode())"
+    assert (
+        django_process({"DEFAULT_STORAGE_DSN": dsn}, read).stdout.strip() == "content of plain.txt"
+    )
+
+
+def test_s3_acl_none_sends_no_acl(bucket, s3_server):
+    name, client = bucket
+    dsn = f"s3://AKIDTEST:x@{name}/?endpoint={s3_server}&acl=none"
+    body = "from django.core.files.base import ContentFile\nfrom django.core.files.storage import default_storage as s\ns.save('private.txt', ContentFile(b'x'))"
+    django_process({"DEFAULT_STORAGE_DSN": dsn}, body)
+    grants = client.get_object_acl(Bucket=name, Key="private.txt")["Grants"]
+    assert not any(g["Grantee"].get("URI", "").endswith("/AllUsers") for g in grants)
+
+
+def test_s3_server_down_gives_a_clear_error_and_no_object(bucket, s3_server):
+    name, _ = bucket
+    port = free_port()  # nothing listens here
+    dsn = f"s3://AKIDTEST:topsecret@{name}/?endpoint=http://127.0.0.1:{port}"
+    body = "from django.core.files.base import ContentFile\nfrom django.core.files.storage import default_storage as s\ns.save('lost.txt', ContentFile(b'x'))"
+    result = django_process({"DEFAULT_STORAGE_DSN": dsn}, body, check=False)
+    assert result.returncode != 0
+    assert "EndpointConnectionError" in result.stderr or "Could not connect" in result.stderr
+    assert "topsecret" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    npm = shutil.which("npm")
+    if npm is None:
+        if os.environ.get("DIVIO_SETTINGS_REQUIRE_SERVICES") == "1":
+            pytest.fail("npm is needed to install Azurite")
+        pytest.skip("npm is needed to install Azurite")
+    prefix = (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        / "divio-settings"
+        / f"azurite-{AZURITE_VERSION}"
+    )
+    binary = prefix / "node_modules" / ".bin" / "azurite-blob"
+    if not binary.exists():
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(prefix),
+                "--no-audit",
+                "--no-fund",
+                f"azurite@{AZURITE_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(binary),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--silent",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--location",
+            str(tmp_path_factory.mktemp("azurite")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, process)
+        yield f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def container(azurite: str) -> str:
+    from azure.storage.blob import BlobServiceClient
+
+    name = f"media-{os.urandom(4).hex()}"
+    service = BlobServiceClient(
+        azurite, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+    )
+    service.create_container(name, public_access="blob")
+    return name
+
+
+def test_azure_round_trip_with_account_key(azurite, container):
+    dsn = f"az://{AZURITE_ACCOUNT}:{quote(AZURITE_KEY, safe='')}@127.0.0.1/{container}?endpoint={azurite}"
+    result = round_trip(dsn)
+    check_round_trip(result, flat_listing=True)
+    url = result["urls"]["ünïcödé €.txt"]
+    assert url.startswith(f"{azurite}/{container}/")
+    assert AZURITE_KEY not in json.dumps(result)
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == "content of ünïcödé €.txt".encode()
+
+
+def test_azure_round_trip_with_sas_token_never_in_urls(azurite, container):
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+    sas = generate_container_sas(
+        AZURITE_ACCOUNT,
+        container,
+        account_key=AZURITE_KEY,
+        permission=ContainerSasPermissions(
+            read=True, write=True, delete=True, list=True, create=True
+        ),
+        expiry=datetime.now(timezone.utc) + timedelta(hours=1),
+    )
+    token = base64.b64encode(sas.encode()).decode().rstrip("=")
+    dsn = f"az://{AZURITE_ACCOUNT}:{quote(token, safe='')}@127.0.0.1/{container}?endpoint={azurite}"
+    result = round_trip(dsn)
+    check_round_trip(result, flat_listing=True)
+    signature = dict(part.split("=", 1) for part in sas.split("&"))["sig"]
+    assert signature not in json.dumps(result)
+    assert all("sig=" not in url for url in result["urls"].values())
+
+
+def test_file_round_trip_and_urls(tmp_path):
+    result = round_trip(f"file://{tmp_path}/?url=%2Fmedia%2F")
+    check_round_trip(result)
+    assert result["urls"]["with space/and more.txt"] == "/media/with%20space/and%20more.txt"
+    assert result["modules"] == []
+    assert (
+        hashlib.sha256((tmp_path / "plain.txt").read_bytes()).hexdigest()
+        == hashlib.sha256(b"content of plain.txt").hexdigest()
+    )
