@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +14,10 @@ from .cloud import AZURE_HEADERS, headers_for, media_headers
 
 class AzureStorage(DSUAzureStorage):  # type: ignore[misc]
     def __init__(self, dsn: str) -> None:
-        super().__init__(furl.furl(dsn))
+        with warnings.catch_warnings():
+            # django-storages 1.14 calls datetime.utcnow() here (deprecated on Python 3.12+).
+            warnings.filterwarnings("ignore", "datetime.datetime.utcnow", DeprecationWarning)
+            super().__init__(furl.furl(dsn))
         endpoint = furl.furl(dsn).args.get("endpoint")
         self.account_url = endpoint.rstrip("/") if endpoint else None
         if endpoint:

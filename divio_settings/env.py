@@ -127,6 +127,8 @@ def check_url(name: str, value: str, schemes: Sequence[str], example: str) -> Sp
         raise invalid(name, expected, "it contains control characters")
     if "://" not in value:
         raise invalid(name, expected, "it has no scheme:// prefix")
+    if any(char.isspace() for char in value):
+        raise invalid(name, expected, "it contains a blank; percent-encode it as %20")
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - urllib validates the port lazily
@@ -143,6 +145,14 @@ def check_url(name: str, value: str, schemes: Sequence[str], example: str) -> Sp
         raise invalid(name, expected, f"the scheme {shown(scheme)} is not one of: {known}")
     if "#" in value:
         raise invalid(name, expected, "it contains '#'; percent-encode it as %23")
+    if "@" in value.split("://", 1)[1][len(parts.netloc) :]:
+        # user:pa/ss@host or user:pa?ss@host: the credentials spill into the path or query.
+        raise invalid(
+            name,
+            expected,
+            "the user name or password has a '/' or '?' that must be "
+            "percent-encoded (/ as %2F, ? as %3F)",
+        )
     return parts
 
 

@@ -12,8 +12,15 @@ REDACTED: Final = "********"
 SECRET_NAMES: Final = re.compile(
     "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DSN|CREDENTIAL", flags=re.IGNORECASE
 )
-# scheme://user:password@ — the password part of any URL inside a string.
-_URL_PASSWORD: Final = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^\s@]*@")
+# scheme://user:password@ — the userinfo of a URL, up to the last @ before the path.
+_URL_USERINFO: Final = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/\s?#]*)@")
+
+
+def _mask(match: re.Match[str]) -> str:
+    user, colon, _ = match.group("info").partition(":")
+    if not colon:
+        return match.group(0)  # a user name alone is no secret
+    return f"{match.group('head')}{user}:{REDACTED}@"
 
 
 class Entry(TypedDict):
@@ -27,7 +34,7 @@ def redact(value: Any, name: str = "") -> Any:
     if name and SECRET_NAMES.search(name):
         return REDACTED if value not in (None, "", [], (), {}) else value
     if isinstance(value, str):
-        return _URL_PASSWORD.sub(rf"\g<head>{REDACTED}@", value)
+        return _URL_USERINFO.sub(_mask, value)
     if isinstance(value, Mapping):
         return {key: redact(item, str(key)) for key, item in value.items()}
     if isinstance(value, list | tuple):

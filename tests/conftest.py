@@ -175,3 +175,11 @@ def mariadb() -> Iterator[tuple[str, str]]:
         cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cursor.execute(f"DROP USER IF EXISTS '{name}'@'%'")
         conn.close()
+
+
+# Hypothesis: a quick default, and the dedicated fuzz profile of tox -e fuzz.
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("default", max_examples=100, deadline=None)
+hypothesis_settings.register_profile("fuzz", max_examples=10_000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

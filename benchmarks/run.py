@@ -1,0 +1,551 @@
+"""divio-settings benchmarks: `python benchmarks/run.py [--quick]` (or `tox -e bench`).
+
+Three copies of a fresh `startproject` are measured side by side in one run:
+
+- stock: startproject as it is;
+- guide: the hand-written settings of Divio's deployment guide (dj-database-url,
+  django-storage-url, WhiteNoise), with STORAGES as Divio's current quickstart writes it;
+- ours:  startproject plus `divio_settings.apply(globals())`.
+
+Every figure is a median with min-max over repeated runs, each in a fresh process where a fresh
+process is what users pay for. Load comes from wrk in a second process, against 127.0.0.1 only,
+bounded in time. Results go to benchmarks/results/latest.json and docs/_static/benchmarks.svg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+CHART = ROOT / "docs" / "_static" / "benchmarks.svg"
+PACKAGE = "benchsite"
+KEY = "AX1Rxxxxxxwdm1klEQOPukngZFO58vbbpeqp5l0ogdRspdKZTuutJ5V2ov"
+DSNS = {
+    "file": "file:///tmp/divio-bench-media/?url=%2Fmedia%2F",
+    "s3": "s3://AKIA:t62L%2BOw@example-live.divio-media.org.s3.amazonaws.com/"
+    "?auth=s3v4&domain=example-live.divio-media.org",
+    "azure": "az://exampletest43b4705bdf:c2U9MjAzNi0wMS0yJnNwPXJ3ZGxjJnNpZz1hYmM%3D"
+    "@blob.core.windows.net/public-media",
+}
+BASE_ENV = {
+    "DJANGO_DEBUG": "False",
+    "SECURE_SSL_REDIRECT": "False",
+    "SECRET_KEY": KEY,
+    "DOMAIN_ALIASES": "testserver, localhost, 127.0.0.1",
+    "LOG_LEVEL": "WARNING",
+}
+
+GUIDE_SETTINGS = """
+# --- Divio's deployment guide, by hand ---
+import os
+import dj_database_url
+from django_storage_url import dsn_configured_storage_class
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "<a string of random characters>")
+DEBUG = os.environ.get("DJANGO_DEBUG") == "True"
+DIVIO_DOMAIN = os.environ.get("DOMAIN", "")
+DIVIO_DOMAIN_ALIASES = [d.strip() for d in os.environ.get("DOMAIN_ALIASES", "").split(",") if d.strip()]
+DIVIO_DOMAIN_REDIRECTS = [d.strip() for d in os.environ.get("DOMAIN_REDIRECTS", "").split(",") if d.strip()]
+ALLOWED_HOSTS = [DIVIO_DOMAIN] + DIVIO_DOMAIN_ALIASES + DIVIO_DOMAIN_REDIRECTS
+SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT") != "False"
+MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite://:memory:")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+STATIC_URL = "/static/"
+STATIC_ROOT = os.path.join(BASE_DIR, "staticfiles")
+DEFAULT_STORAGE_DSN = os.environ.get("DEFAULT_STORAGE_DSN")
+DefaultStorageClass = dsn_configured_storage_class("DEFAULT_STORAGE_DSN")
+STORAGES = {
+    "default": {"BACKEND": "benchsite.settings.DefaultStorageClass"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+MEDIA_URL = "media/"
+MEDIA_ROOT = os.path.join("/data/media/")
+"""
+OUR_SETTINGS = "\nimport divio_settings\ndivio_settings.apply(globals())\n"
+URLS = """
+from django.core.files.storage import default_storage
+from django.http import HttpResponse
+from django.urls import path
+
+
+def hello(request):
+    return HttpResponse("ok")
+
+
+def media50(request):
+    urls = "".join(f'<img src="{default_storage.url(f"photos/{i} image.jpg")}">' for i in range(50))
+    return HttpResponse(urls)
+
+
+urlpatterns += [path("hello/", hello), path("media50/", media50)]
+"""
+
+
+def median_range(values: list[float]) -> dict[str, float]:
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+    }
+
+
+def make_projects(tmp: Path) -> dict[str, Path]:
+    projects = {}
+    for variant in ("stock", "guide", "ours"):
+        path = tmp / variant
+        path.mkdir()
+        subprocess.run(
+            [sys.executable, "-m", "django", "startproject", PACKAGE, str(path)], check=True
+        )
+        settings = path / PACKAGE / "settings.py"
+        if variant == "guide":
+            settings.write_text(settings.read_text() + GUIDE_SETTINGS)
+        elif variant == "ours":
+            settings.write_text(settings.read_text() + OUR_SETTINGS)
+        else:
+            settings.write_text(
+                settings.read_text()
+                .replace(
+                    "ALLOWED_HOSTS = []", "ALLOWED_HOSTS = ['testserver', 'localhost', '127.0.0.1']"
+                )
+                .replace("DEBUG = True", "DEBUG = False")
+            )
+        urls = path / PACKAGE / "urls.py"
+        urls.write_text(urls.read_text() + URLS)
+        projects[variant] = path
+    return projects
+
+
+def child_env(project: Path, extra: Mapping[str, str]) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": f"{project}:{ROOT}",
+        "DJANGO_SETTINGS_MODULE": f"{PACKAGE}.settings",
+        **BASE_ENV,
+        **extra,
+    }
+
+
+def python(project: Path, code: str, extra: Mapping[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=child_env(project, extra),
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-2000:])
+    return result.stdout.strip().splitlines()[-1]
+
+
+IMPORT_TIME = """
+import time, django
+start = time.perf_counter()
+import benchsite.settings
+print((time.perf_counter() - start) * 1000)
+"""
+RSS = """
+import resource, django
+django.setup()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+FIRST_MEDIA_REQUEST = """
+import json, resource, sys, time, timeit, django
+django.setup()
+from django.test import Client
+client = Client()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+client.get("/hello/")  # the worker is warm, media was never used
+start = time.perf_counter()
+response = client.get("/media50/")
+elapsed = (time.perf_counter() - start) * 1000
+assert response.status_code == 200, response.status_code
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from django.core.files.storage import default_storage
+per_url = min(timeit.repeat(lambda: default_storage.url("photos/1 image.jpg"), number=2000, repeat=5)) / 2000 * 1e6
+sdk = sorted(m for m in ("boto3", "botocore", "azure.storage.blob", "furl", "storages") if m in sys.modules)
+print(json.dumps({"ms": elapsed, "rss_mib": (after - before) / 1024, "per_url_us": per_url, "sdk": sdk}))
+"""
+
+
+def repeat(function: Callable[[], float], runs: int) -> dict[str, float]:
+    return median_range([function() for _ in range(runs)])
+
+
+def bench_startup(projects: dict[str, Path], runs: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"import_ms": {}, "check_s": {}, "rss_mib": {}}
+    for variant, project in projects.items():
+        for dsn_name, dsn in DSNS.items():
+            env = {"DEFAULT_STORAGE_DSN": dsn}
+            key = f"{variant}/{dsn_name}"
+            if variant == "stock" and dsn_name != "file":
+                continue
+            out["import_ms"][key] = repeat(
+                lambda: float(python(project, IMPORT_TIME, env)), runs * 2
+            )
+            out["check_s"][key] = repeat(lambda: timed_check(project, env), runs)
+            out["rss_mib"][key] = repeat(lambda: float(python(project, RSS, env)), runs)
+    return out
+
+
+def timed_check(project: Path, env: Mapping[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        env=child_env(project, env),
+    )
+    return time.perf_counter() - start
+
+
+def bench_apply(runs: int) -> dict[str, float]:
+    import timeit
+
+    sys.path.insert(0, str(ROOT))
+    import divio_settings
+
+    env = {
+        **BASE_ENV,
+        "DOMAIN": "example.us.aldryn.io",
+        "DATABASE_URL": "postgres://u:p@db:5432/x",
+        "DEFAULT_STORAGE_DSN": DSNS["s3"],
+    }
+    base = {
+        "__file__": "/app/benchsite/settings.py",
+        "MIDDLEWARE": ["django.middleware.security.SecurityMiddleware"],
+        "INSTALLED_APPS": ["django.contrib.staticfiles"],
+    }
+
+    def once() -> None:
+        divio_settings.apply(dict(base), environ=env)
+
+    times = timeit.repeat(once, number=200, repeat=runs)
+    return median_range([t / 200 * 1e6 for t in times])  # microseconds
+
+
+def bench_media(projects: dict[str, Path], runs: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for variant in ("guide", "ours"):
+        for dsn_name, dsn in DSNS.items():
+            samples = [
+                json.loads(
+                    python(projects[variant], FIRST_MEDIA_REQUEST, {"DEFAULT_STORAGE_DSN": dsn})
+                )
+                for _ in range(runs)
+            ]
+            out[f"{variant}/{dsn_name}"] = {
+                "first_request_ms": median_range([s["ms"] for s in samples]),
+                "rss_mib": median_range([s["rss_mib"] for s in samples]),
+                "per_url_us": median_range([s["per_url_us"] for s in samples]),
+                "sdk_loaded": samples[0]["sdk"],
+            }
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(command: list[str], project: Path, env: Mapping[str, str], port: int) -> Iterator[None]:
+    process = subprocess.Popen(
+        command,
+        cwd=project,
+        env=child_env(project, env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"{command[0]} did not start") from None
+                time.sleep(0.1)
+        time.sleep(0.5)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wrk(url: str, seconds: int, headers: Mapping[str, str]) -> dict[str, float]:
+    """Requests per second and p99 in ms: 2 threads, 16 connections, 127.0.0.1 only."""
+    assert url.startswith("http://127.0.0.1:")
+    args = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    output = subprocess.run(
+        [*args, url], capture_output=True, text=True, check=True, timeout=seconds + 30
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    assert p99
+    factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * factor,
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }
+
+
+def servers(port: int) -> dict[str, list[str]]:
+    return {
+        "gunicorn": [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            f"{PACKAGE}.wsgi",
+        ],
+        "uvicorn": [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--workers",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            f"{PACKAGE}.asgi:application",
+        ],
+    }
+
+
+def bench_http(projects: dict[str, Path], runs: int, seconds: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    env = {"DEFAULT_STORAGE_DSN": DSNS["file"]}
+    for variant in ("guide", "ours"):
+        project = projects[variant]
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput"],
+            cwd=project,
+            check=True,
+            capture_output=True,
+            env=child_env(project, env),
+        )
+        for server in ("gunicorn", "uvicorn"):
+            port = free_port()
+            extra = {**env, "DOMAIN": "example.com", "DOMAIN_REDIRECTS": "old.example.com"}
+            with serve(servers(port)[server], project, extra, port):
+                url = f"http://127.0.0.1:{port}"
+                samples = [
+                    wrk(f"{url}/hello/", seconds, {"Host": "localhost"}) for _ in range(runs)
+                ]
+                out[f"{variant}/{server}/view"] = summarize(samples)
+                if variant == "ours":
+                    samples = [
+                        wrk(f"{url}/hello/", seconds, {"Host": "old.example.com"})
+                        for _ in range(runs)
+                    ]
+                    out[f"{variant}/{server}/redirect"] = summarize(samples)
+                if server == "gunicorn":
+                    css = hashed_css(project)
+                    samples = [
+                        wrk(
+                            f"{url}/static/{css}",
+                            seconds,
+                            {"Host": "localhost", "Accept-Encoding": "gzip"},
+                        )
+                        for _ in range(runs)
+                    ]
+                    out[f"{variant}/{server}/static"] = summarize(samples)
+    out["nginx/static"] = bench_nginx(projects["ours"], runs, seconds)
+    return out
+
+
+def summarize(samples: list[dict[str, float]]) -> dict[str, Any]:
+    return {
+        "rps": median_range([s["rps"] for s in samples]),
+        "p99_ms": median_range([s["p99_ms"] for s in samples]),
+        "errors": sum(s["errors"] for s in samples),
+    }
+
+
+def hashed_css(project: Path) -> str:
+    manifest = json.loads((project / "staticfiles" / "staticfiles.json").read_text())
+    return str(manifest["paths"]["admin/css/base.css"])
+
+
+def bench_nginx(project: Path, runs: int, seconds: int) -> dict[str, Any] | None:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        return None
+    port = free_port()
+    prefix = Path(tempfile.mkdtemp())
+    (prefix / "nginx.conf").write_text(f"""
+worker_processes 2;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  include /etc/nginx/mime.types;
+  gzip_static on;
+  server {{
+    listen 127.0.0.1:{port};
+    location /static/ {{ alias {project}/staticfiles/; expires max; add_header Cache-Control immutable; }}
+  }}
+}}
+""")
+    command = [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
+    with serve(command, project, {}, port):
+        samples = [
+            wrk(
+                f"http://127.0.0.1:{port}/static/{hashed_css(project)}",
+                seconds,
+                {"Accept-Encoding": "gzip"},
+            )
+            for _ in range(runs)
+        ]
+    return summarize(samples)
+
+
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 3)
+
+
+def ratios(results: dict[str, Any]) -> dict[str, float]:
+    start, media, http = results["startup"], results["media"], results["http"]
+    r = {}
+    stock_check = start["check_s"]["stock/file"]["median"]
+    for key, value in start["check_s"].items():
+        r[f"check {key} / stock"] = ratio(value["median"], stock_check)
+    for dsn in DSNS:
+        r[f"check ours/{dsn} / guide/{dsn}"] = ratio(
+            start["check_s"][f"ours/{dsn}"]["median"], start["check_s"][f"guide/{dsn}"]["median"]
+        )
+    for server in ("gunicorn", "uvicorn"):
+        r[f"view rps ours/guide {server}"] = ratio(
+            http[f"ours/{server}/view"]["rps"]["median"],
+            http[f"guide/{server}/view"]["rps"]["median"],
+        )
+    r["static rps whitenoise/view (ours, gunicorn)"] = ratio(
+        http["ours/gunicorn/static"]["rps"]["median"], http["ours/gunicorn/view"]["rps"]["median"]
+    )
+    if http.get("nginx/static"):
+        r["static rps whitenoise/nginx"] = ratio(
+            http["ours/gunicorn/static"]["rps"]["median"], http["nginx/static"]["rps"]["median"]
+        )
+    for dsn in ("s3", "azure"):
+        r[f"media first request ours/{dsn} - ours/file (ms)"] = round(
+            media[f"ours/{dsn}"]["first_request_ms"]["median"]
+            - media["ours/file"]["first_request_ms"]["median"],
+            2,
+        )
+        r[f"media first request guide/{dsn} - guide/file (ms)"] = round(
+            media[f"guide/{dsn}"]["first_request_ms"]["median"]
+            - media["guide/file"]["first_request_ms"]["median"],
+            2,
+        )
+    return r
+
+
+def chart(values: dict[str, float]) -> str:
+    """A horizontal bar chart of the ratios (1.0 marked), as SVG."""
+    rows = [(k, v) for k, v in values.items() if "(ms)" not in k]
+    width, bar_h, left = 760, 22, 330
+    height = 40 + bar_h * len(rows)
+    top = max(v for _, v in rows) * 1.1
+    scale = (width - left - 60) / top
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        '<text x="10" y="18" font-weight="bold">divio-settings benchmarks: ratios '
+        "(median of repeated runs)</text>",
+    ]
+    for i, (label, value) in enumerate(rows):
+        y = 30 + i * bar_h
+        parts.append(f'<text x="10" y="{y + 15}">{label}</text>')
+        parts.append(
+            f'<rect x="{left}" y="{y + 3}" width="{value * scale:.1f}" height="{bar_h - 6}" '
+            'fill="#4a7bd0"/>'
+        )
+        parts.append(f'<text x="{left + value * scale + 5:.1f}" y="{y + 15}">{value}</text>')
+    one = left + scale
+    parts.append(
+        f'<line x1="{one:.1f}" y1="28" x2="{one:.1f}" y2="{height}" stroke="#c33" '
+        'stroke-dasharray="4"/>'
+    )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs, shorter loads")
+    parser.add_argument("--skip-http", action="store_true", help="no gunicorn/uvicorn/nginx load")
+    args = parser.parse_args(argv)
+    runs, seconds = (3, 2) if args.quick else (7, 5)
+    started = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        projects = make_projects(Path(tmp))
+        results: dict[str, Any] = {
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "django": django_version(),
+            },
+            "startup": bench_startup(projects, runs),
+            "apply_us": bench_apply(runs),
+            "media": bench_media(projects, runs),
+            "http": {} if args.skip_http else bench_http(projects, 3, seconds),
+        }
+    if results["http"]:
+        results["ratios"] = ratios(results)
+        CHART.parent.mkdir(parents=True, exist_ok=True)
+        CHART.write_text(chart(results["ratios"]))
+    results["seconds"] = round(time.time() - started, 1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results.get("ratios", {}), indent=2))
+    print(f"written {RESULTS / 'latest.json'} in {results['seconds']} s")
+    return 0
+
+
+def django_version() -> str:
+    import django
+
+    return django.get_version()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,278 @@
+"""Hostile input: a corpus of tricky values with expected outcomes, and property-based fuzzing.
+
+HYPOTHESIS_PROFILE=fuzz (tox -e fuzz) runs 10,000 examples per property; the default run fewer.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import string
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client, override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import divio_settings
+from divio_settings import caches, database, domains, env, mail, media, security, sentry, storage
+from divio_settings.env import REDIRECT_MIDDLEWARE
+
+from .hostile_corpus import CONTEXT, CORPUS, ERROR, NO_CHANGE, READERS, SECRET
+
+BASE: dict[str, Any] = {
+    "__file__": "/app/mysite/settings.py",
+    "SECRET_KEY": "settings-own-key",
+    "MEDIA_URL": "/media-own/",
+    "ALLOWED_HOSTS": [],
+    "INSTALLED_APPS": ["django.contrib.staticfiles"],
+    "MIDDLEWARE": ["django.middleware.security.SecurityMiddleware"],
+}
+PLAIN = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
+
+
+@pytest.fixture(autouse=True)
+def no_sentry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sentry, "init", lambda *args: None)
+
+
+def test_corpus_is_large_and_covers_every_variable():
+    from divio_settings import logs, tasks
+
+    assert len(CORPUS) >= 300
+    read = {name for name, _, _ in CORPUS}
+    modules = (domains, security, database, storage, caches, mail, logs, sentry, tasks)
+    registered = {v.name for m in modules for v in m.VARIABLES}
+    # <PREFIX>_DATABASE_DSN is exercised as ALT_DATABASE_DSN.
+    assert registered - read == {"<PREFIX>_DATABASE_DSN", "<PREFIX>_STORAGE_DSN", "<PREFIX>_CACHE_URL"}
+
+
+def applied(environ: dict[str, str]) -> dict[str, Any]:
+    ns = copy.deepcopy(BASE)
+    divio_settings.apply(ns, environ=environ)
+    return ns
+
+
+def comparable(ns: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v for k, v in ns.items() if k not in (divio_settings.ORIGINAL, divio_settings.REPORT)
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"), CORPUS, ids=[f"{i}-{n}" for i, (n, _, _) in enumerate(CORPUS)]
+)
+def test_corpus(name, value, expected, caplog):
+    environ = {**CONTEXT.get(name, {}), name: value}
+    ns = copy.deepcopy(BASE)
+    with caplog.at_level(logging.DEBUG):
+        if expected is ERROR:
+            with pytest.raises(ImproperlyConfigured) as error:
+                divio_settings.apply(ns, environ=environ)
+            message = str(error.value)
+            assert message.startswith(f"{name}: expected "), message
+            assert SECRET not in message
+            assert ns == BASE  # nothing half-applied
+        elif expected is NO_CHANGE:
+            divio_settings.apply(ns, environ=environ)
+            assert comparable(ns) == comparable(applied(CONTEXT.get(name, {})))
+        else:
+            divio_settings.apply(ns, environ=environ)
+            assert READERS[name](ns) == expected
+            assert SECRET not in json.dumps(ns[divio_settings.REPORT], default=str)
+    assert SECRET not in caplog.text
+
+
+# --- properties -------------------------------------------------------------------------------
+
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
+URLISH = st.builds(
+    lambda scheme, user, host, port, path, query: (
+        f"{scheme}://{user}:{SECRET}{host}{port}{path}{query}"
+    ),
+    st.sampled_from(
+        ["postgres", "mysql", "s3", "az", "redis", "smtp", "amqp", "https", "file", "x"]
+    ),
+    st.text(alphabet=string.printable, max_size=8),
+    st.one_of(st.just("@h.example"), st.text(max_size=12).map(lambda t: "@" + t)),
+    st.one_of(st.just(""), st.just(":5432"), st.text(alphabet=":0123456789x", max_size=6)),
+    st.text(max_size=20),
+    st.one_of(st.just(""), st.text(max_size=20).map(lambda t: "?" + t)),
+)
+SECRET_VARIABLES = [
+    "DATABASE_URL",
+    "ALT_DATABASE_DSN",
+    "DEFAULT_STORAGE_DSN",
+    "CACHE_URL",
+    "EMAIL_URL",
+    "DEFAULT_AMQP_BROKER_URL",
+    "SENTRY_DSN",
+    "PRIVATE_STORAGE_DSN",
+    "SESSIONS_CACHE_URL",
+    "BROKER_URL",
+]
+
+
+@PLAIN
+@given(
+    name=st.sampled_from(SECRET_VARIABLES), value=st.one_of(URLISH, TEXT.map(lambda t: t + SECRET))
+)
+def test_secret_variables_only_raise_improperly_configured_and_never_echo(name, value):
+    ns = copy.deepcopy(BASE)
+    try:
+        divio_settings.apply(ns, environ={name: value})
+    except ImproperlyConfigured as error:
+        assert SECRET not in str(error)
+        assert ns == BASE
+    else:
+        assert SECRET not in json.dumps(ns[divio_settings.REPORT], default=str)
+
+
+ALL_VARIABLES = sorted(
+    {n for n, _, _ in CORPUS}
+    | {"DOMAIN_REDIRECTS", "DATABASE_POOL", "DATABASE_CONN_HEALTH_CHECKS", "STAGE"}
+)
+
+
+@PLAIN
+@given(environ=st.dictionaries(st.sampled_from(ALL_VARIABLES), TEXT, max_size=4))
+def test_any_environment_gives_settings_or_one_clear_error(environ):
+    ns = copy.deepcopy(BASE)
+    try:
+        divio_settings.apply(ns, environ=environ)
+    except ImproperlyConfigured as error:
+        assert ns == BASE
+        for line in str(error).splitlines():
+            assert line.split(":", 1)[0] in ALL_VARIABLES, line
+    else:
+        assert "*" not in ns["ALLOWED_HOSTS"] or any("*" in v for v in environ.values())
+        assert "" not in ns["ALLOWED_HOSTS"]
+
+
+@PLAIN
+@given(item=TEXT)
+def test_host_normalization_is_stable(item):
+    try:
+        host = domains.normalize_host("DOMAIN_ALIASES", item)
+    except ImproperlyConfigured:
+        return
+    assert host == domains.normalize_host(
+        "DOMAIN_ALIASES", host if not host.startswith(".") else host
+    )
+    assert host == host.strip().lower()
+
+
+@PLAIN
+@given(value=TEXT)
+def test_bool_and_int_readers(value):
+    for reader in (env.read_bool, env.read_int):
+        try:
+            reader({"V": value}, "V")
+        except ImproperlyConfigured as error:
+            assert str(error).startswith("V: expected")
+
+
+PARTS = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)
+
+
+@PLAIN
+@given(
+    user=PARTS,
+    password=PARTS,
+    name=PARTS,
+    port=st.integers(1, 65535),
+    scheme=st.sampled_from(["postgres", "mysql"]),
+)
+def test_database_url_round_trip(user, password, name, port, scheme):
+    url = f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@db.example:{port}/{quote(name, safe='')}"
+    config = database.parse("DATABASE_URL", url, 0, False, False)
+    assert (config["USER"], config["PASSWORD"], config["NAME"], config["PORT"]) == (
+        user,
+        password,
+        name,
+        port,
+    )
+    again = f"{scheme}://{quote(config['USER'], safe='')}:{quote(config['PASSWORD'], safe='')}@{config['HOST']}:{config['PORT']}/{quote(config['NAME'], safe='')}"
+    assert database.parse("DATABASE_URL", again, 0, False, False) == config
+
+
+@PLAIN
+@given(user=PARTS, password=PARTS, port=st.integers(1, 65535))
+def test_email_url_round_trip(user, password, port):
+    url = f"submission://{quote(user, safe='')}:{quote(password, safe='')}@smtp.example:{port}"
+    options = mail.parse("EMAIL_URL", url)["OPTIONS"]
+    assert (options["username"], options["password"], options["port"]) == (user, password, port)
+
+
+@PLAIN
+@given(dsn=st.one_of(URLISH, TEXT))
+def test_storage_dsn_checks_and_urls_never_crash(dsn):
+    try:
+        parts = storage.check_dsn("DEFAULT_STORAGE_DSN", dsn)
+    except ImproperlyConfigured as error:
+        assert SECRET not in str(error)
+        return
+    base = media.base_url(parts)
+    assert base is None or SECRET not in base
+    function = media.url_function(dsn)
+    if function is not None:
+        try:
+            url = function("a b/c.txt")
+        except ValueError:
+            return
+        assert SECRET not in url
+
+
+@PLAIN
+@given(url=st.one_of(URLISH, TEXT))
+def test_cache_urls_never_crash(url):
+    try:
+        caches.parse("CACHE_URL", url)
+    except ImproperlyConfigured as error:
+        assert SECRET not in str(error)
+
+
+HEADER = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60)
+
+
+@override_settings(
+    MIDDLEWARE=[REDIRECT_MIDDLEWARE, "django.middleware.security.SecurityMiddleware"],
+    DIVIO_DOMAIN="example.com",
+    DIVIO_DOMAIN_REDIRECTS=["old.example.com", ".legacy.org"],
+    ALLOWED_HOSTS=["example.com", "old.example.com", ".legacy.org"],
+    SECURE_SSL_REDIRECT=True,
+    SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+    DEBUG=False,
+)
+@PLAIN
+@given(
+    host=st.one_of(
+        HEADER, st.sampled_from(["old.example.com", "x.legacy.org:443", "OLD.example.com."])
+    ),
+    forwarded=HEADER,
+    proto=st.sampled_from(["https", "http", "", "https, http"]),
+    path=st.text(alphabet=string.ascii_letters + "/%.?&=#\\", max_size=30),
+)
+def test_hostile_headers_never_redirect_elsewhere_and_never_500(host, forwarded, proto, path):
+    client = Client(raise_request_exception=False)
+    response = client.get(
+        "/" + path.lstrip("/"),
+        headers={"host": host, "x-forwarded-host": forwarded, "x-forwarded-proto": proto},
+    )
+    assert response.status_code in (200, 301, 302, 400, 404), response.status_code
+    if response.status_code in (301, 302):
+        assert response["Location"].startswith(
+            (
+                "https://example.com/",
+                "https://old.example.com/",
+                "https://" + host.lower().rstrip(".").split(":")[0] + "/",
+            )
+        )
+        if "example.com" not in host.lower() and "legacy.org" not in host.lower():
+            pytest.fail(f"redirect for a foreign host: {host!r} -> {response['Location']}")
