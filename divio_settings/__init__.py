@@ -29,6 +29,14 @@ GROUPS: Final = {
     "celery": "divio_settings.tasks",
     "checks": "divio_settings.apps",
 }
+# Groups that have nothing to do unless one of these variable name endings is set: their
+# modules are not even imported then (start-up cost).
+TRIGGERS: Final = {
+    "caches": ("CACHE_URL",),
+    "email": ("EMAIL_URL", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL"),
+    "sentry": ("SENTRY_DSN",),
+    "celery": ("BROKER_URL",),
+}
 REPORT: Final = "DIVIO_SETTINGS_REPORT"
 # Lower case, so Django does not read it as a setting: what settings.py had before apply().
 ORIGINAL: Final = "_divio_settings_original"
@@ -97,6 +105,9 @@ def apply(
     changes = Changes()
     errors: list[str] = []
     for group, module in GROUPS.items():
+        triggers = TRIGGERS.get(group)
+        if triggers and not any(name.endswith(triggers) for name in env):
+            continue
         if switches[group]:
             try:
                 found = import_module(module).settings_from_env(env, ChainMap(changes.values, base))

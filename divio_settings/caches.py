@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlunsplit
 
-from .env import Changes, Env, Variable, check_url, get, invalid
+from .env import Changes, Env, Variable, check_url, invalid, prefixed
 
 VARIABLES: Final = (
     Variable(
@@ -48,7 +47,6 @@ BACKENDS: Final = {
 EXAMPLE: Final = "redis://:password@host:6379/0"
 # Query arguments that are cache settings rather than backend options.
 TOP_LEVEL: Final = {"timeout": "TIMEOUT", "key_prefix": "KEY_PREFIX", "version": "VERSION"}
-_NAME: Final = re.compile(r"^([A-Z][A-Z0-9_]*)_CACHE_URL$")
 
 
 def _value(text: str) -> Any:
@@ -97,16 +95,7 @@ def _location(name: str, parts: SplitResult, rest: list[tuple[str, str]]) -> str
 
 
 def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
-    found: dict[str, tuple[str, str]] = {}
-    url = get(env, "CACHE_URL")
-    if url is not None:
-        found["default"] = ("CACHE_URL", url)
-    for name in sorted(env):
-        match = _NAME.match(name)
-        value = get(env, name) if match else None
-        if match and value is not None:
-            found.setdefault(match.group(1).lower(), (name, value))
-    return found
+    return prefixed(env, "_CACHE_URL", main="CACHE_URL")
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os.path
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .env import Changes, Env, Variable, base_dir, get, invalid, read_bool, read_int
+from .env import Changes, Env, Variable, base_dir, invalid, prefixed, read_bool, read_int
 
 VARIABLES: Final = (
     Variable(
@@ -51,22 +50,12 @@ VARIABLES: Final = (
 )
 
 EXAMPLE: Final = "postgres://user:password@host:5432/name"
-_DSN_NAME: Final = re.compile(r"^([A-Z][A-Z0-9_]*)_DATABASE_DSN$")
 POSTGRES: Final = "django.db.backends.postgresql"
 
 
 def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
     """alias -> (variable, url). DATABASE_URL wins over DEFAULT_DATABASE_DSN for 'default'."""
-    found: dict[str, tuple[str, str]] = {}
-    url = get(env, "DATABASE_URL")
-    if url is not None:
-        found["default"] = ("DATABASE_URL", url)
-    for name in sorted(env):
-        match = _DSN_NAME.match(name)
-        value = get(env, name) if match else None
-        if match and value is not None:
-            found.setdefault(match.group(1).lower(), (name, value))
-    return found
+    return prefixed(env, "_DATABASE_DSN", main="DATABASE_URL")
 
 
 def schemes() -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -54,8 +52,20 @@ VARIABLES: Final = (
 ANY_HOST: Final = "*"
 LOCAL_HOSTS: Final = ("localhost", "127.0.0.1", "[::1]")
 LIST_SHAPE: Final = "comma-separated domain names such as www.example.com or *.example.com"
-_LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_LABELS: Final = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_LABEL_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def is_hostname(host: str) -> bool:
+    """Dot-separated labels of 1-63 letters, digits and inner hyphens (no regex: start-up)."""
+    return all(
+        0 < len(label) < 64
+        and label[0] != "-"
+        and label[-1] != "-"
+        and _LABEL_CHARS.issuperset(label)
+        for label in host.split(".")
+    )
+
+
 _ANY: Final = frozenset({"*", ".*"})
 
 
@@ -82,12 +92,14 @@ def normalize_host(name: str, item: str) -> str:
         ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
         raise invalid(name, LIST_SHAPE, f"{shown(item)} is not a valid domain name") from None
-    if not ascii_host or len(ascii_host) > 253 or not _LABELS.match(ascii_host):
+    if not ascii_host or len(ascii_host) > 253 or not is_hostname(ascii_host):
         raise invalid(name, LIST_SHAPE, f"{shown(item)} is not a domain name")
     return "." + ascii_host if wildcard else ascii_host
 
 
 def _ipv6(name: str, host: str, item: str) -> str:
+    import ipaddress
+
     if host.startswith("["):
         address, bracket, port = host[1:].partition("]")
         if not bracket or (port and not (port[:1] == ":" and port[1:].isdigit())):

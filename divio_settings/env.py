@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
@@ -18,16 +17,25 @@ _SHOWN_CHARS: Final = 60
 REDIRECT_MIDDLEWARE: Final = "divio_settings.middleware.DomainRedirectMiddleware"
 
 
-@dataclasses.dataclass(frozen=True)
 class Variable:
     """One environment variable the library reads; the registries feed the report and the docs."""
 
-    name: str
-    kind: str
-    summary: str
-    default: str = ""
-    secret: bool = False
-    sets: tuple[str, ...] = ()
+    __slots__ = ("default", "kind", "name", "secret", "sets", "summary")
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        summary: str,
+        default: str = "",
+        secret: bool = False,
+        sets: tuple[str, ...] = (),
+    ) -> None:
+        self.name, self.kind, self.summary = name, kind, summary
+        self.default, self.secret, self.sets = default, secret, sets
+
+    def __repr__(self) -> str:
+        return f"Variable({self.name!r})"
 
 
 class Changes:
@@ -154,6 +162,27 @@ def check_url(name: str, value: str, schemes: Sequence[str], example: str) -> Sp
             "percent-encoded (/ as %2F, ? as %3F)",
         )
     return parts
+
+
+def prefixed(env: Env, suffix: str, main: str | None = None) -> dict[str, tuple[str, str]]:
+    """alias -> (variable, value) for every set ``<PREFIX><suffix>``, e.g. ALT_DATABASE_DSN.
+
+    The alias is the prefix in lower case; *main* (DATABASE_URL, CACHE_URL) is 'default' and wins
+    over DEFAULT<suffix>. Prefixes are upper case letters, digits and underscores.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    value = get(env, main) if main else None
+    if main and value is not None:
+        found["default"] = (main, value)
+    for name in sorted(env):
+        prefix = name[: -len(suffix)]
+        if not name.endswith(suffix) or not prefix[:1].isalpha() or not prefix.isupper():
+            continue
+        if prefix.replace("_", "").isalnum() and prefix.isascii():
+            value = get(env, name)
+            if value is not None:
+                found.setdefault(prefix.lower(), (name, value))
+    return found
 
 
 def is_cloud(env: Env) -> bool:

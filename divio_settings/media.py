@@ -8,13 +8,10 @@ result with the real backends on generated names.
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urljoin, urlsplit
-
-from django.utils.encoding import filepath_to_uri
 
 # django-storage-url's markers between bucket and endpoint in an S3 host name, in its order.
 S3_MARKERS: Final = (
@@ -32,8 +29,28 @@ NO_ACL: Final = frozenset({"", "none"})
 FURL_SAFE: Final = ":@-._~!$&'()*+,;="
 
 
-@dataclasses.dataclass(frozen=True)
 class S3Parts:
+    """django-storage-url's reading of an S3 DSN. A plain class: NamedTuple and dataclass
+    creation cost more start-up time than the whole of apply()."""
+
+    __slots__ = (
+        "acl",
+        "addressing_style",
+        "bucket",
+        "custom_domain",
+        "endpoint_url",
+        "location",
+        "own_endpoint",
+        "querystring_auth",
+        "region",
+        "signature_version",
+        "url_protocol",
+    )
+
+    def __init__(self, **fields: Any) -> None:
+        for name in self.__slots__:
+            setattr(self, name, fields[name])
+
     bucket: str
     endpoint_url: str
     region: str | None
@@ -164,6 +181,8 @@ def azure_origin(parts: SplitResult) -> str:
 def url_function(dsn: str) -> Callable[[str], str] | None:
     """A function name -> public URL equal to the real backend's, or None where only the real
     backend can tell (signed or ACL-restricted S3 URLs, S3 without a custom domain)."""
+    from django.utils.encoding import filepath_to_uri
+
     parts = urlsplit(dsn)
     if parts.scheme == "s3":
         s3 = s3_parts(parts)

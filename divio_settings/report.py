@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from typing import Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 REDACTED: Final = "********"
 
 # Django's own list (SafeExceptionReporterFilter.hidden_settings) plus the names that hold DSNs.
-SECRET_NAMES: Final = re.compile(
-    "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DSN|CREDENTIAL", flags=re.IGNORECASE
+SECRET_WORDS: Final = (
+    "API",
+    "AUTH",
+    "TOKEN",
+    "KEY",
+    "SECRET",
+    "PASS",
+    "SIGNATURE",
+    "HTTP_COOKIE",
+    "DSN",
+    "CREDENTIAL",
 )
-# scheme://user:password@ — the userinfo of a URL, up to the last @ before the path.
-_URL_USERINFO: Final = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/\s?#]*)@")
+
+
+def is_secret_name(name: str) -> bool:
+    upper = name.upper()
+    return any(word in upper for word in SECRET_WORDS)
+
+
+@functools.cache
+def url_userinfo() -> re.Pattern[str]:
+    """scheme://user:password@ — the userinfo of a URL, up to the last @ before the path.
+
+    Compiled on first need: most values hold no URL with credentials, and start-up counts.
+    """
+    return re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/\s?#]*)@")
 
 
 def _mask(match: re.Match[str]) -> str:
@@ -23,18 +45,20 @@ def _mask(match: re.Match[str]) -> str:
     return f"{match.group('head')}{user}:{REDACTED}@"
 
 
-class Entry(TypedDict):
-    setting: str
-    value: Any
-    source: str
+if TYPE_CHECKING:
+
+    class Entry(TypedDict):
+        setting: str
+        value: Any
+        source: str
 
 
 def redact(value: Any, name: str = "") -> Any:
     """A copy of *value* fit to print: secret-named entries masked, URL passwords removed."""
-    if name and SECRET_NAMES.search(name):
+    if name and is_secret_name(name):
         return REDACTED if value not in (None, "", [], (), {}) else value
     if isinstance(value, str):
-        return _URL_USERINFO.sub(_mask, value)
+        return url_userinfo().sub(_mask, value) if "@" in value and "://" in value else value
     if isinstance(value, Mapping):
         return {key: redact(item, str(key)) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.safestring import SafeString
 from django.views.debug import ExceptionReporter as DjangoReporter
 from django.views.debug import SafeExceptionReporterFilter as DjangoFilter
 
-from .report import REDACTED, SECRET_NAMES, redact
+from .report import REDACTED, SECRET_WORDS, redact
 
 
 class SafeExceptionReporterFilter(DjangoFilter):
@@ -17,7 +18,7 @@ class SafeExceptionReporterFilter(DjangoFilter):
     Installed as DEFAULT_EXCEPTION_REPORTER_FILTER by apply() unless settings.py chose one.
     """
 
-    hidden_settings = SECRET_NAMES
+    hidden_settings = re.compile("|".join(SECRET_WORDS), flags=re.IGNORECASE)
     cleansed_substitute = REDACTED
 
     def cleanse_setting(self, key: Any, value: Any) -> Any:

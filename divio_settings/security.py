@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -109,6 +108,8 @@ def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes)
             )
         if not own:
             # Never a fixed string: a key nobody can know, valid for this process only.
+            import secrets
+
             out.set("SECRET_KEY", secrets.token_urlsafe(50), "ephemeral (SECRET_KEY unset)")
     fallbacks = read_list(env, "SECRET_KEY_FALLBACKS")
     if fallbacks:

@@ -7,13 +7,11 @@ is imported until media is first used (see backends.DSNStorage).
 from __future__ import annotations
 
 import os.path
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
-from .env import Changes, Env, Variable, base_dir, check_url, get, invalid, read_bool
-from .media import base_url
+from .env import Changes, Env, Variable, base_dir, check_url, invalid, prefixed, read_bool
 
 VARIABLES: Final = (
     Variable(
@@ -44,7 +42,6 @@ VARIABLES: Final = (
 BACKEND: Final = "divio_settings.backends.DSNStorage"
 SCHEMES: Final = ("az", "file", "s3")
 EXAMPLE: Final = "s3://KEY:SECRET@bucket.s3.amazonaws.com/?domain=media.example.com"
-_DSN_NAME: Final = re.compile(r"^([A-Z][A-Z0-9_]*)_STORAGE_DSN$")
 
 
 def check_dsn(name: str, dsn: str) -> SplitResult:
@@ -72,13 +69,7 @@ def check_dsn(name: str, dsn: str) -> SplitResult:
 
 
 def dsns_from_env(env: Env) -> dict[str, tuple[str, str]]:
-    found: dict[str, tuple[str, str]] = {}
-    for name in sorted(env):
-        match = _DSN_NAME.match(name)
-        value = get(env, name) if match else None
-        if match and value is not None:
-            found[match.group(1).lower()] = (name, value)
-    return found
+    return prefixed(env, "_STORAGE_DSN")
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
@@ -94,6 +85,8 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
         storages[alias] = {"BACKEND": BACKEND, "OPTIONS": options}
         if alias != "default":
             continue
+        from .media import base_url
+
         out.set("DEFAULT_STORAGE_DSN", dsn, name)
         url = base_url(parts)
         if url:

@@ -354,13 +354,26 @@ CORPUS += [
     ("SECRET_KEY_FALLBACKS", ",", NO_CHANGE),
 ]
 CORPUS += [("STAGE", value, expected) for value, expected in STAGES]
-CORPUS += [("DOMAIN_REDIRECTS", value, expected) for value, expected in [
-    ("old.example", ["old.example"]), ("old.example, *.legacy.org", ["old.example", ".legacy.org"]),
-    ("primary.example", ERROR), ("*.example", ERROR), ("*", ERROR), (".*", ERROR),
-    ("a b", ERROR), ("", NO_CHANGE)]]
-CORPUS += [("DATABASE_POOL", value, expected) for value, expected in [
-    ("true", {"pool": True}), ("false", NO_CHANGE), ("maybe", ERROR)]]
-CORPUS += [("DATABASE_CONN_HEALTH_CHECKS", value, expected) for value, expected in [
-    ("true", True), ("false", False), ("", False), ("sometimes", ERROR)]]
+CORPUS += [
+    ("DOMAIN_REDIRECTS", value, expected)
+    for value, expected in [
+        ("old.example", ["old.example"]),
+        ("old.example, *.legacy.org", ["old.example", ".legacy.org"]),
+        ("primary.example", ERROR),
+        ("*.example", ERROR),
+        ("*", ERROR),
+        (".*", ERROR),
+        ("a b", ERROR),
+        ("", NO_CHANGE),
+    ]
+]
+CORPUS += [
+    ("DATABASE_POOL", value, expected)
+    for value, expected in [("true", {"pool": True}), ("false", NO_CHANGE), ("maybe", ERROR)]
+]
+CORPUS += [
+    ("DATABASE_CONN_HEALTH_CHECKS", value, expected)
+    for value, expected in [("true", True), ("false", False), ("", False), ("sometimes", ERROR)]
+]
 CORPUS += [("BROKER_URL", value, expected) for value, expected in BROKER_URLS]
 CORPUS += [("GIT_COMMIT", "a" * 40, "a" * 40), ("GIT_COMMIT", "", NO_CHANGE)]

@@ -9,14 +9,16 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import apply
 from divio_settings.caches import urls_from_env
 from divio_settings.env import get, is_cloud
-from divio_settings.report import Entry
+
+if TYPE_CHECKING:
+    from divio_settings.report import Entry
 
 from .errors import UserError
 from .init import find_project
