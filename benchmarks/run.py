@@ -315,6 +315,8 @@ def wrk(url: str, seconds: int, headers: Mapping[str, str]) -> dict[str, float]:
     assert p99
     factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non2xx:
+        raise RuntimeError(f"{url} answered {non2xx.group(1)} errors: the figure would be invalid")
     return {
         "rps": rps,
         "p99_ms": float(p99.group(1)) * factor,
@@ -352,43 +354,45 @@ def servers(port: int) -> dict[str, list[str]]:
 
 
 def bench_http(projects: dict[str, Path], runs: int, seconds: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    env = {"DEFAULT_STORAGE_DSN": DSNS["file"]}
+    """Repetitions interleave the variants (guide, ours, guide, ours …) so that drift of the
+    machine during the run does not favour whichever is measured second."""
+    samples: dict[str, list[dict[str, float]]] = {}
+    env = {
+        "DEFAULT_STORAGE_DSN": DSNS["file"],
+        "DOMAIN": "example.com",
+        "DOMAIN_REDIRECTS": "old.example.com",
+    }
     for variant in ("guide", "ours"):
-        project = projects[variant]
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput"],
-            cwd=project,
+            cwd=projects[variant],
             check=True,
             capture_output=True,
-            env=child_env(project, env),
+            env=child_env(projects[variant], env),
         )
-        for server in ("gunicorn", "uvicorn"):
-            port = free_port()
-            extra = {**env, "DOMAIN": "example.com", "DOMAIN_REDIRECTS": "old.example.com"}
-            with serve(servers(port)[server], project, extra, port):
-                url = f"http://127.0.0.1:{port}"
-                samples = [
-                    wrk(f"{url}/hello/", seconds, {"Host": "localhost"}) for _ in range(runs)
-                ]
-                out[f"{variant}/{server}/view"] = summarize(samples)
-                if variant == "ours":
-                    samples = [
-                        wrk(f"{url}/hello/", seconds, {"Host": "old.example.com"})
-                        for _ in range(runs)
-                    ]
-                    out[f"{variant}/{server}/redirect"] = summarize(samples)
-                if server == "gunicorn":
-                    css = hashed_css(project)
-                    samples = [
-                        wrk(
-                            f"{url}/static/{css}",
-                            seconds,
-                            {"Host": "localhost", "Accept-Encoding": "gzip"},
+    for _ in range(runs):
+        for variant in ("guide", "ours"):
+            for server in ("gunicorn", "uvicorn"):
+                port = free_port()
+                with serve(servers(port)[server], projects[variant], env, port):
+                    url = f"http://127.0.0.1:{port}"
+                    key = f"{variant}/{server}"
+                    samples.setdefault(f"{key}/view", []).append(
+                        wrk(f"{url}/hello/", seconds, {"Host": "localhost"})
+                    )
+                    if variant == "ours":
+                        samples.setdefault(f"{key}/redirect", []).append(
+                            wrk(f"{url}/hello/", seconds, {"Host": "old.example.com"})
                         )
-                        for _ in range(runs)
-                    ]
-                    out[f"{variant}/{server}/static"] = summarize(samples)
+                    if server == "gunicorn":
+                        samples.setdefault(f"{key}/static", []).append(
+                            wrk(
+                                f"{url}/static/{hashed_css(projects[variant])}",
+                                seconds,
+                                {"Host": "localhost", "Accept-Encoding": "gzip"},
+                            )
+                        )
+    out: dict[str, Any] = {key: summarize(values) for key, values in samples.items()}
     out["nginx/static"] = bench_nginx(projects["ours"], runs, seconds)
     return out
 
@@ -518,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     runs, seconds = (3, 2) if args.quick else (7, 5)
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)  # nginx workers read STATIC_ROOT
         projects = make_projects(Path(tmp))
         results: dict[str, Any] = {
             "machine": {

@@ -105,3 +105,14 @@ class ClientTests(SimpleTestCase):
             response = await self.async_client.get("/q?a=1")
         assert response.status_code == 302
         assert response["Location"] == "https://example.com/q?a=1"
+
+
+@override_settings(**REDIRECTING)
+def test_redirect_answers_before_anything_else_runs():
+    def must_not_run(request: HttpRequest) -> HttpResponse:
+        raise AssertionError("the URL resolver and the rest of the stack were reached")
+
+    response = DomainRedirectMiddleware(must_not_run)(
+        RequestFactory().get("/", HTTP_HOST="old.example.com")
+    )
+    assert response.status_code == 302
