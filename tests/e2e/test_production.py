@@ -17,6 +17,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -107,6 +108,7 @@ class Relay:
     def __init__(self, target: int) -> None:
         self.target, self.port = target, free_port()
         self.server: socket.socket | None = None
+        self.open: set[socket.socket] = set()
         self.start()
 
     def start(self) -> None:
@@ -115,8 +117,15 @@ class Relay:
 
     def stop(self) -> None:
         assert self.server
+        # shutdown() wakes the thread blocked in accept(); close() alone would not on Linux.
+        self.server.shutdown(socket.SHUT_RDWR)
         self.server.close()
         self.server = None
+        for sock in list(self.open):  # kept-alive connections go down too
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def _accept(self, server: socket.socket) -> None:
         while True:
@@ -125,11 +134,11 @@ class Relay:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.open.update((client, upstream))
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
@@ -141,6 +150,8 @@ class Relay:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+                sock.close()
+                self.open.discard(sock)
 
 
 @dataclass
@@ -153,6 +164,7 @@ class Stack:
     cert: Path = field(init=False)
     relay: Relay | None = None
     pg: Path = field(init=False)
+    nginx: Path = field(init=False)
 
     # --- PostgreSQL of our own ---
     def pg_ctl(self, *args: str) -> None:
@@ -258,7 +270,7 @@ def nginx_conf(stack: Stack, key: Path) -> str:
     }}
   }}"""
 
-    prefix = stack.tmp / "nginx"
+    prefix = stack.nginx
     return f"""
 worker_processes 1;
 pid {prefix}/nginx.pid;
@@ -294,7 +306,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stoppers: list[Any] = []
     try:
         # PostgreSQL
-        s.pg = tmp / "pg"
+        # Outside pytest's 0700 temporary folders: the postgres user must reach it.
+        pg_root = Path(tempfile.mkdtemp(prefix="divio-settings-pg-"))
+        pg_root.chmod(0o755)
+        stoppers.append(lambda: shutil.rmtree(pg_root, ignore_errors=True))
+        s.pg = pg_root / "data"
         s.pg.mkdir()
         initdb = ["initdb", "-D", str(s.pg), "--auth=trust", "-U", "postgres"]
         if os.geteuid() == 0:
@@ -366,7 +382,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             )
         for name in ("a", "b"):
             s.start_instance(name)
-        stoppers.append(lambda: [stop(p) for p in s.processes.values()])
+        stoppers.append(lambda: list(map(stop, s.processes.values())))
         # TLS at nginx, as Divio's load balancer
         s.cert, key = tmp / "cert.pem", tmp / "key.pem"
         subprocess.run(
@@ -391,11 +407,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             check=True,
             capture_output=True,
         )
-        (tmp / "nginx").mkdir()
+        # nginx's workers may run as another user: their temporary folders must be theirs too.
+        s.nginx = pg_root / "nginx"
+        for folder in (s.nginx, s.nginx / "body", s.nginx / "proxy"):
+            folder.mkdir()
+            folder.chmod(0o777)
         (tmp / "nginx.conf").write_text(nginx_conf(s, key))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         proxy = subprocess.Popen(
-            [nginx, "-p", str(tmp / "nginx"), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"],
+            [nginx, "-p", str(s.nginx), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
