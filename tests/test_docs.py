@@ -68,3 +68,36 @@ def test_every_group_switch_is_documented():
 @pytest.mark.parametrize("page", ["tutorial.md", "explanation.md", "reference/settings.md"])
 def test_pages_exist(page):
     assert (ROOT / "docs" / page).stat().st_size > 500
+
+
+def test_tutorial_matches_what_the_end_to_end_tests_run():
+    """The tutorial's lines, commands and .env-local are the ones tests/e2e executes."""
+    from tests.conftest import LOCAL_ENV
+
+    tutorial = (ROOT / "docs" / "tutorial.md").read_text()
+    for line in (
+        "import divio_settings\ndivio_settings.apply(globals())",
+        "from divio_settings.urls import media_urlpatterns\nurlpatterns += media_urlpatterns()",
+        "$ django-admin startproject mysite .",
+        "$ python manage.py migrate",
+        "$ python manage.py runserver",
+        "$ python manage.py collectstatic --noinput",
+    ):
+        assert line in tutorial, line
+    for name, value in LOCAL_ENV.items():
+        assert f"{name}={value}" in tutorial
+    e2e = (ROOT / "tests" / "e2e" / "test_startproject.py").read_text()
+    assert "import divio_settings\\ndivio_settings.apply(globals())" in e2e
+    assert '"collectstatic", "--noinput"' in e2e
+    assert 'manage(project, "migrate")' in e2e
+
+
+def test_readme_links_and_doc_pages_exist():
+    readme = (ROOT / "README.md").read_text()
+    for target in re.findall(r"\]\((?!https?://)([^)#]+)\)", readme):
+        assert (ROOT / target).exists(), target
+    for target in re.findall(r"`(docs/[^`]+\.md)`", readme):
+        assert (ROOT / target).exists(), target
+    index = (ROOT / "docs" / "index.md").read_text()
+    for page in re.findall(r"^([a-z/-]+)$", index, re.MULTILINE):
+        assert (ROOT / "docs" / f"{page}.md").exists(), page
