@@ -3,8 +3,10 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,6 +65,64 @@ def child_env() -> dict[str, str]:
     env = {"PATH": os.environ["PATH"]}
     env.update({key: value for key, value in os.environ.items() if key.startswith("COVERAGE_")})
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, process: subprocess.Popen[Any] | None = None, seconds: float = 60) -> None:
+    """Until something listens on 127.0.0.1:*port*; fails early if *process* exits."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def self_signed_cert(folder: Path, names: Sequence[str]) -> tuple[Path, Path]:
+    """(certificate, key) for *names*, made with openssl, valid for a day."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    san = ",".join(f"DNS:{name}" for name in names)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            f"/CN={names[0]}",
+            "-addext",
+            f"subjectAltName={san}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
 
 
 SERVICES = {

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +29,15 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import ROOT, child_env, require_service
+from tests.conftest import (
+    ROOT,
+    child_env,
+    free_port,
+    require_service,
+    self_signed_cert,
+    stop_process,
+    wait_port,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.production]
 
@@ -74,32 +81,6 @@ def exists(request):
 urlpatterns += [path("whoami/", whoami), path("users/", users), path("upload/", upload),
                 path("read/", read), path("exists/", exists)]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_port(port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listens on {port}")
-
-
-def stop(process: subprocess.Popen[Any]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 class Relay:
@@ -224,7 +205,7 @@ class Stack:
         wait_port(port)
 
     def restart_instance(self, name: str) -> None:
-        stop(self.processes.pop(name))
+        stop_process(self.processes.pop(name))
         self.start_instance(name)
 
     # --- HTTP through nginx ---
@@ -325,7 +306,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        stoppers.append(lambda: stop(moto))
+        stoppers.append(lambda: stop_process(moto))
         wait_port(s.ports["s3"])
         import boto3
 
@@ -382,31 +363,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             )
         for name in ("a", "b"):
             s.start_instance(name)
-        stoppers.append(lambda: list(map(stop, s.processes.values())))
+        stoppers.append(lambda: list(map(stop_process, s.processes.values())))
         # TLS at nginx, as Divio's load balancer
-        s.cert, key = tmp / "cert.pem", tmp / "key.pem"
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-keyout",
-                str(key),
-                "-out",
-                str(s.cert),
-                "-subj",
-                f"/CN={DOMAIN}",
-                "-addext",
-                f"subjectAltName=DNS:{DOMAIN},DNS:{ALIAS},DNS:{OLD}",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        s.cert, key = self_signed_cert(tmp, [DOMAIN, ALIAS, OLD])
         # nginx's workers may run as another user: their temporary folders must be theirs too.
         s.nginx = pg_root / "nginx"
         for folder in (s.nginx, s.nginx / "body", s.nginx / "proxy"):
@@ -419,7 +378,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        stoppers.append(lambda: stop(proxy))
+        stoppers.append(lambda: stop_process(proxy))
         for name in ("http", "https_a", "https_b"):
             wait_port(s.ports[name])
         yield s

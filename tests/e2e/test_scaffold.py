@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from urllib.parse import quote
 import pytest
 
 from divio_settings.cli import main
-from tests.conftest import LIVE_ENV, PASSWORD, ROOT
+from tests.conftest import LIVE_ENV, PASSWORD, ROOT, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scaffold]
 
@@ -56,12 +55,6 @@ def cmd_on_port(project: Path, port: int) -> list[str]:
     command = line[4:].replace("0.0.0.0:80", f"127.0.0.1:{port}")
     command = command.replace("--host=0.0.0.0 --port=80", f"--host=127.0.0.1 --port={port}")
     return shlex.split(command)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:

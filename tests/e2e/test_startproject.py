@@ -15,7 +15,7 @@ from pathlib import Path
 import django
 import pytest
 
-from tests.conftest import LIVE_ENV, LOCAL_ENV, child_env
+from tests.conftest import LIVE_ENV, LOCAL_ENV, child_env, free_port
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parent.parent.parent
@@ -50,12 +50,6 @@ def manage(
         text=True,
         timeout=180,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

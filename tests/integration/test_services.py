@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import django_process, require_service
+from tests.conftest import django_process, require_service, self_signed_cert
 
 pytestmark = pytest.mark.integration
 
@@ -95,29 +94,7 @@ def smtp_server(tmp_path: Path) -> Iterator[tuple[int, Inbox, Path]]:
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_cert(tmp_path, ["localhost"])
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
 

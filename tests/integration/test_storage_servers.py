@@ -8,10 +8,8 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import django_process
+from tests.conftest import django_process, free_port, stop_process, wait_port
 
 pytestmark = pytest.mark.integration
 
@@ -31,25 +29,6 @@ AZURITE_KEY = (
 )
 NAMES = ["plain.txt", "with space/and more.txt", "ünïcödé €.txt", "a+b.txt"]
 BIG = 25 * 1024 * 1024  # above the 10 MB roll-over to disk
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_port(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing listens on port {port}")
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +44,7 @@ def s3_server() -> Iterator[str]:
         wait_port(port, process)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
 
 
 @pytest.fixture
@@ -237,12 +215,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_port(port, process)
         yield f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 @pytest.fixture
