@@ -90,6 +90,17 @@ def test_scaffolded_project_builds_and_serves(tmp_path, request, database, gatew
             timeout=300,
         )
 
+    # The wheel built from the checkout has the command, its templates and py.typed.
+    packaged = run(
+        "python",
+        "-c",
+        "import divio_settings, pathlib; p = pathlib.Path(divio_settings.__file__).parent; "
+        "print((p / 'py.typed').exists(), (p / 'cli' / 'templates' / 'Dockerfile.tmpl').exists(), p)",
+        env={},
+    )
+    assert packaged.stdout.split()[:2] == ["True", "True"], packaged.stdout + packaged.stderr
+    assert str(venv) in packaged.stdout
+    assert run("divio-settings", "--help", env={}).returncode == 0
     # RUN python manage.py collectstatic --noinput: no variables, no services.
     build = run("python", "manage.py", "collectstatic", "--noinput", env={})
     assert build.returncode == 0, build.stderr
