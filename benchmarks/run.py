@@ -518,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs, shorter loads")
     parser.add_argument("--skip-http", action="store_true", help="no gunicorn/uvicorn/nginx load")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json",
+                        help="where the JSON results go (default: benchmarks/results/latest.json)")
     args = parser.parse_args(argv)
     runs, seconds = (3, 2) if args.quick else (7, 5)
     started = time.time()
@@ -536,15 +538,15 @@ def main(argv: list[str] | None = None) -> int:
             "media": bench_media(projects, runs),
             "http": {} if args.skip_http else bench_http(projects, 3, seconds),
         }
-    if results["http"]:
+    if results["http"] and not args.quick:
         results["ratios"] = ratios(results)
         CHART.parent.mkdir(parents=True, exist_ok=True)
         CHART.write_text(chart(results["ratios"]))
     results["seconds"] = round(time.time() - started, 1)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results.get("ratios", {}), indent=2))
-    print(f"written {RESULTS / 'latest.json'} in {results['seconds']} s")
+    print(f"written {args.output} in {results['seconds']} s")
     return 0
 
 

@@ -40,7 +40,7 @@ def test_init_writes_the_guide_files(project, database, gateway, capsys):
     assert {
         "gunicorn": 'gunicorn --bind=0.0.0.0:80 --forwarded-allow-ips="*" mysite.wsgi',
         "uvicorn": 'uvicorn --host=0.0.0.0 --port=80 --proxy-headers --forwarded-allow-ips="*" mysite.asgi:application',
-        "uwsgi": "uwsgi --http=0.0.0.0:80 --module=mysite.wsgi --master",
+        "uwsgi": "uwsgi --http=0.0.0.0:80 --module=mysite.wsgi --master --die-on-term",
     }[gateway] == cmd[0][4:]
     compose = yaml.safe_load((project / "docker-compose.yml").read_text())
     web, db = compose["services"]["web"], compose["services"]["database_default"]

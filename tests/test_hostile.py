@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import divio_settings
 from divio_settings import caches, database, domains, env, mail, media, security, sentry, storage
+from divio_settings.cli.show import problems
 from divio_settings.env import REDIRECT_MIDDLEWARE
 
 from .hostile_corpus import CONTEXT, CORPUS, ERROR, NO_CHANGE, READERS, SECRET
@@ -136,6 +137,9 @@ def test_secret_variables_only_raise_improperly_configured_and_never_echo(name, 
         assert ns == BASE
     else:
         assert SECRET not in json.dumps(ns[divio_settings.REPORT], default=str)
+    # What `divio-settings check` prints for the same environment.
+    errors, warnings = problems({name: value})
+    assert SECRET not in "\n".join(errors + warnings)
 
 
 ALL_VARIABLES = sorted(

@@ -61,7 +61,10 @@ GATEWAYS: Final = {
         'uvicorn --host=0.0.0.0 --port=80 --proxy-headers --forwarded-allow-ips="*" '
         "{package}.asgi:application",
     ),
-    "uwsgi": ("uwsgi==2.0.31", "uwsgi --http=0.0.0.0:80 --module={package}.wsgi --master"),
+    "uwsgi": (
+        "uwsgi==2.0.31",
+        "uwsgi --http=0.0.0.0:80 --module={package}.wsgi --master --die-on-term",
+    ),
 }
 GATEWAY_PACKAGES: Final = {"uwsgi": ("build-essential",)}
 SETTINGS_LINES: Final = "\nimport divio_settings\n\ndivio_settings.apply(globals())\n"

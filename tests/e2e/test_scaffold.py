@@ -63,7 +63,8 @@ def get(url: str) -> tuple[int, dict[str, str], bytes]:
         return response.status, dict(response.headers), response.read()
 
 
-@pytest.mark.parametrize(("database", "gateway"), [("postgres", "gunicorn"), ("mysql", "uvicorn")])
+@pytest.mark.parametrize("gateway", ["gunicorn", "uvicorn", "uwsgi"])
+@pytest.mark.parametrize("database", ["postgres", "mysql"])
 def test_scaffolded_project_builds_and_serves(tmp_path, request, database, gateway):
     user, db = request.getfixturevalue({"postgres": "postgres", "mysql": "mariadb"}[database])
     secret = quote(PASSWORD, safe="")
