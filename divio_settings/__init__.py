@@ -106,15 +106,14 @@ def apply(
     errors: list[str] = []
     for group, module in GROUPS.items():
         triggers = TRIGGERS.get(group)
-        if triggers and not any(name.endswith(triggers) for name in env):
+        if not switches[group] or (triggers and not any(name.endswith(triggers) for name in env)):
             continue
-        if switches[group]:
-            try:
-                found = import_module(module).settings_from_env(env, ChainMap(changes.values, base))
-            except ImproperlyConfigured as error:
-                errors.append(str(error))
-            else:
-                changes.update(found)
+        try:
+            found = import_module(module).settings_from_env(env, ChainMap(changes.values, base))
+        except ImproperlyConfigured as error:
+            errors.append(str(error))
+        else:
+            changes.update(found)
     if errors:
         raise ImproperlyConfigured("\n".join(errors))
     for key in changes.values.keys() - original.keys():

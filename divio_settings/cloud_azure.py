@@ -17,8 +17,9 @@ class AzureStorage(DSUAzureStorage):  # type: ignore[misc]
         with warnings.catch_warnings():
             # django-storages 1.14 calls datetime.utcnow() here (deprecated on Python 3.12+).
             warnings.filterwarnings("ignore", "datetime.datetime.utcnow", DeprecationWarning)
-            super().__init__(furl.furl(dsn))
-        endpoint = furl.furl(dsn).args.get("endpoint")
+            url = furl.furl(dsn)
+            super().__init__(url)
+        endpoint = url.args.get("endpoint")
         self.account_url = endpoint.rstrip("/") if endpoint else None
         if endpoint:
             self.azure_ssl = endpoint.startswith("https:")

@@ -121,14 +121,6 @@ def read_list(env: Env, name: str) -> list[str]:
     return [item for item in items if item]
 
 
-def read_url(env: Env, name: str, schemes: Sequence[str], example: str) -> SplitResult | None:
-    """A URL or DSN, checked for shape. Messages name the part that is wrong, never the value."""
-    value = get(env, name)
-    if value is None:
-        return None
-    return check_url(name, value, schemes, example)
-
-
 def check_url(name: str, value: str, schemes: Sequence[str], example: str) -> SplitResult:
     expected = f"a URL like {example}"
     if any(ord(char) < 32 or ord(char) == 127 for char in value):

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urljoin, urlsplit
 
+from .env import TRUE_WORDS
+
 # django-storage-url's markers between bucket and endpoint in an S3 host name, in its order.
 S3_MARKERS: Final = (
     ".s3-accesspoint-fips.dualstack.",
@@ -68,10 +70,6 @@ def args_of(parts: SplitResult) -> dict[str, str]:
     return dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
-def truthy(value: str) -> bool:
-    return value.lower() in ("1", "true", "yes", "on")
-
-
 def s3_parts(parts: SplitResult) -> S3Parts:
     """django-storage-url's reading of an s3:// DSN, plus our ``endpoint=`` for local servers."""
     args = args_of(parts)
@@ -103,7 +101,7 @@ def s3_parts(parts: SplitResult) -> S3Parts:
         custom_domain=domain or None,
         url_protocol=protocol,
         acl=None if acl.lower() in NO_ACL else acl,
-        querystring_auth=truthy(args.get("qs_auth", "false")),
+        querystring_auth=args.get("qs_auth", "false").lower() in TRUE_WORDS,
         signature_version=args.get("auth") or None,
         own_endpoint=own_endpoint,
     )

@@ -68,14 +68,10 @@ def check_dsn(name: str, dsn: str) -> SplitResult:
     return parts
 
 
-def dsns_from_env(env: Env) -> dict[str, tuple[str, str]]:
-    return prefixed(env, "_STORAGE_DSN")
-
-
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
     storages = dict(current.get("STORAGES") or {})
-    found = dsns_from_env(env)
+    found = prefixed(env, "_STORAGE_DSN")
     fast = read_bool(env, "MEDIA_FAST_URLS")
     for alias, (name, dsn) in found.items():
         parts = check_dsn(name, dsn)
