@@ -73,18 +73,68 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def tail(text: str | bytes, lines: int = 30) -> str:
+    """The last *lines* of a tool's output: what a failure message shows of it."""
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def run_tool(
+    args: Sequence[str | os.PathLike[str]], *, timeout: float = 300, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run a tool to completion; if it fails, fail with the tail of its own output, not only
+    its exit status."""
+    result = subprocess.run(
+        [str(arg) for arg in args], capture_output=True, text=True, timeout=timeout, **kwargs
+    )
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{Path(args[0]).name} exited with status {result.returncode}:\n"
+            + tail(result.stderr + "\n" + result.stdout)
+        )
+    return result
+
+
+SERVER_LOGS: dict[int, Path] = {}
+
+
+def spawn(
+    args: Sequence[str | os.PathLike[str]], log: Path, **kwargs: Any
+) -> subprocess.Popen[bytes]:
+    """Start a server whose output (stdout and stderr) goes to *log*; wait_port() and
+    server_log() show its tail when it fails."""
+    with open(log, "ab") as handle:
+        process = subprocess.Popen(
+            [str(arg) for arg in args], stdout=handle, stderr=subprocess.STDOUT, **kwargs
+        )
+    SERVER_LOGS[process.pid] = log
+    return process
+
+
+def server_log(process: subprocess.Popen[Any]) -> str:
+    log = SERVER_LOGS.get(process.pid)
+    if log is None or not log.exists():
+        return "(no log)"
+    return tail(log.read_bytes())
+
+
 def wait_port(port: int, process: subprocess.Popen[Any] | None = None, seconds: float = 60) -> None:
-    """Until something listens on 127.0.0.1:*port*; fails early if *process* exits."""
+    """Until something listens on 127.0.0.1:*port*; fails early if *process* exits, with the
+    tail of its log when spawn() started it."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"the server exited with {process.returncode}")
+            raise AssertionError(
+                f"the server exited with {process.returncode}:\n{server_log(process)}"
+            )
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise AssertionError(f"nothing listens on port {port}")
+    detail = f":\n{server_log(process)}" if process is not None else ""
+    raise AssertionError(f"nothing listens on port {port} after {seconds:.0f} s{detail}")
 
 
 def stop_process(process: subprocess.Popen[Any]) -> None:
@@ -94,13 +144,14 @@ def stop_process(process: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+    SERVER_LOGS.pop(process.pid, None)
 
 
 def self_signed_cert(folder: Path, names: Sequence[str]) -> tuple[Path, Path]:
     """(certificate, key) for *names*, made with openssl, valid for a day."""
     cert, key = folder / "cert.pem", folder / "key.pem"
     san = ",".join(f"DNS:{name}" for name in names)
-    subprocess.run(
+    run_tool(
         [
             "openssl",
             "req",
@@ -119,8 +170,6 @@ def self_signed_cert(folder: Path, names: Sequence[str]) -> tuple[Path, Path]:
             "-addext",
             f"subjectAltName={san}",
         ],
-        check=True,
-        capture_output=True,
     )
     return cert, key
 
@@ -132,16 +181,20 @@ SERVICES = {
 }
 
 
+def missing_service(message: str) -> None:
+    """Skip the test, or fail it where DIVIO_SETTINGS_REQUIRE_SERVICES=1 (as in CI)."""
+    if os.environ.get("DIVIO_SETTINGS_REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " (DIVIO_SETTINGS_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
 def require_service(name: str) -> None:
     """Skip (or, with DIVIO_SETTINGS_REQUIRE_SERVICES=1 as in CI, fail) without the service."""
     host, port = SERVICES[name]
     try:
         socket.create_connection((host, port), timeout=2).close()
     except OSError:
-        message = f"{name} is not reachable on {host}:{port}"
-        if os.environ.get("DIVIO_SETTINGS_REQUIRE_SERVICES") == "1":
-            pytest.fail(message + " (DIVIO_SETTINGS_REQUIRE_SERVICES=1)")
-        pytest.skip(message)
+        missing_service(f"{name} is not reachable on {host}:{port}")
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

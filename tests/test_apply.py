@@ -3,7 +3,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -12,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 import divio_settings
 from divio_settings.report import REDACTED
 
-from .conftest import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT, child_env
+from .conftest import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT, child_env, run_tool
 
 
 def startproject():
@@ -142,13 +141,8 @@ def test_apply_reads_os_environ_by_default(tmp_path):
         "print(ns['ALLOWED_HOSTS'], ns['DEBUG'])"
     )
     env = {**child_env(), "DOMAIN": "site.example.org", "SECRET_KEY": LIVE_KEY}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=os.path.dirname(os.path.dirname(__file__)),
+    result = run_tool(
+        [sys.executable, "-c", code], env=env, cwd=os.path.dirname(os.path.dirname(__file__))
     )
     assert result.stdout.strip() == "['site.example.org'] False"
 

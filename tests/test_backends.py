@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from django.db.migrations.writer import MigrationWriter
 from django.test import SimpleTestCase, override_settings
 
 from divio_settings.backends import DSNStorage
-from tests.conftest import child_env
+from tests.conftest import child_env, run_tool
 
 ROOT = Path(__file__).parent.parent
 
@@ -97,7 +96,5 @@ print(json.dumps(sorted(m for m in ("boto3", "botocore", "storages", "furl", "az
             }
         ),
     }
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-    )
+    result = run_tool([sys.executable, "-c", code], env=env, cwd=ROOT)
     assert json.loads(result.stdout) == []

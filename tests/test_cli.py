@@ -11,16 +11,14 @@ import yaml
 from divio_settings.cli import main
 from divio_settings.cli.init import GATEWAYS
 
-from .conftest import LIVE_ENV, LIVE_KEY, child_env
+from .conftest import LIVE_ENV, LIVE_KEY, child_env, run_tool
 
 ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "django", "startproject", "mysite", str(tmp_path)], check=True
-    )
+    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(tmp_path)])
     return tmp_path
 
 

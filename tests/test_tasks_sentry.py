@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import sentry, tasks
-from tests.conftest import child_env
+from tests.conftest import child_env, run_tool
 
 ROOT = Path(__file__).parent.parent
 
@@ -63,9 +62,7 @@ print(json.dumps({"dsn": client.options["dsn"], "environment": client.options["e
             {"SENTRY_DSN": dsn, "STAGE": "test", "GIT_COMMIT": "a" * 40, "SECRET_KEY": "k" * 50}
         ),
     }
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-    )
+    result = run_tool([sys.executable, "-c", code], env=env, cwd=ROOT)
     assert json.loads(result.stdout) == {
         "dsn": dsn,
         "environment": "test",

@@ -34,7 +34,9 @@ from tests.conftest import (
     child_env,
     free_port,
     require_service,
+    run_tool,
     self_signed_cert,
+    spawn,
     stop_process,
     wait_port,
 )
@@ -152,7 +154,7 @@ class Stack:
         command = ["pg_ctl", "-D", str(self.pg), "-w", *args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
+        run_tool(command, timeout=60)
 
     def start_postgres(self) -> None:
         self.pg_ctl(
@@ -195,14 +197,13 @@ class Stack:
                 "mysite.asgi:application",
             ],
         }[name]
-        self.processes[name] = subprocess.Popen(
+        self.processes[name] = spawn(
             command,
+            self.tmp / f"instance-{name}.log",
             cwd=self.project,
             env={**self.env, "INSTANCE": name},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
         )
-        wait_port(port)
+        wait_port(port, self.processes[name])
 
     def restart_instance(self, name: str) -> None:
         stop_process(self.processes.pop(name))
@@ -297,17 +298,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         if os.geteuid() == 0:
             shutil.chown(s.pg, "postgres")
             initdb = ["runuser", "-u", "postgres", "--", *initdb]
-        subprocess.run(initdb, check=True, capture_output=True, timeout=120)
+        run_tool(initdb, timeout=120)
         s.start_postgres()
         stoppers.append(lambda: s.stop_postgres())
         # S3-compatible server behind a relay
-        moto = subprocess.Popen(
+        moto = spawn(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s.ports["s3"])],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            tmp / "moto.log",
         )
         stoppers.append(lambda: stop_process(moto))
-        wait_port(s.ports["s3"])
+        wait_port(s.ports["s3"], moto)
         import boto3
 
         bucket = f"media-{uuid.uuid4().hex[:8]}"
@@ -322,9 +322,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # the sample project
         s.project = tmp / "site"
         s.project.mkdir()
-        subprocess.run(
-            [sys.executable, "-m", "django", "startproject", "mysite", str(s.project)], check=True
-        )
+        run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(s.project)])
         settings = s.project / "mysite" / "settings.py"
         settings.write_text(
             settings.read_text() + "\nSESSION_ENGINE = 'django.contrib.sessions.backends.cache'\n"
@@ -353,14 +351,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             ["migrate", "--noinput"],
             ["createsuperuser", "--noinput", "--username", "admin", "--email", "a@example.test"],
         ):
-            subprocess.run(
-                [sys.executable, "manage.py", *command],
-                cwd=s.project,
-                env=s.env,
-                check=True,
-                capture_output=True,
-                timeout=180,
-            )
+            run_tool([sys.executable, "manage.py", *command], cwd=s.project, env=s.env, timeout=180)
         for name in ("a", "b"):
             s.start_instance(name)
         stoppers.append(lambda: list(map(stop_process, s.processes.values())))
@@ -373,14 +364,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             folder.chmod(0o777)
         (tmp / "nginx.conf").write_text(nginx_conf(s, key))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        proxy = subprocess.Popen(
+        proxy = spawn(
             [nginx, "-p", str(s.nginx), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            tmp / "nginx.log",
         )
         stoppers.append(lambda: stop_process(proxy))
         for name in ("http", "https_a", "https_b"):
-            wait_port(s.ports[name])
+            wait_port(s.ports[name], proxy)
         yield s
     finally:
         for stopper in reversed(stoppers):

@@ -21,23 +21,18 @@ from urllib.parse import quote
 import pytest
 
 from divio_settings.cli import main
-from tests.conftest import LIVE_ENV, PASSWORD, ROOT, free_port
+from tests.conftest import LIVE_ENV, PASSWORD, ROOT, free_port, run_tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scaffold]
 
 
 def venv_with_requirements(project: Path) -> Path:
     venv = project / ".venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    run_tool([sys.executable, "-m", "venv", str(venv)])
     lines = (project / "requirements.txt").read_text().splitlines()
     # divio-settings[extra]==X.Y.Z -> this checkout, with the same extra.
     requirements = [re.sub(r"^divio-settings(\[\w+\])==.*$", rf"{ROOT}\1", line) for line in lines]
-    subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", *requirements],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    run_tool([venv / "bin" / "pip", "install", "-q", *requirements], timeout=600)
     return venv
 
 
@@ -74,9 +69,7 @@ def test_scaffolded_project_builds_and_serves(tmp_path, request, database, gatew
     }[database]
     project = tmp_path / "site"
     project.mkdir()
-    subprocess.run(
-        [sys.executable, "-m", "django", "startproject", "mysite", str(project)], check=True
-    )
+    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(project)])
     assert main(["init", str(project), "--database", database, "--gateway", gateway]) == 0
     venv = venv_with_requirements(project)
     bin_path = f"{venv / 'bin'}:{os.environ['PATH']}"

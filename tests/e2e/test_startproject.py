@@ -15,7 +15,7 @@ from pathlib import Path
 import django
 import pytest
 
-from tests.conftest import LIVE_ENV, LOCAL_ENV, child_env, free_port
+from tests.conftest import LIVE_ENV, LOCAL_ENV, child_env, free_port, run_tool, tail
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parent.parent.parent
@@ -26,9 +26,7 @@ def project(tmp_path: Path) -> Path:
     """A new project per test: each test is what one user does, in any order."""
     path = tmp_path / "site"
     path.mkdir()
-    subprocess.run(
-        [sys.executable, "-m", "django", "startproject", "mysite", str(path)], check=True
-    )
+    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(path)])
     with open(path / "mysite" / "settings.py", "a") as settings:
         settings.write("\nimport divio_settings\ndivio_settings.apply(globals())\n")
     with open(path / "mysite" / "urls.py", "a") as urls:
@@ -72,7 +70,10 @@ def server(project: Path, env: Mapping[str, str]) -> Iterator[str]:
             except OSError:
                 time.sleep(0.1)
         else:
-            raise AssertionError("runserver did not start")
+            process.terminate()
+            raise AssertionError(
+                "runserver did not start:\n" + tail(process.communicate(timeout=10)[1])
+            )
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

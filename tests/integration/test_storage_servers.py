@@ -7,22 +7,26 @@ import base64
 import hashlib
 import json
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import django_process, free_port, stop_process, wait_port
+from tests import azurite as emulator
+from tests.conftest import (
+    django_process,
+    free_port,
+    missing_service,
+    spawn,
+    stop_process,
+    wait_port,
+)
 
 pytestmark = pytest.mark.integration
 
-AZURITE_VERSION = "3.37.0"
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -32,13 +36,12 @@ BIG = 25 * 1024 * 1024  # above the 10 MB roll-over to disk
 
 
 @pytest.fixture(scope="module")
-def s3_server() -> Iterator[str]:
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("moto.server", reason="moto[server] is a test dependency")
     port = free_port()
-    process = subprocess.Popen(
+    process = spawn(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        tmp_path_factory.mktemp("moto") / "moto.log",
     )
     try:
         wait_port(port, process)
@@ -168,34 +171,16 @@ def test_s3_server_down_gives_a_clear_error_and_no_object(bucket, s3_server):
 
 @pytest.fixture(scope="module")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    npm = shutil.which("npm")
-    if npm is None:
-        if os.environ.get("DIVIO_SETTINGS_REQUIRE_SERVICES") == "1":
-            pytest.fail("npm is needed to install Azurite")
-        pytest.skip("npm is needed to install Azurite")
-    prefix = (
-        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-        / "divio-settings"
-        / f"azurite-{AZURITE_VERSION}"
-    )
-    binary = prefix / "node_modules" / ".bin" / "azurite-blob"
+    binary = emulator.binary()
     if not binary.exists():
-        subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(prefix),
-                "--no-audit",
-                "--no-fund",
-                f"azurite@{AZURITE_VERSION}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=600,
+        message = (
+            f"Azurite {emulator.VERSION} is not installed in {emulator.target()}: "
+            f"run {emulator.INSTALL_COMMAND}"
         )
+        missing_service(message)
     port = free_port()
-    process = subprocess.Popen(
+    folder = tmp_path_factory.mktemp("azurite")
+    process = spawn(
         [
             str(binary),
             "--blobHost",
@@ -206,10 +191,9 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--skipApiVersionCheck",
             "--loose",
             "--location",
-            str(tmp_path_factory.mktemp("azurite")),
+            str(folder),
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        folder / "azurite.log",
     )
     try:
         wait_port(port, process)
