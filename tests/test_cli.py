@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def test_init_writes_the_guide_files(project, database, gateway, capsys):
     assert env_local["DEFAULT_STORAGE_DSN"] == "file:///data/media/?url=%2Fmedia%2F"
     assert env_local["SECURE_SSL_REDIRECT"] == "False"
     requirements = (project / "requirements.txt").read_text().splitlines()
-    assert requirements[0].startswith(f"divio-settings[{database}]==")
+    assert requirements[0] == f"divio-settings[{database}]=={metadata.version('divio-settings')}"
     assert requirements[1] == GATEWAYS[gateway][0]
     assert "divio_settings.apply(globals())" in (project / "mysite" / "settings.py").read_text()
     assert "media_urlpatterns()" in (project / "mysite" / "urls.py").read_text()
@@ -109,6 +110,20 @@ def test_dry_run_prints_a_diff_and_writes_nothing(project, capsys):
     assert "+divio_settings.apply(globals())\n" in out
     assert not (project / "Dockerfile").exists()
     assert (project / "mysite" / "settings.py").read_text() == settings_before
+
+
+def test_init_without_package_metadata_pins_nothing(project, monkeypatch, capsys):
+    def not_installed(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    assert main(["init", str(project)]) == 1
+    assert capsys.readouterr().err == (
+        "divio-settings: divio-settings is not installed (no package metadata): "
+        "pip install it first\n"
+    )
+    assert not (project / "requirements.txt").exists()
+    assert main(["--version"]) == 1
 
 
 def test_init_outside_a_project_is_one_line(tmp_path, capsys):
@@ -225,5 +240,7 @@ def test_help_and_version():
         assert command in result.stdout
         sub = run_cli(command, "--help", env={})
         assert sub.returncode == 0
-    assert run_cli("--version", env={}).stdout.strip()
+    version = run_cli("--version", env={})
+    assert version.returncode == 0
+    assert version.stdout == f"divio-settings {metadata.version('divio-settings')}\n"
     assert run_cli("frobnicate", env={}).returncode == 2

@@ -5,14 +5,32 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .errors import UserError
 
 EPILOG = "Exit codes: 0 success, 1 a problem (printed on one line each), 2 wrong usage."
 
 
+class VersionAction(argparse.Action):
+    """``--version``, read from the package metadata only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from .init import own_version
+
+        try:
+            version = own_version()
+        except UserError as error:
+            parser.exit(1, f"divio-settings: {error}\n")
+        print(f"divio-settings {version}")
+        parser.exit(0)
+
+
 def parser() -> argparse.ArgumentParser:
-    from .init import DATABASES, GATEWAYS, own_version, run
+    from .init import DATABASES, GATEWAYS, run
     from .show import run_check, run_release_commands, run_show
 
     main_parser = argparse.ArgumentParser(
@@ -20,7 +38,9 @@ def parser() -> argparse.ArgumentParser:
         description="Set up a Django project for Divio and explain its configuration.",
         epilog=EPILOG,
     )
-    main_parser.add_argument("--version", action="version", version=own_version())
+    main_parser.add_argument(
+        "--version", action=VersionAction, help="print the installed version and exit"
+    )
     commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     init = commands.add_parser(
@@ -71,7 +91,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exit:  # --help, --version and usage errors: argparse has printed
+        return exit.code if isinstance(exit.code, int) else 2
     try:
         result: int = args.func(args)
     except UserError as error:

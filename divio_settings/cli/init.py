@@ -109,10 +109,15 @@ def template(name: str) -> str:
 
 
 def own_version() -> str:
+    """The installed package's version: the one place it is kept is the package metadata."""
     try:
         return metadata.version("divio-settings")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0.1.0"
+    except metadata.PackageNotFoundError:
+        # Only a checkout that was never installed has no metadata; pinning a guessed version
+        # into a project's requirements would install something else.
+        raise UserError(
+            "divio-settings is not installed (no package metadata): pip install it first"
+        ) from None
 
 
 def _requirement_name(line: str) -> str:

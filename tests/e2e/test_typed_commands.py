@@ -1,4 +1,5 @@
-"""The README's two set-up commands, taken from README.md itself and run as a newcomer would."""
+"""The commands a reader is told to type (the README's two set-up commands, the tutorial's
+steps), taken from the documents themselves and run as a newcomer would."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port, run_tool, tail
+from tests.conftest import ROOT, free_port, run_tool, tail, wait_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.network]
 LEFTOVERS = [".git", ".tox", ".venv", "build", "dist", "*.egg-info", "__pycache__", "_build"]
@@ -103,3 +104,63 @@ def test_first_readme_command_ends_in_a_working_server(tmp_path, django):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def tutorial_steps() -> list[tuple[str, str]]:
+    """(kind, text) for every block of docs/tutorial.md a reader types or appends, in order:
+    ("$", a console command) or ("path", Python lines the step says to append to that file)."""
+    text = (Path(ROOT) / "docs" / "tutorial.md").read_text()
+    steps: list[tuple[str, str]] = []
+    for before, kind, body in re.findall(
+        r"([^\n]*)\n+```(console|python)\n(.*?)```", text, re.DOTALL
+    ):
+        if kind == "console":
+            steps += [("$", line[2:]) for line in body.splitlines() if line.startswith("$ ")]
+        else:
+            target = re.findall(r"`([\w/]+\.py)`", before)
+            assert target, f"a Python block without a file to append to: {before!r}"
+            steps.append((target[-1], body))
+    return steps
+
+
+def test_tutorial_steps_run_as_typed(tmp_path):
+    """Every tutorial command in one shell, in a new folder. Two substitutions only: the
+    package comes from this checkout (it is not on the package index before its release), and
+    runserver listens on a free port in the background."""
+    checkout = tmp_path / "clone"
+    shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(*LEFTOVERS))
+    site = tmp_path / "site"
+    site.mkdir()
+    port = free_port()
+    script = ["set -euo pipefail"]
+    for kind, text in tutorial_steps():
+        if kind == "$":
+            if text == "pip install divio-settings":
+                text = f"pip install -q {checkout}"
+            if text == "python manage.py runserver":
+                text = (
+                    f"python manage.py runserver {port} > runserver.log 2>&1 & echo $! > server.pid"
+                )
+            script.append(text)
+        else:
+            script.append(f"cat >> {kind} <<'PYTHON'\n\n{text}PYTHON")
+    assert sum(kind == "$" for kind, _ in tutorial_steps()) >= 6
+    env = {
+        **{k: v for k, v in os.environ.items() if k.startswith(("PIP_", "SSL_", "COVERAGE_"))},
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+    }
+    try:
+        run_tool(["bash", "-c", "\n".join(script)], cwd=site, env=env, timeout=900)
+        wait_port(port, seconds=60)
+        assert get(f"http://127.0.0.1:{port}/admin/login/")[0] == 200
+        assert get(f"http://127.0.0.1:{port}/static/admin/css/base.css")[0] == 200
+        # collectstatic wrote the hashed, compressed files and no database.
+        assert list((site / "staticfiles" / "admin" / "css").glob("base.*.css.gz"))
+    finally:
+        pid = site / "server.pid"
+        if pid.exists():
+            os.kill(int(pid.read_text()), signal.SIGTERM)
+    # startproject's SQLite file, made by migrate (step 3), not by the build step.
+    assert (site / "db.sqlite3").exists()
+    assert "Traceback" not in (site / "runserver.log").read_text()
