@@ -4,61 +4,25 @@ from __future__ import annotations
 
 import os
 from collections import ChainMap
-from collections.abc import Mapping, MutableMapping
-from importlib import import_module
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Final
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import Changes
-from .report import entries
+from . import databases, hosts, logs, report, security, static, storage
+from .env import Env, awake, secret_values
+from .report import Changes, Scrubber, entries, secrets_of
 
 __all__ = ["apply"]
 
-# Group switch -> module, in the order they run (later groups see earlier results).
-GROUPS: Final = {
-    "security": "divio_settings.security",
-    "hosts": "divio_settings.domains",
-    "databases": "divio_settings.database",
-    "static": "divio_settings.static",
-    "media": "divio_settings.storage",
-    "caches": "divio_settings.caches",
-    "email": "divio_settings.mail",
-    "logging": "divio_settings.logs",
-    "sentry": "divio_settings.sentry",
-    "celery": "divio_settings.tasks",
-    "checks": "divio_settings.apps",
-}
-# Groups that have nothing to do unless one of these variable name endings is set: their
-# modules are not even imported then (start-up cost).
-TRIGGERS: Final = {
-    "caches": ("CACHE_URL",),
-    "email": ("EMAIL_URL", "DEFAULT_FROM_EMAIL", "SERVER_EMAIL"),
-    "sentry": ("SENTRY_DSN",),
-    "celery": ("BROKER_URL",),
-}
+GroupFunction = Callable[[Env, Mapping[str, Any]], Changes]
 REPORT: Final = "DIVIO_SETTINGS_REPORT"
-# Lower case, so Django does not read it as a setting: what settings.py had before apply().
+# Lower case, so Django does not read it as a setting: settings.py's own values of the settings
+# apply() writes ("values"), and the names settings.py did not define ("absent").
 ORIGINAL: Final = "_divio_settings_original"
-
-
-class _Missing:
-    """Marks a setting settings.py did not define; one instance, kept by copy and pickle."""
-
-    def __repr__(self) -> str:
-        return "<not set>"
-
-    def __copy__(self) -> _Missing:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Missing:
-        return self
-
-    def __reduce__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Final = _Missing()
+APP: Final = "divio_settings"
+# Keyword switches of 0.1.0 and their names now (the module of each group bears the new name).
+RENAMED: Final = {"media": "storage", "email": "mail", "logging": "logs"}
 
 
 def apply(
@@ -69,13 +33,14 @@ def apply(
     hosts: bool = True,
     databases: bool = True,
     static: bool = True,
-    media: bool = True,
+    storage: bool = True,
     caches: bool = True,
-    email: bool = True,
-    logging: bool = True,
+    mail: bool = True,
+    logs: bool = True,
     sentry: bool = True,
     celery: bool = True,
     checks: bool = True,
+    **renamed: bool,
 ) -> None:
     """Fill *namespace* (a settings module's ``globals()``) from the environment.
 
@@ -84,47 +49,108 @@ def apply(
     ``ImproperlyConfigured`` (which names the variable, never a secret) leaves *namespace*
     untouched. Calling apply() again recomputes from settings.py's own values: twice changes
     nothing. ``DIVIO_SETTINGS_REPORT`` lists every setting written and its source, redacted.
+    Each keyword switches one group off; ``media``, ``email`` and ``logging`` are the former
+    names of ``storage``, ``mail`` and ``logs``.
     """
-    env = dict(os.environ if environ is None else environ)
-    switches = {
-        "security": security,
-        "hosts": hosts,
-        "databases": databases,
-        "static": static,
-        "media": media,
-        "caches": caches,
-        "email": email,
-        "logging": logging,
-        "sentry": sentry,
-        "celery": celery,
-        "checks": checks,
-    }
-    original: dict[str, Any] = dict(namespace.get(ORIGINAL) or {})
-    base = {key: value for key, value in namespace.items() if key not in original}
-    base.update({key: value for key, value in original.items() if value is not MISSING})
+    env: Env = os.environ if environ is None else environ
+    on = {"security": security, "hosts": hosts, "databases": databases, "static": static}
+    on |= {"storage": storage, "caches": caches, "mail": mail, "logs": logs, "sentry": sentry}
+    on |= {"celery": celery, "checks": checks, **_renamed(renamed)}
+    base, original = _settings_py(namespace)
     changes = Changes()
     errors: list[str] = []
-    for group, module in GROUPS.items():
-        triggers = TRIGGERS.get(group)
-        if not switches[group] or (triggers and not any(name.endswith(triggers) for name in env)):
-            continue
+    for group in _groups(on, env):
         try:
-            found = import_module(module).settings_from_env(env, ChainMap(changes.values, base))
+            changes.update(group(env, ChainMap(changes.values, base)))
         except ImproperlyConfigured as error:
             errors.append(str(error))
-        else:
-            changes.update(found)
-    if errors:
+    if errors:  # nothing is written: settings.py stays as it was
         raise ImproperlyConfigured("\n".join(errors))
-    for key in changes.values.keys() - original.keys():
-        original[key] = base.get(key, MISSING)
-    for key, before in original.items():
-        value = changes.values.get(key, before)
-        if value is MISSING:
-            namespace.pop(key, None)
-        else:
-            namespace[key] = value
-    namespace[ORIGINAL] = original
+    _write(namespace, base, original, changes.values)
+    report.scrub = Scrubber(part for value in secret_values(env) for part in secrets_of(value))
     namespace[REPORT] = entries(changes.values, changes.sources)
     for effect in changes.after:
         effect()
+
+
+def _groups(on: Mapping[str, bool], env: Env) -> list[GroupFunction]:
+    """The enabled groups, in the order they run (each sees what the earlier ones set). The
+    idle ones are imported only when one of their variables is set (start-up cost)."""
+    woken = awake(env)
+    groups: list[GroupFunction] = []
+    for name, module in (("security", security), ("hosts", hosts), ("databases", databases)):
+        if on[name]:
+            groups.append(module.settings_from_env)
+    for name, module in (("static", static), ("storage", storage)):
+        if on[name]:
+            groups.append(module.settings_from_env)
+    if on["caches"] and "caches" in woken:
+        from . import caches
+
+        groups.append(caches.settings_from_env)
+    if on["mail"] and "mail" in woken:
+        from . import mail
+
+        groups.append(mail.settings_from_env)
+    if on["logs"]:
+        groups.append(logs.settings_from_env)
+    if on["sentry"] and "sentry" in woken:
+        from . import sentry
+
+        groups.append(sentry.settings_from_env)
+    if on["celery"] and "celery" in woken:
+        from . import celery
+
+        groups.append(celery.settings_from_env)
+    if on["checks"]:
+        groups.append(_app)
+    return groups
+
+
+def _app(env: Env, current: Mapping[str, Any]) -> Changes:
+    """The app whose ready() registers the system checks (divio_settings/apps.py)."""
+    out = Changes()
+    apps = list(current.get("INSTALLED_APPS") or [])
+    if apps and APP not in apps:
+        out.set("INSTALLED_APPS", [*apps, APP], "divio_settings system checks")
+    return out
+
+
+def _renamed(switches: Mapping[str, bool]) -> dict[str, bool]:
+    import warnings
+
+    for old in switches:
+        if old not in RENAMED:
+            raise TypeError(f"apply() got an unexpected keyword argument {old!r}")
+        new = RENAMED[old]
+        warnings.warn(f"apply({old}=…) is now apply({new}=…)", DeprecationWarning, stacklevel=3)
+    return {RENAMED[old]: value for old, value in switches.items()}
+
+
+def _settings_py(namespace: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(settings.py's own values, the bookkeeping of an earlier apply()): a second apply()
+    starts from what settings.py set, not from what the first one wrote."""
+    original = namespace.get(ORIGINAL) or {"values": {}, "absent": []}
+    touched = set(original["values"]).union(original["absent"])
+    base = {key: value for key, value in namespace.items() if key not in touched}
+    base.update(original["values"])
+    return base, original
+
+
+def _write(
+    namespace: MutableMapping[str, Any],
+    base: Mapping[str, Any],
+    original: Mapping[str, Any],
+    values: Mapping[str, Any],
+) -> None:
+    kept, absent = dict(original["values"]), set(original["absent"])
+    for key in values.keys() - kept.keys() - absent:
+        if key in base:
+            kept[key] = base[key]
+        else:
+            absent.add(key)
+    for key in absent:
+        namespace.pop(key, None)
+    namespace.update(kept)
+    namespace.update(values)
+    namespace[ORIGINAL] = {"values": kept, "absent": sorted(absent)}

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from django.apps import AppConfig
-
-from .env import Changes, Env
 
 APP: Final = "divio_settings"
 
@@ -20,11 +17,3 @@ class DivioSettingsConfig(AppConfig):
         from . import checks
 
         checks.register()
-
-
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
-    apps = list(current.get("INSTALLED_APPS") or [])
-    if apps and APP not in apps:
-        out.set("INSTALLED_APPS", [*apps, APP], "divio_settings system checks")
-    return out

@@ -6,28 +6,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlunsplit
 
-from .env import Changes, Env, Variable, check_url, invalid, prefixed
-
-VARIABLES: Final = (
-    Variable(
-        "CACHE_URL",
-        "URL",
-        "The default cache: redis://, rediss://, db://table, "
-        "locmem://, dummy://, file:///path, memcache://host:port, pylibmc://host:port.",
-        "settings.py's CACHES, else Django's per-process locmem",
-        secret=True,
-        sets=("CACHES",),
-    ),
-    Variable(
-        "<PREFIX>_CACHE_URL",
-        "URL",
-        "One more cache per variable, named after the prefix in "
-        "lower case (SESSIONS_CACHE_URL is CACHES['sessions']).",
-        "none",
-        secret=True,
-        sets=("CACHES",),
-    ),
-)
+from . import env as variables
+from .env import Env, check_url, invalid, prefixed
+from .report import Changes
 
 BACKENDS: Final = {
     "redis": "django.core.cache.backends.redis.RedisCache",
@@ -95,7 +76,7 @@ def _location(name: str, parts: SplitResult, rest: list[tuple[str, str]]) -> str
 
 
 def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
-    return prefixed(env, "_CACHE_URL", main="CACHE_URL")
+    return prefixed(env, variables.PREFIXED_CACHE_URL, main=variables.CACHE_URL)
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:

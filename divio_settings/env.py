@@ -1,8 +1,17 @@
-"""Reading the environment: typed readers and errors that name the variable, never its value."""
+"""The environment: every variable the library reads (the registry), typed readers, and errors
+that name the variable, never its value.
+
+The registry is the single source for everything said about a variable: which group reads it,
+its shape, its default, whether it holds a secret (the report and the debug page scrub the
+values of secret variables), which settings it sets, the docs reference (tests compare it field
+by field), ``divio-settings show --variables`` and the start-up gating of idle groups. The
+readers take a :class:`Variable`, never a bare name, so the code cannot read a variable the
+registry does not declare.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
@@ -14,51 +23,351 @@ TRUE_WORDS: Final = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS: Final = frozenset({"false", "0", "no", "off"})
 _QUOTES: Final = ("'", '"')
 _SHOWN_CHARS: Final = 60
-REDIRECT_MIDDLEWARE: Final = "divio_settings.middleware.DomainRedirectMiddleware"
+PREFIX: Final = "<PREFIX>"
 
 
 class Variable:
-    """One environment variable the library reads; the registries feed the report and the docs."""
+    """One environment variable the library reads, as the docs describe it."""
 
-    __slots__ = ("default", "kind", "name", "secret", "sets", "summary")
+    __slots__ = ("default", "group", "kind", "name", "secret", "sets", "summary")
 
     def __init__(
         self,
         name: str,
+        group: str,
         kind: str,
         summary: str,
         default: str = "",
         secret: bool = False,
         sets: tuple[str, ...] = (),
     ) -> None:
-        self.name, self.kind, self.summary = name, kind, summary
+        self.name, self.group, self.kind, self.summary = name, group, kind, summary
         self.default, self.secret, self.sets = default, secret, sets
 
     def __repr__(self) -> str:
         return f"Variable({self.name!r})"
 
+    @property
+    def suffix(self) -> str:
+        """What every name of a ``<PREFIX>_…`` family ends with (the whole name otherwise)."""
+        return self.name.removeprefix(PREFIX)
 
-class Changes:
-    """The settings one group wants to write, each with the variable(s) it came from."""
 
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.sources: dict[str, str] = {}
-        # Side effects (starting Sentry) that apply() runs once every setting is written.
-        self.after: list[Callable[[], None]] = []
+# --- The registry, group by group, in the order of docs/reference/variables.md. ---
 
-    def set(self, setting: str, value: Any, source: str) -> None:
-        self.values[setting] = value
-        self.sources[setting] = source
+DOMAIN: Final = Variable(
+    "DOMAIN",
+    "hosts",
+    "domain",
+    "The environment's primary domain.",
+    "unset locally",
+    sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN"),
+)
 
-    def update(self, other: Changes) -> None:
-        for setting, value in other.values.items():
-            previous = self.sources.get(setting)
-            source = other.sources[setting]
-            if previous and previous != source:
-                source = f"{previous}; {source}"
-            self.set(setting, value, source)
-        self.after.extend(other.after)
+DOMAIN_ALIASES: Final = Variable(
+    "DOMAIN_ALIASES",
+    "hosts",
+    "comma list of domains",
+    "Other domains served as they are.",
+    "none",
+    sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"),
+)
+
+DOMAIN_REDIRECTS: Final = Variable(
+    "DOMAIN_REDIRECTS",
+    "hosts",
+    "comma list of domains",
+    "Domains redirected to DOMAIN.",
+    "none",
+    sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN_REDIRECTS", "MIDDLEWARE"),
+)
+
+DOMAIN_REDIRECT_PERMANENT: Final = Variable(
+    "DOMAIN_REDIRECT_PERMANENT",
+    "hosts",
+    "boolean",
+    "301 instead of 302 for domain redirects.",
+    "false",
+    sets=("DIVIO_DOMAIN_REDIRECT_PERMANENT",),
+)
+
+SECRET_KEY: Final = Variable(
+    "SECRET_KEY",
+    "security",
+    "string",
+    "Django's signing key.",
+    "required in the cloud; an ephemeral per-process key locally and at build time",
+    secret=True,
+    sets=("SECRET_KEY",),
+)
+
+SECRET_KEY_FALLBACKS: Final = Variable(
+    "SECRET_KEY_FALLBACKS",
+    "security",
+    "comma list",
+    "Former keys still accepted while rotating.",
+    "none",
+    secret=True,
+    sets=("SECRET_KEY_FALLBACKS",),
+)
+
+DJANGO_DEBUG: Final = Variable(
+    "DJANGO_DEBUG",
+    "security",
+    "boolean",
+    "Django's DEBUG.",
+    "false (locally: settings.py's DEBUG)",
+    sets=("DEBUG",),
+)
+
+STAGE: Final = Variable(
+    "STAGE",
+    "security",
+    "string",
+    "Divio environment name (test, live, …); anything but local means cloud.",
+    "local",
+    sets=("DIVIO_STAGE", "DIVIO_ENVIRONMENT"),
+)
+
+SECURE_SSL_REDIRECT: Final = Variable(
+    "SECURE_SSL_REDIRECT",
+    "security",
+    "boolean",
+    "Redirect http to https.",
+    "true in the cloud, false locally",
+    sets=("SECURE_SSL_REDIRECT",),
+)
+
+SECURE_HSTS_SECONDS: Final = Variable(
+    "SECURE_HSTS_SECONDS",
+    "security",
+    "integer",
+    "Strict-Transport-Security max-age.",
+    "3600 in the cloud while redirecting to https, else 0",
+    sets=("SECURE_HSTS_SECONDS",),
+)
+
+SECURE_HSTS_INCLUDE_SUBDOMAINS: Final = Variable(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "security",
+    "boolean",
+    "Add includeSubDomains to HSTS.",
+    "true when HSTS is on",
+    sets=("SECURE_HSTS_INCLUDE_SUBDOMAINS",),
+)
+
+SECURE_HSTS_PRELOAD: Final = Variable(
+    "SECURE_HSTS_PRELOAD",
+    "security",
+    "boolean",
+    "Add preload to HSTS.",
+    "true when HSTS is on",
+    sets=("SECURE_HSTS_PRELOAD",),
+)
+
+DATABASE_URL: Final = Variable(
+    "DATABASE_URL",
+    "databases",
+    "URL",
+    "The default database.",
+    "settings.py's DATABASES, else SQLite in <BASE_DIR>/db.sqlite3",
+    secret=True,
+    sets=("DATABASES",),
+)
+
+PREFIXED_DATABASE_DSN: Final = Variable(
+    "<PREFIX>_DATABASE_DSN",
+    "databases",
+    "URL",
+    "One more database per Divio database service; "
+    "the alias is the prefix in lower case (DEFAULT_ is 'default').",
+    "none",
+    secret=True,
+    sets=("DATABASES",),
+)
+
+DATABASE_CONN_MAX_AGE: Final = Variable(
+    "DATABASE_CONN_MAX_AGE",
+    "databases",
+    "integer",
+    "Seconds a connection is kept (CONN_MAX_AGE).",
+    "0 (a new connection per request; safe under ASGI)",
+    sets=("DATABASES",),
+)
+
+DATABASE_CONN_HEALTH_CHECKS: Final = Variable(
+    "DATABASE_CONN_HEALTH_CHECKS",
+    "databases",
+    "boolean",
+    "CONN_HEALTH_CHECKS.",
+    "true when DATABASE_CONN_MAX_AGE > 0",
+    sets=("DATABASES",),
+)
+
+DATABASE_POOL: Final = Variable(
+    "DATABASE_POOL",
+    "databases",
+    "boolean",
+    "psycopg 3 connection pool (PostgreSQL only); requires DATABASE_CONN_MAX_AGE=0.",
+    "false",
+    sets=("DATABASES",),
+)
+
+DEFAULT_STORAGE_DSN: Final = Variable(
+    "DEFAULT_STORAGE_DSN",
+    "storage",
+    "DSN",
+    "Media storage: s3://, az:// or file://.",
+    "settings.py's STORAGES['default'], else files in <BASE_DIR>/data/media",
+    secret=True,
+    sets=("STORAGES", "MEDIA_URL", "MEDIA_ROOT", "DEFAULT_STORAGE_DSN"),
+)
+
+PREFIXED_STORAGE_DSN: Final = Variable(
+    "<PREFIX>_STORAGE_DSN",
+    "storage",
+    "DSN",
+    "One more storage per Divio storage service, named after the prefix in lower case.",
+    "none",
+    secret=True,
+    sets=("STORAGES",),
+)
+
+MEDIA_FAST_URLS: Final = Variable(
+    "MEDIA_FAST_URLS",
+    "storage",
+    "boolean",
+    "Render public media URLs without loading the storage SDK.",
+    "true",
+    sets=("STORAGES",),
+)
+
+CACHE_URL: Final = Variable(
+    "CACHE_URL",
+    "caches",
+    "URL",
+    "The default cache: redis://, rediss://, db://table, "
+    "locmem://, dummy://, file:///path, memcache://host:port, pylibmc://host:port.",
+    "settings.py's CACHES, else Django's per-process locmem",
+    secret=True,
+    sets=("CACHES",),
+)
+
+PREFIXED_CACHE_URL: Final = Variable(
+    "<PREFIX>_CACHE_URL",
+    "caches",
+    "URL",
+    "One more cache per variable, named after the prefix in "
+    "lower case (SESSIONS_CACHE_URL is CACHES['sessions']).",
+    "none",
+    secret=True,
+    sets=("CACHES",),
+)
+
+EMAIL_URL: Final = Variable(
+    "EMAIL_URL",
+    "mail",
+    "URL",
+    "Outgoing mail: smtp://, submission:// (587, STARTTLS), "
+    "smtps:// (465, implicit TLS), console:, dummy:, file:///path, memory:.",
+    "settings.py's email settings",
+    secret=True,
+    sets=("MAILERS", "EMAIL_BACKEND"),
+)
+
+DEFAULT_FROM_EMAIL: Final = Variable(
+    "DEFAULT_FROM_EMAIL",
+    "mail",
+    "address",
+    "Sender of ordinary mail.",
+    "settings.py's",
+    sets=("DEFAULT_FROM_EMAIL",),
+)
+
+SERVER_EMAIL: Final = Variable(
+    "SERVER_EMAIL",
+    "mail",
+    "address",
+    "Sender of error mail to ADMINS.",
+    "settings.py's",
+    sets=("SERVER_EMAIL",),
+)
+
+LOG_LEVEL: Final = Variable(
+    "LOG_LEVEL",
+    "logs",
+    "level",
+    "Level of the root and django loggers: DEBUG, INFO, WARNING, ERROR or CRITICAL.",
+    "INFO",
+    sets=("LOGGING",),
+)
+
+SENTRY_DSN: Final = Variable(
+    "SENTRY_DSN",
+    "sentry",
+    "URL",
+    "Report errors to Sentry (needs divio-settings[sentry]).",
+    "off",
+    secret=True,
+    sets=("DIVIO_SENTRY",),
+)
+
+GIT_COMMIT: Final = Variable(
+    "GIT_COMMIT", "sentry", "string", "Sentry release.", "unset: no release", sets=("DIVIO_SENTRY",)
+)
+
+DEFAULT_AMQP_BROKER_URL: Final = Variable(
+    "DEFAULT_AMQP_BROKER_URL",
+    "celery",
+    "URL",
+    "Divio's Celery broker.",
+    "none",
+    secret=True,
+    sets=("CELERY_BROKER_URL",),
+)
+
+BROKER_URL: Final = Variable(
+    "BROKER_URL",
+    "celery",
+    "URL",
+    "Former name of DEFAULT_AMQP_BROKER_URL, which wins.",
+    "none",
+    secret=True,
+    sets=("CELERY_BROKER_URL",),
+)
+
+VARIABLES: Final = (
+    DOMAIN,
+    DOMAIN_ALIASES,
+    DOMAIN_REDIRECTS,
+    DOMAIN_REDIRECT_PERMANENT,
+    SECRET_KEY,
+    SECRET_KEY_FALLBACKS,
+    DJANGO_DEBUG,
+    STAGE,
+    SECURE_SSL_REDIRECT,
+    SECURE_HSTS_SECONDS,
+    SECURE_HSTS_INCLUDE_SUBDOMAINS,
+    SECURE_HSTS_PRELOAD,
+    DATABASE_URL,
+    PREFIXED_DATABASE_DSN,
+    DATABASE_CONN_MAX_AGE,
+    DATABASE_CONN_HEALTH_CHECKS,
+    DATABASE_POOL,
+    DEFAULT_STORAGE_DSN,
+    PREFIXED_STORAGE_DSN,
+    MEDIA_FAST_URLS,
+    CACHE_URL,
+    PREFIXED_CACHE_URL,
+    EMAIL_URL,
+    DEFAULT_FROM_EMAIL,
+    SERVER_EMAIL,
+    LOG_LEVEL,
+    SENTRY_DSN,
+    GIT_COMMIT,
+    DEFAULT_AMQP_BROKER_URL,
+    BROKER_URL,
+)
 
 
 def invalid(name: str, expected: str, detail: str = "") -> ImproperlyConfigured:
@@ -76,13 +385,16 @@ def shown(value: str) -> str:
     return ascii(value)
 
 
-def get(env: Env, name: str) -> str | None:
+def get(env: Env, variable: Variable) -> str | None:
     """The variable's value without surrounding blanks or quotes; ``None`` when unset or empty.
 
     Divio's Control Panel keeps trailing spaces and Compose files are often written with quotes,
     so both are removed here, once, for every variable.
     """
-    raw = env.get(name)
+    return _clean(env.get(variable.name))
+
+
+def _clean(raw: str | None) -> str | None:
     if raw is None:
         return None
     value = raw.strip()
@@ -91,8 +403,8 @@ def get(env: Env, name: str) -> str | None:
     return value or None
 
 
-def read_bool(env: Env, name: str) -> bool | None:
-    value = get(env, name)
+def read_bool(env: Env, variable: Variable) -> bool | None:
+    value = get(env, variable)
     if value is None:
         return None
     word = value.lower()
@@ -100,21 +412,21 @@ def read_bool(env: Env, name: str) -> bool | None:
         return True
     if word in FALSE_WORDS:
         return False
-    raise invalid(name, "true or false (also 1/0, yes/no, on/off)", f"got {shown(value)}")
+    raise invalid(variable.name, "true or false (also 1/0, yes/no, on/off)", f"got {shown(value)}")
 
 
-def read_int(env: Env, name: str, minimum: int = 0) -> int | None:
-    value = get(env, name)
+def read_int(env: Env, variable: Variable, minimum: int = 0) -> int | None:
+    value = get(env, variable)
     if value is None:
         return None
     if not value.isascii() or not value.isdigit() or int(value) < minimum:
-        raise invalid(name, f"a whole number of at least {minimum}", f"got {shown(value)}")
+        raise invalid(variable.name, f"a whole number of at least {minimum}", f"got {shown(value)}")
     return int(value)
 
 
-def read_list(env: Env, name: str) -> list[str]:
+def read_list(env: Env, variable: Variable) -> list[str]:
     """A comma-separated list: items stripped of blanks and quotes, empty items dropped."""
-    value = get(env, name)
+    value = get(env, variable)
     if value is None:
         return []
     items = (item.strip().strip("'\"").strip() for item in value.split(","))
@@ -156,22 +468,25 @@ def check_url(name: str, value: str, schemes: Sequence[str], example: str) -> Sp
     return parts
 
 
-def prefixed(env: Env, suffix: str, main: str | None = None) -> dict[str, tuple[str, str]]:
-    """alias -> (variable, value) for every set ``<PREFIX><suffix>``, e.g. ALT_DATABASE_DSN.
+def prefixed(
+    env: Env, family: Variable, main: Variable | None = None
+) -> dict[str, tuple[str, str]]:
+    """alias -> (variable, value) for every set ``<PREFIX>_…`` of *family*, e.g. ALT_DATABASE_DSN.
 
     The alias is the prefix in lower case; *main* (DATABASE_URL, CACHE_URL) is 'default' and wins
-    over DEFAULT<suffix>. Prefixes are upper case letters, digits and underscores.
+    over DEFAULT_…. Prefixes are upper case letters, digits and underscores.
     """
     found: dict[str, tuple[str, str]] = {}
     value = get(env, main) if main else None
     if main and value is not None:
-        found["default"] = (main, value)
-    for name in sorted(env):
+        found["default"] = (main.name, value)
+    suffix = family.suffix
+    for name in sorted(name for name in env if name.endswith(suffix)):
         prefix = name[: -len(suffix)]
-        if not name.endswith(suffix) or not prefix[:1].isalpha() or not prefix.isupper():
+        if not prefix[:1].isalpha() or not prefix.isupper():
             continue
         if prefix.replace("_", "").isalnum() and prefix.isascii():
-            value = get(env, name)
+            value = _clean(env[name])
             if value is not None:
                 found.setdefault(prefix.lower(), (name, value))
     return found
@@ -179,8 +494,40 @@ def prefixed(env: Env, suffix: str, main: str | None = None) -> dict[str, tuple[
 
 def is_cloud(env: Env) -> bool:
     """Cloud means DOMAIN is set or STAGE names anything but ``local``."""
-    stage = get(env, "STAGE")
-    return get(env, "DOMAIN") is not None or (stage is not None and stage.lower() != "local")
+    stage = get(env, STAGE)
+    return get(env, DOMAIN) is not None or (stage is not None and stage.lower() != "local")
+
+
+# Groups with nothing to do unless one of their variables is set: apply() does not even import
+# them then (start-up cost). Which variables wake them is the registry's business.
+IDLE_GROUPS: Final = ("caches", "mail", "sentry", "celery")
+
+
+def awake(env: Env) -> set[str]:
+    """The idle groups that one of their variables wakes up; one pass over the environment."""
+    endings = {variable.suffix: variable.group for variable in VARIABLES}
+    endings = {ending: group for ending, group in endings.items() if group in IDLE_GROUPS}
+    suffixes = tuple(endings)
+    groups: set[str] = set()
+    for name in env:
+        if name.endswith(suffixes):
+            groups.update(group for ending, group in endings.items() if name.endswith(ending))
+    return groups
+
+
+def secret_values(env: Env) -> list[str]:
+    """The values of every secret variable that is set (the registry says which are secret)."""
+    values: list[str] = []
+    for variable in VARIABLES:
+        if not variable.secret:
+            continue
+        if variable.name.startswith(PREFIX):
+            values.extend(value for _, value in prefixed(env, variable).values())
+        else:
+            value = get(env, variable)
+            if value is not None:
+                values.append(value)
+    return values
 
 
 def base_dir(current: Mapping[str, Any]) -> str:

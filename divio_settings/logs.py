@@ -6,18 +6,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .env import Changes, Env, Variable, get, invalid
-from .report import redact
-
-VARIABLES: Final = (
-    Variable(
-        "LOG_LEVEL",
-        "level",
-        "Level of the root and django loggers: DEBUG, INFO, WARNING, ERROR or CRITICAL.",
-        "INFO",
-        sets=("LOGGING",),
-    ),
-)
+from . import env as variables
+from .env import Env, get, invalid
+from .report import Changes, redact
 
 LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -59,7 +50,7 @@ def config(level: str) -> dict[str, Any]:
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
-    value = get(env, "LOG_LEVEL")
+    value = get(env, variables.LOG_LEVEL)
     level = (value or "INFO").upper()
     if level not in LEVELS:
         raise invalid("LOG_LEVEL", "one of " + ", ".join(LEVELS), f"got {value!a}")

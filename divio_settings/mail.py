@@ -8,33 +8,9 @@ from urllib.parse import parse_qsl, unquote
 
 import django
 
-from .env import TRUE_WORDS, Changes, Env, Variable, check_url, get, invalid
-
-VARIABLES: Final = (
-    Variable(
-        "EMAIL_URL",
-        "URL",
-        "Outgoing mail: smtp://, submission:// (587, STARTTLS), "
-        "smtps:// (465, implicit TLS), console:, dummy:, file:///path, memory:.",
-        "settings.py's email settings",
-        secret=True,
-        sets=("MAILERS", "EMAIL_BACKEND"),
-    ),
-    Variable(
-        "DEFAULT_FROM_EMAIL",
-        "address",
-        "Sender of ordinary mail.",
-        "settings.py's",
-        sets=("DEFAULT_FROM_EMAIL",),
-    ),
-    Variable(
-        "SERVER_EMAIL",
-        "address",
-        "Sender of error mail to ADMINS.",
-        "settings.py's",
-        sets=("SERVER_EMAIL",),
-    ),
-)
+from . import env as variables
+from .env import TRUE_WORDS, Env, check_url, get, invalid
+from .report import Changes
 
 SMTP: Final = "django.core.mail.backends.smtp.EmailBackend"
 # scheme -> (backend, default port, use_tls (STARTTLS), use_ssl (implicit TLS))
@@ -116,13 +92,13 @@ def legacy(mailer: dict[str, Any]) -> dict[str, Any]:
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
-    for name in ("DEFAULT_FROM_EMAIL", "SERVER_EMAIL"):
-        address = get(env, name)
+    for sender in (variables.DEFAULT_FROM_EMAIL, variables.SERVER_EMAIL):
+        address = get(env, sender)
         if address is not None:
             if "@" not in address:
-                raise invalid(name, "an email address such as noreply@example.com")
-            out.set(name, address, name)
-    url = get(env, "EMAIL_URL")
+                raise invalid(sender.name, "an email address such as noreply@example.com")
+            out.set(sender.name, address, sender.name)
+    url = get(env, variables.EMAIL_URL)
     if url is None:
         return out
     mailer = parse("EMAIL_URL", url)

@@ -1,11 +1,19 @@
-"""What apply() set and where it came from, with every secret redacted."""
+"""What apply() changes and where it came from (``Changes``, the report rows), and the redaction
+that keeps secrets out of everything shown: the report, the command, logs and the debug page.
+
+Redaction works two ways. By value: apply() collects the values of the variables the registry
+marks secret (a URL's password and credential query arguments, a key as a whole) and every
+occurrence of them is replaced. By shape: the password in any ``scheme://user:password@`` and
+settings named like Django's own hidden settings, for secrets the environment did not give.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypedDict
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 REDACTED: Final = "********"
 
@@ -22,6 +30,82 @@ SECRET_WORDS: Final = (
     "DSN",
     "CREDENTIAL",
 )
+# Query arguments of a URL that carry a credential (redis' password=, an Azure SAS' sig=, …).
+SECRET_ARGUMENTS: Final = frozenset({"password", "passwd", "secret", "sig", "token", "key"})
+# Shorter secret values are not scrubbed by value: a 3-letter password would mask every word
+# that contains it. Those are still caught by shape (the password of a URL).
+MIN_SECRET_LENGTH: Final = 6
+
+if TYPE_CHECKING:
+
+    class Entry(TypedDict):
+        setting: str
+        value: Any
+        source: str
+
+
+class Changes:
+    """The settings one group wants to write, each with the variable(s) it came from."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+        # Side effects (starting Sentry) that apply() runs once every setting is written.
+        self.after: list[Callable[[], None]] = []
+
+    def set(self, setting: str, value: Any, source: str) -> None:
+        self.values[setting] = value
+        self.sources[setting] = source
+
+    def update(self, other: Changes) -> None:
+        for setting, value in other.values.items():
+            previous = self.sources.get(setting)
+            source = other.sources[setting]
+            if previous and previous != source:
+                source = f"{previous}; {source}"
+            self.set(setting, value, source)
+        self.after.extend(other.after)
+
+
+def secrets_of(value: str) -> set[str]:
+    """The secret parts of one secret variable's value: for a URL its password and credential
+    query arguments (as written and decoded), for anything else the value itself."""
+    if "://" not in value:
+        return {item.strip() for item in value.split(",")} | {value}
+    found: set[str] = set()
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:
+        return {value}
+    if password:
+        found.update({password, unquote(password)})
+    for pair in parts.query.split("&"):
+        key, _, raw = pair.partition("=")
+        if raw and unquote_plus(key).lower() in SECRET_ARGUMENTS:
+            found.update({raw, unquote(raw), unquote_plus(raw)})
+    return found
+
+
+class Scrubber:
+    """Replaces every occurrence of known secret values, in one pass of one regex of literals."""
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self.values = frozenset(value for value in values if len(value) >= MIN_SECRET_LENGTH)
+        self._pattern: re.Pattern[str] | None = None
+
+    def __call__(self, text: str) -> str:
+        if not self.values:
+            return text
+        if self._pattern is None:
+            # Longest first, so that a secret containing another is replaced whole.
+            ordered = sorted(self.values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+        return self._pattern.sub(REDACTED, text)
+
+
+# The secret values of the environment apply() last ran with (set by apply()).
+scrub: Scrubber = Scrubber()
 
 
 def is_secret_name(name: str) -> bool:
@@ -45,19 +129,13 @@ def _mask(match: re.Match[str]) -> str:
     return f"{match.group('head')}{user}:{REDACTED}@"
 
 
-if TYPE_CHECKING:
-
-    class Entry(TypedDict):
-        setting: str
-        value: Any
-        source: str
-
-
 def redact(value: Any, name: str = "") -> Any:
-    """A copy of *value* fit to print: secret-named entries masked, URL passwords removed."""
+    """A copy of *value* fit to print: secret-named entries masked, the environment's secret
+    values scrubbed, URL passwords removed."""
     if name and is_secret_name(name):
         return REDACTED if value not in (None, "", [], (), {}) else value
     if isinstance(value, str):
+        value = scrub(value)
         return url_userinfo().sub(_mask, value) if "@" in value and "://" in value else value
     if isinstance(value, Mapping):
         return {key: redact(item, str(key)) for key, item in value.items()}
@@ -67,6 +145,7 @@ def redact(value: Any, name: str = "") -> Any:
 
 
 def entries(values: Mapping[str, Any], sources: Mapping[str, str]) -> list[Entry]:
+    """The report's rows: every setting apply() wrote, redacted, with its source."""
     return [
         {"setting": setting, "value": redact(values[setting], setting), "source": sources[setting]}
         for setting in sorted(values)

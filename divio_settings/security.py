@@ -5,84 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .env import Changes, Env, Variable, get, invalid, is_cloud, read_bool, read_int, read_list
-
-VARIABLES: Final = (
-    Variable(
-        "SECRET_KEY",
-        "string",
-        "Django's signing key.",
-        "required in the cloud; an ephemeral per-process key locally and at build time",
-        secret=True,
-        sets=("SECRET_KEY",),
-    ),
-    Variable(
-        "SECRET_KEY_FALLBACKS",
-        "comma list",
-        "Former keys still accepted while rotating.",
-        "none",
-        secret=True,
-        sets=("SECRET_KEY_FALLBACKS",),
-    ),
-    Variable(
-        "DJANGO_DEBUG",
-        "boolean",
-        "Django's DEBUG.",
-        "false (locally: settings.py's DEBUG)",
-        sets=("DEBUG",),
-    ),
-    Variable(
-        "STAGE",
-        "string",
-        "Divio environment name (test, live, …); anything but local means cloud.",
-        "local",
-        sets=("DIVIO_STAGE", "DIVIO_ENVIRONMENT"),
-    ),
-    Variable(
-        "SECURE_SSL_REDIRECT",
-        "boolean",
-        "Redirect http to https.",
-        "true in the cloud, false locally",
-        sets=("SECURE_SSL_REDIRECT",),
-    ),
-    Variable(
-        "SECURE_HSTS_SECONDS",
-        "integer",
-        "Strict-Transport-Security max-age.",
-        "3600 in the cloud while redirecting to https, else 0",
-        sets=("SECURE_HSTS_SECONDS",),
-    ),
-    Variable(
-        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-        "boolean",
-        "Add includeSubDomains to HSTS.",
-        "true when HSTS is on",
-        sets=("SECURE_HSTS_INCLUDE_SUBDOMAINS",),
-    ),
-    Variable(
-        "SECURE_HSTS_PRELOAD",
-        "boolean",
-        "Add preload to HSTS.",
-        "true when HSTS is on",
-        sets=("SECURE_HSTS_PRELOAD",),
-    ),
-)
+from . import env as variables
+from .env import Env, get, invalid, is_cloud, read_bool, read_int, read_list
+from .report import Changes
 
 PROXY_SSL_HEADER: Final = ("HTTP_X_FORWARDED_PROTO", "https")
 DEFAULT_HSTS_SECONDS: Final = 3600
 REPORTING: Final = {
-    "DEFAULT_EXCEPTION_REPORTER": "divio_settings.reporting.ExceptionReporter",
-    "DEFAULT_EXCEPTION_REPORTER_FILTER": "divio_settings.reporting.SafeExceptionReporterFilter",
+    "DEFAULT_EXCEPTION_REPORTER": "divio_settings.debug_page.ExceptionReporter",
+    "DEFAULT_EXCEPTION_REPORTER_FILTER": "divio_settings.debug_page.SafeExceptionReporterFilter",
 }
 INSECURE_PREFIX: Final = "django-insecure-"
-HSTS_FLAGS: Final = ("SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD")
+HSTS_FLAGS: Final = (variables.SECURE_HSTS_INCLUDE_SUBDOMAINS, variables.SECURE_HSTS_PRELOAD)
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     cloud = is_cloud(env)
     out = Changes()
     out.set("DIVIO_ENVIRONMENT", "cloud" if cloud else "local", "DOMAIN, STAGE")
-    out.set("DIVIO_STAGE", (get(env, "STAGE") or "local").lower(), "STAGE")
+    out.set("DIVIO_STAGE", (get(env, variables.STAGE) or "local").lower(), "STAGE")
     _secret_key(env, current, cloud, out)
     _debug(env, current, cloud, out)
     _tls(env, current, cloud, out)
@@ -93,7 +34,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
 
 
 def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:
-    key = get(env, "SECRET_KEY")
+    key = get(env, variables.SECRET_KEY)
     if key is not None:
         out.set("SECRET_KEY", key, "SECRET_KEY")
     else:
@@ -111,13 +52,13 @@ def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes)
             import secrets
 
             out.set("SECRET_KEY", secrets.token_urlsafe(50), "ephemeral (SECRET_KEY unset)")
-    fallbacks = read_list(env, "SECRET_KEY_FALLBACKS")
+    fallbacks = read_list(env, variables.SECRET_KEY_FALLBACKS)
     if fallbacks:
         out.set("SECRET_KEY_FALLBACKS", fallbacks, "SECRET_KEY_FALLBACKS")
 
 
 def _debug(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:
-    debug = read_bool(env, "DJANGO_DEBUG")
+    debug = read_bool(env, variables.DJANGO_DEBUG)
     if debug is not None:
         out.set("DEBUG", debug, "DJANGO_DEBUG")
     elif cloud:
@@ -128,9 +69,9 @@ def _debug(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> N
 
 
 def _tls(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:
-    redirect = read_bool(env, "SECURE_SSL_REDIRECT")
-    seconds = read_int(env, "SECURE_HSTS_SECONDS")
-    flags = {name: read_bool(env, name) for name in HSTS_FLAGS}
+    redirect = read_bool(env, variables.SECURE_SSL_REDIRECT)
+    seconds = read_int(env, variables.SECURE_HSTS_SECONDS)
+    flags = {flag.name: read_bool(env, flag) for flag in HSTS_FLAGS}
     if redirect is not None:
         out.set("SECURE_SSL_REDIRECT", redirect, "SECURE_SSL_REDIRECT")
     elif "SECURE_SSL_REDIRECT" in current:

@@ -6,21 +6,9 @@ import importlib.util
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .env import Changes, Env, Variable, check_url, get
-
-VARIABLES: Final = (
-    Variable(
-        "SENTRY_DSN",
-        "URL",
-        "Report errors to Sentry (needs divio-settings[sentry]).",
-        "off",
-        secret=True,
-        sets=("DIVIO_SENTRY",),
-    ),
-    Variable(
-        "GIT_COMMIT", "string", "Sentry release.", "unset: no release", sets=("DIVIO_SENTRY",)
-    ),
-)
+from . import env as variables
+from .env import Env, check_url, get
+from .report import Changes
 
 EXAMPLE: Final = "https://key@o1.ingest.sentry.io/1"
 
@@ -45,12 +33,12 @@ def init(dsn: str, environment: str, release: str | None) -> None:
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
-    dsn = get(env, "SENTRY_DSN")
+    dsn = get(env, variables.SENTRY_DSN)
     if dsn is None:
         return out
     check_url("SENTRY_DSN", dsn, ["http", "https"], EXAMPLE)
-    environment = (get(env, "STAGE") or "local").lower()
-    release = get(env, "GIT_COMMIT")
+    environment = (get(env, variables.STAGE) or "local").lower()
+    release = get(env, variables.GIT_COMMIT)
     ready = installed()
     out.set(
         "DIVIO_SENTRY",

@@ -6,9 +6,8 @@ import os.path
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .env import REDIRECT_MIDDLEWARE, Changes, Env, base_dir
-
-VARIABLES: Final = ()
+from .env import Env, base_dir
+from .report import Changes
 
 SECURITY_MIDDLEWARE: Final = "django.middleware.security.SecurityMiddleware"
 WHITENOISE_MIDDLEWARE: Final = "whitenoise.middleware.WhiteNoiseMiddleware"
@@ -17,14 +16,15 @@ FILE_STORAGE: Final = "django.core.files.storage.FileSystemStorage"
 STATICFILES_APP: Final = "django.contrib.staticfiles"
 NOSTATIC_APP: Final = "whitenoise.runserver_nostatic"
 SOURCE: Final = "default (WhiteNoise)"
+OWN_MIDDLEWARE: Final = "divio_settings."
 
 
 def with_whitenoise(middleware: list[str]) -> list[str]:
     """WhiteNoise exactly once, directly after SecurityMiddleware (or first when it is absent)."""
     rest = [entry for entry in middleware if entry != WHITENOISE_MIDDLEWARE]
     position = rest.index(SECURITY_MIDDLEWARE) + 1 if SECURITY_MIDDLEWARE in rest else 0
-    if position == 0 and rest[:1] == [REDIRECT_MIDDLEWARE]:
-        position = 1
+    if position == 0 and rest[:1] and rest[0].startswith(OWN_MIDDLEWARE):
+        position = 1  # after our domain redirect, which must come first
     return [*rest[:position], WHITENOISE_MIDDLEWARE, *rest[position:]]
 
 

@@ -276,6 +276,10 @@ READERS: Final[dict[str, Callable[[dict[str, Any]], Any]]] = {
     "ALT_DATABASE_DSN": lambda ns: _db(ns, "alt"),
     "DEFAULT_STORAGE_DSN": lambda ns: ns["MEDIA_URL"],
     "CACHE_URL": lambda ns: ns["CACHES"]["default"]["BACKEND"] if "CACHES" in ns else NO_CHANGE,
+    "SESSIONS_CACHE_URL": lambda ns: (
+        ns["CACHES"]["sessions"]["BACKEND"] if "CACHES" in ns else NO_CHANGE
+    ),
+    "ALT_STORAGE_DSN": lambda ns: "configured" if "alt" in ns["STORAGES"] else NO_CHANGE,
     "EMAIL_URL": lambda ns: (
         ns["MAILERS"]["default"]["BACKEND"]
         if "MAILERS" in ns
@@ -338,7 +342,16 @@ CORPUS += [
     for value, expected in DB_URLS
 ]
 CORPUS += [("DEFAULT_STORAGE_DSN", value, expected) for value, expected in STORAGE_DSNS]
-CORPUS += [("CACHE_URL", value, expected) for value, expected in CACHE_URLS]
+CORPUS += [
+    (name, value, expected)
+    for name in ("CACHE_URL", "SESSIONS_CACHE_URL")
+    for value, expected in CACHE_URLS
+]
+# Another storage than the default sets no MEDIA_URL: what counts is that it is configured.
+CORPUS += [
+    ("ALT_STORAGE_DSN", value, expected if expected in (ERROR, NO_CHANGE) else "configured")
+    for value, expected in STORAGE_DSNS
+]
 CORPUS += [("EMAIL_URL", value, expected) for value, expected in EMAIL_URLS]
 CORPUS += [("DEFAULT_AMQP_BROKER_URL", value, expected) for value, expected in BROKER_URLS]
 CORPUS += [("SENTRY_DSN", value, expected) for value, expected in SENTRY]

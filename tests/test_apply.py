@@ -51,7 +51,7 @@ def test_live_environment():
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
     ]
-    assert ns["STORAGES"]["default"]["BACKEND"] == "divio_settings.backends.DSNStorage"
+    assert ns["STORAGES"]["default"]["BACKEND"] == "divio_settings.storage.backend.DSNStorage"
     assert ns["STORAGES"]["staticfiles"]["BACKEND"].startswith("whitenoise.")
 
 
@@ -100,7 +100,7 @@ def test_error_after_a_good_apply_keeps_the_good_state():
         ("security", ["SECRET_KEY", "SECURE_SSL_REDIRECT", "DIVIO_ENVIRONMENT"]),
         ("hosts", ["ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN"]),
         ("databases", ["DATABASES"]),
-        ("media", ["MEDIA_URL", "DEFAULT_STORAGE_DSN"]),
+        ("storage", ["MEDIA_URL", "DEFAULT_STORAGE_DSN"]),
         ("static", ["STATIC_ROOT"]),
     ],
 )
@@ -147,11 +147,33 @@ def test_apply_reads_os_environ_by_default(tmp_path):
     assert result.stdout.strip() == "['site.example.org'] False"
 
 
-def test_missing_marker_survives_copy_and_pickle():
+def test_bookkeeping_is_plain_data_that_survives_copy_and_pickle():
     import pickle
 
-    marker = divio_settings.MISSING
-    assert copy.copy(marker) is marker
-    assert copy.deepcopy(marker) is marker
-    assert pickle.loads(pickle.dumps(marker)) is marker
-    assert repr(marker) == "<not set>"
+    ns = startproject()
+    divio_settings.apply(ns, environ=LIVE_ENV)
+    original = ns[divio_settings.ORIGINAL]
+    # settings.py's own values of what apply() wrote, and the names it did not define.
+    assert original["values"]["DEBUG"] is True
+    assert original["values"]["ALLOWED_HOSTS"] == []
+    assert "SECURE_HSTS_SECONDS" in original["absent"]
+    for copied in (copy.deepcopy(ns), pickle.loads(pickle.dumps(ns))):
+        divio_settings.apply(copied, environ={})
+        fresh = startproject()
+        divio_settings.apply(fresh, environ={})
+        skip = {"SECRET_KEY", divio_settings.ORIGINAL, divio_settings.REPORT}
+        assert {k: v for k, v in copied.items() if k not in skip} == {
+            k: v for k, v in fresh.items() if k not in skip
+        }
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [("media", "storage"), ("email", "mail"), ("logging", "logs")]
+)
+def test_former_switch_names_still_work_and_warn(old, new):
+    with pytest.warns(DeprecationWarning, match=rf"apply\({old}=…\) is now apply\({new}=…\)"):
+        divio_settings.apply(ns_old := startproject(), environ=LIVE_ENV, **{old: False})
+    divio_settings.apply(ns_new := startproject(), environ=LIVE_ENV, **{new: False})
+    assert ns_old == ns_new
+    with pytest.raises(TypeError, match="unexpected keyword argument 'medium'"):
+        divio_settings.apply(startproject(), environ={}, medium=False)

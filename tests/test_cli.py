@@ -244,3 +244,35 @@ def test_help_and_version():
     assert version.returncode == 0
     assert version.stdout == f"divio-settings {metadata.version('divio-settings')}\n"
     assert run_cli("frobnicate", env={}).returncode == 2
+
+
+def test_show_variables_prints_the_registry():
+    from divio_settings import env
+
+    result = run_cli("show", "--variables", "--json", env={})
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [row["name"] for row in rows] == [variable.name for variable in env.VARIABLES]
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["DATABASE_URL"]["secret"] is True
+    assert by_name["DATABASE_URL"]["group"] == "databases"
+    assert by_name["DOMAIN"]["sets"] == ["ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN"]
+    text = run_cli("show", "--variables", env={}).stdout
+    assert "DATABASE_URL  (databases: URL, secret)" in text
+    assert text.count("\n    default: ") == len(env.VARIABLES)
+
+
+def test_load_report_leaves_the_process_as_it_was(project, monkeypatch):
+    import os
+
+    from divio_settings.cli.show import load_report
+
+    assert main(["init", str(project)]) == 0
+    monkeypatch.setenv("KEEP_ME", "1")
+    environ, path, modules = dict(os.environ), list(sys.path), set(sys.modules)
+    report = load_report(project, dict(LIVE_ENV))
+    assert any(row["setting"] == "ALLOWED_HOSTS" for row in report)
+    assert dict(os.environ) == environ
+    assert sys.path == path
+    assert "mysite.settings" not in sys.modules
+    assert set(sys.modules) - modules <= {m for m in sys.modules if not m.startswith("mysite")}

@@ -8,25 +8,29 @@ from pathlib import Path
 import pytest
 
 import divio_settings
-from divio_settings import (
-    caches,
-    database,
-    domains,
-    logs,
-    mail,
-    security,
-    sentry,
-    static,
-    storage,
-    tasks,
-)
+from divio_settings import env
 
 ROOT = Path(__file__).parent.parent
-REGISTRIES = (domains, security, database, static, storage, caches, mail, logs, sentry, tasks)
 
 
 def registered() -> list[str]:
-    return [variable.name for module in REGISTRIES for variable in module.VARIABLES]
+    return [variable.name for variable in env.VARIABLES]
+
+
+def module_of(group: str) -> str:
+    return (
+        "divio_settings/storage/__init__.py" if group == "storage" else f"divio_settings/{group}.py"
+    )
+
+
+def fields_line(variable: env.Variable) -> str:
+    """The line under a variable's heading in docs/reference/variables.md, from the registry."""
+    sets = ", ".join(f"`{setting}`" for setting in variable.sets) or "nothing"
+    return (
+        f"*Group* `{variable.group}` (`{module_of(variable.group)}`) · *shape* {variable.kind} · "
+        f"*secret* {'yes' if variable.secret else 'no'} · *default* {variable.default} · "
+        f"*sets* {sets}"
+    )
 
 
 def test_variables_reference_lists_exactly_the_registered_variables():
@@ -34,14 +38,64 @@ def test_variables_reference_lists_exactly_the_registered_variables():
     assert re.findall(r"^## `([^`]+)`$", text, re.MULTILINE) == registered()
 
 
-def test_code_reads_only_registered_variables():
+@pytest.mark.parametrize("variable", env.VARIABLES, ids=lambda variable: variable.name)
+def test_variables_reference_says_what_the_registry_says(variable):
+    """Group, module, shape, secrecy, default and settings, field by field."""
+    text = (ROOT / "docs" / "reference" / "variables.md").read_text()
+    section = text.split(f"## `{variable.name}`\n\n", 1)[1]
+    assert section.split("\n", 1)[0] == fields_line(variable)
+    assert (ROOT / module_of(variable.group)).exists()
+
+
+class RecordingEnv(dict[str, str]):
+    """An environment that remembers which names were read (not merely listed)."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def test_code_reads_only_registered_variables(monkeypatch):
+    """Every name apply() reads, over environments that wake every group, is registered (or is
+    a member of a registered <PREFIX>_ family)."""
+    from tests.conftest import LIVE_ENV, LOCAL_ENV
+
+    everything = {
+        **LIVE_ENV,
+        "ALT_DATABASE_DSN": "postgres://u:p@h:5432/alt",
+        "ALT_STORAGE_DSN": "file:///data/alt/?url=%2Falt%2F",
+        "CACHE_URL": "redis://h:6379/0",
+        "SESSIONS_CACHE_URL": "locmem://",
+        "EMAIL_URL": "console:",
+        "DEFAULT_FROM_EMAIL": "a@example.com",
+        "SENTRY_DSN": "https://k@o1.ingest.sentry.io/1",
+        "GIT_COMMIT": "a" * 40,
+        "DEFAULT_AMQP_BROKER_URL": "amqp://u:p@h:5672/v",
+        "UNRELATED": "x",
+    }
+    from divio_settings import sentry
+
+    monkeypatch.setattr(sentry, "init", lambda *args: None)  # read, but start nothing
     names = set(registered())
+    families = [variable.suffix for variable in env.VARIABLES if variable.name != variable.suffix]
     read: set[str] = set()
-    for path in (ROOT / "divio_settings").glob("*.py"):
-        found = re.findall(r'\(env, "([A-Z_]+)"', path.read_text())
-        read.update("<PREFIX>" + name if name.startswith("_") else name for name in found)
-    assert read, "no variable reads found"
-    assert read <= names, read - names
+    for values in ({}, dict(LOCAL_ENV), everything):
+        recording = RecordingEnv(values)
+        divio_settings.apply({"__file__": "/app/x/settings.py"}, environ=recording)
+        read |= recording.read
+    assert "UNRELATED" not in read
+    unregistered = {n for n in read - names if not any(n.endswith(f) for f in families)}
+    assert not unregistered
+    # Every registered variable that is not a family is read somewhere.
+    assert {n for n in names if not n.startswith(env.PREFIX)} <= read
 
 
 def test_readme_lists_every_variable():
@@ -84,8 +138,13 @@ def test_readme_support_table_and_extras_match_pyproject():
 
 
 def test_every_group_switch_is_documented():
+    import inspect
+
     howto = (ROOT / "docs" / "how-to" / "index.md").read_text()
-    for group in divio_settings.GROUPS:
+    parameters = inspect.signature(divio_settings.apply).parameters.values()
+    switches = [p.name for p in parameters if p.kind == p.KEYWORD_ONLY and p.name != "environ"]
+    assert len(switches) == 11
+    for group in switches:
         assert f"`{group}`" in howto
 
 

@@ -5,6 +5,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import env
 
+V = env.Variable("V", "test", "string", "a variable of these tests")
+N = env.Variable("N", "test", "integer", "a number of these tests")
+L = env.Variable("L", "test", "comma list", "a list of these tests")
+
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
@@ -20,11 +24,11 @@ from divio_settings import env
     ],
 )
 def test_get_strips_blanks_and_quotes(raw, expected):
-    assert env.get({"V": raw}, "V") == expected
+    assert env.get({"V": raw}, V) == expected
 
 
 def test_get_unset_is_none():
-    assert env.get({}, "V") is None
+    assert env.get({}, V) is None
 
 
 @pytest.mark.parametrize(
@@ -43,29 +47,29 @@ def test_get_unset_is_none():
     ],
 )
 def test_read_bool_accepts_the_documented_words(raw, expected):
-    assert env.read_bool({"DJANGO_DEBUG": raw}, "DJANGO_DEBUG") is expected
+    assert env.read_bool({"DJANGO_DEBUG": raw}, env.DJANGO_DEBUG) is expected
 
 
 @pytest.mark.parametrize("raw", ["yes please", "2", "treu", "T"])
 def test_read_bool_unknown_word_names_the_variable(raw):
     with pytest.raises(ImproperlyConfigured, match=r"^DJANGO_DEBUG: expected true or false"):
-        env.read_bool({"DJANGO_DEBUG": raw}, "DJANGO_DEBUG")
+        env.read_bool({"DJANGO_DEBUG": raw}, env.DJANGO_DEBUG)
 
 
 @pytest.mark.parametrize("raw", ["-1", "1.5", "ten", "٣"])
 def test_read_int_rejects_non_numbers(raw):
     with pytest.raises(ImproperlyConfigured, match="^N: expected a whole number"):
-        env.read_int({"N": raw}, "N")
+        env.read_int({"N": raw}, N)
 
 
 def test_read_int_reads_numbers():
-    assert env.read_int({"N": " 42 "}, "N") == 42
-    assert env.read_int({}, "N") is None
+    assert env.read_int({"N": " 42 "}, N) == 42
+    assert env.read_int({}, N) is None
 
 
 def test_read_list_splits_strips_and_drops_empties():
-    assert env.read_list({"L": ' "a, b" ,, c ,'}, "L") == ["a", "b", "c"]
-    assert env.read_list({}, "L") == []
+    assert env.read_list({"L": ' "a, b" ,, c ,'}, L) == ["a", "b", "c"]
+    assert env.read_list({}, L) == []
 
 
 @pytest.mark.parametrize(

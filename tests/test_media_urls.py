@@ -1,4 +1,4 @@
-"""media.url_function and media.base_url give what the real backends give, without an SDK."""
+"""StorageDSN.url_function and .base_url give what the real backends give, without an SDK."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from divio_settings import media
-from divio_settings.backends import build
+from divio_settings.storage import StorageDSN
+from divio_settings.storage.backend import build as build_backend
 
 pytest.importorskip("boto3", reason="the s3 extra is needed to compare with the real backend")
 pytest.importorskip("azure.storage.blob", reason="the azure extra is needed")
@@ -54,13 +54,13 @@ EXAMPLES = [
 
 def real_url(dsn: str, name: str) -> str | type[Exception]:
     try:
-        return build(dsn).url(name)
+        return build_backend(StorageDSN(dsn)).url(name)
     except Exception as error:  # the pure version must fail the same way
         return type(error)
 
 
 def pure_url(dsn: str, name: str) -> str | type[Exception]:
-    function = media.url_function(dsn)
+    function = StorageDSN(dsn).url_function()
     assert function is not None
     try:
         return function(name)
@@ -105,7 +105,7 @@ def test_generated_names_match_the_real_backend(dsn, name):
     ],
 )
 def test_no_pure_url_where_only_the_backend_can_tell(dsn):
-    assert media.url_function(dsn) is None
+    assert StorageDSN(dsn).url_function() is None
 
 
 @pytest.mark.parametrize(
@@ -124,10 +124,9 @@ def test_no_pure_url_where_only_the_backend_can_tell(dsn):
     ],
 )
 def test_media_url_is_what_the_backend_produces(dsn):
-    from urllib.parse import urlsplit
 
-    base = media.base_url(urlsplit(dsn))
-    real = build(dsn).url("probe.txt")
+    base = StorageDSN(dsn).base_url()
+    real = build_backend(StorageDSN(dsn)).url("probe.txt")
     assert real.split("?")[0] == f"{base}probe.txt"
 
 
@@ -138,7 +137,7 @@ def test_file_urls_are_django_filesystem_urls(tmp_path):
 
 
 def test_switch_turns_fast_urls_off():
-    from divio_settings.backends import DSNStorage
+    from divio_settings.storage.backend import DSNStorage
 
     dsn = S3_DSNS[0]
     fast = DSNStorage(dsn)
@@ -156,7 +155,7 @@ def test_switch_turns_fast_urls_off():
     ]
 )
 def test_media_headers_first_match_wins():
-    storage: Any = build(S3_DSNS[0])
+    storage: Any = build_backend(StorageDSN(S3_DSNS[0]))
     assert storage.get_object_parameters("a/b.css") == {
         "ACL": "public-read",
         "CacheControl": "max-age=60",
@@ -166,6 +165,6 @@ def test_media_headers_first_match_wins():
         "CacheControl": "max-age=3600",
         "ContentDisposition": "inline",
     }
-    none: Any = build("s3://K:S@bucket.s3.amazonaws.com/?acl=none")
+    none: Any = build_backend(StorageDSN("s3://K:S@bucket.s3.amazonaws.com/?acl=none"))
     assert "ACL" not in none.get_object_parameters("a.png")
     assert none.default_acl is None

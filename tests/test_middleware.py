@@ -7,7 +7,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, SimpleTestCase, override_settings
 
-from divio_settings.env import REDIRECT_MIDDLEWARE
+from divio_settings.hosts import REDIRECT_MIDDLEWARE
 from divio_settings.middleware import DomainRedirectMiddleware
 
 REDIRECTING = {

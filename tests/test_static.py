@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from divio_settings import static
-from divio_settings.env import REDIRECT_MIDDLEWARE
+from divio_settings.hosts import REDIRECT_MIDDLEWARE
 
 from .conftest import STARTPROJECT
 

@@ -7,7 +7,7 @@ from divio_settings import storage
 
 from .conftest import LIVE_ENV, LOCAL_ENV
 
-BACKEND = "divio_settings.backends.DSNStorage"
+BACKEND = "divio_settings.storage.backend.DSNStorage"
 
 
 def test_live_s3_dsn():

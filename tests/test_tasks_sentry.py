@@ -7,28 +7,28 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from divio_settings import sentry, tasks
+from divio_settings import celery, sentry
 from tests.conftest import child_env, run_tool
 
 ROOT = Path(__file__).parent.parent
 
 
 def test_broker_url_from_divio_variable_then_legacy_name():
-    out = tasks.settings_from_env(
+    out = celery.settings_from_env(
         {"DEFAULT_AMQP_BROKER_URL": "amqp://g:g@rabbit:5672/", "BROKER_URL": "redis://h"}, {}
     )
     assert out.values == {"CELERY_BROKER_URL": "amqp://g:g@rabbit:5672/"}
-    out = tasks.settings_from_env({"BROKER_URL": "redis://h:6379/0"}, {})
+    out = celery.settings_from_env({"BROKER_URL": "redis://h:6379/0"}, {})
     assert out.values == {"CELERY_BROKER_URL": "redis://h:6379/0"}
     assert out.sources["CELERY_BROKER_URL"] == "BROKER_URL"
-    assert tasks.settings_from_env({}, {}).values == {}
+    assert celery.settings_from_env({}, {}).values == {}
 
 
 def test_bad_broker_url():
     with pytest.raises(
         ImproperlyConfigured, match="^DEFAULT_AMQP_BROKER_URL: expected a URL like amqp://"
     ):
-        tasks.settings_from_env({"DEFAULT_AMQP_BROKER_URL": "guest:guest@rabbit"}, {})
+        celery.settings_from_env({"DEFAULT_AMQP_BROKER_URL": "guest:guest@rabbit"}, {})
 
 
 def test_sentry_off_without_dsn():

@@ -36,7 +36,7 @@ def test_file_media_served_in_debug(tmp_path, settings, client):
     settings.MEDIA_ROOT = str(tmp_path)
     settings.STORAGES = {
         "default": {
-            "BACKEND": "divio_settings.backends.DSNStorage",
+            "BACKEND": "divio_settings.storage.backend.DSNStorage",
             "OPTIONS": {"dsn": f"file://{tmp_path}/?url=%2Fmedia%2F"},
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

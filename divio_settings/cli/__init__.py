@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import UserError
+from .init import UserError
 
 EPILOG = "Exit codes: 0 success, 1 a problem (printed on one line each), 2 wrong usage."
 
@@ -86,6 +87,12 @@ def parser() -> argparse.ArgumentParser:
         if name == "show":
             sub.add_argument("path", nargs="?", default=".", help="the project (with manage.py)")
             sub.add_argument("--json", action="store_true", help="machine-readable output")
+            sub.add_argument(
+                "--variables",
+                action="store_true",
+                help="list every variable the library reads (name, group, shape, default, "
+                "whether it is secret, the settings it sets) instead of a project's settings",
+            )
         sub.set_defaults(func=func)
     return main_parser
 
@@ -97,7 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit.code if isinstance(exit.code, int) else 2
     try:
         result: int = args.func(args)
+        sys.stdout.flush()
     except UserError as error:
         print(f"divio-settings: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (`divio-settings show | head`): stop quietly, as `cat` does;
+        # Python's own flush at exit must not complain either (its documented recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return result

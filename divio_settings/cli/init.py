@@ -11,42 +11,16 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Final
 
-from .errors import UserError
-
 DATABASES: Final = {
     "postgres": {
         "url": "postgres://postgres@database_default:5432/db",
         "extra": "postgres",
         "packages": (),
-        "service": (
-            "    image: postgres:15-alpine\n"
-            "    environment:\n"
-            '      POSTGRES_DB: "db"\n'
-            '      POSTGRES_HOST_AUTH_METHOD: "trust"\n'
-            '      SERVICE_MANAGER: "fsm-postgres"\n'
-            "    volumes:\n"
-            '      - ".:/app:rw"\n'
-        ),
     },
     "mysql": {
         "url": "mysql://root@database_default:3306/db",
         "extra": "mysql",
         "packages": ("build-essential", "default-libmysqlclient-dev", "pkg-config"),
-        "service": (
-            "    image: mysql:8.0\n"
-            "    environment:\n"
-            '      MYSQL_DATABASE: "db"\n'
-            '      MYSQL_ALLOW_EMPTY_PASSWORD: "yes"\n'
-            '      SERVICE_MANAGER: "fsm-mysql"\n'
-            "    volumes:\n"
-            '      - ".:/app:rw"\n'
-            '      - "./data/db:/var/lib/mysql"\n'
-            "    healthcheck:\n"
-            '      test: "/usr/bin/mysql --user=root -h 127.0.0.1 --execute \\"SHOW DATABASES;\\""\n'
-            "      interval: 2s\n"
-            "      timeout: 20s\n"
-            "      retries: 10\n"
-        ),
     },
 }
 # Gateway -> (requirement, CMD). The forwarded-IPs options make request.is_secure() follow the
@@ -73,6 +47,10 @@ URLS_LINES: Final = (
 )
 _SETTINGS_MODULE: Final = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 _URLCONF: Final = re.compile(r"""^ROOT_URLCONF\s*=\s*["']([\w.]+)["']""", re.MULTILINE)
+
+
+class UserError(Exception):
+    """A mistake the user can fix: printed as one line, exit status 1, no traceback."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,7 +132,7 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
             python=python, system_step=step, command=command.format(package=project.package)
         ),
         root / "docker-compose.yml": template("docker-compose.yml.tmpl").format(
-            database_service=db["service"]
+            database_service=template(f"database-{database}.yml.tmpl")
         ),
         root / ".env-local": template("env-local.tmpl").format(database_url=db["url"]),
     }

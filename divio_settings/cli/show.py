@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import apply
+from divio_settings import env as variables
 from divio_settings.caches import urls_from_env
 from divio_settings.env import get, is_cloud
 
 if TYPE_CHECKING:
     from divio_settings.report import Entry
 
-from .errors import UserError
-from .init import find_project
+from .init import UserError, find_project
 
 WIDTH = 70
 
@@ -51,17 +52,36 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def load_report(root: Path, env: Mapping[str, str]) -> list[Entry]:
-    project = find_project(root)
-    module = ".".join(project.settings.relative_to(root).with_suffix("").parts)
-    module = module.removesuffix(".__init__")
+@contextlib.contextmanager
+def project_process(root: Path, env: Mapping[str, str]) -> Iterator[None]:
+    """Inside: os.environ is *env* and the project is importable. Afterwards the process is as
+    it was: environment, sys.path and the modules the project's import added."""
+    saved_env, saved_path, saved_modules = dict(os.environ), list(sys.path), set(sys.modules)
     os.environ.clear()
     os.environ.update(env)
     sys.path.insert(0, str(root))
     try:
-        settings = importlib.import_module(module)
-    except ImproperlyConfigured as error:
-        raise UserError(str(error)) from None
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.path[:] = saved_path
+        for name in set(sys.modules) - saved_modules:
+            # The project's own modules (its settings); libraries they imported stay loaded.
+            source = getattr(sys.modules[name], "__file__", None)
+            if source and Path(source).resolve().is_relative_to(root.resolve()):
+                del sys.modules[name]
+
+
+def load_report(root: Path, env: Mapping[str, str]) -> list[Entry]:
+    project = find_project(root)
+    module = ".".join(project.settings.relative_to(root).with_suffix("").parts)
+    module = module.removesuffix(".__init__")
+    with project_process(root, env):
+        try:
+            settings = importlib.import_module(module)
+        except ImproperlyConfigured as error:
+            raise UserError(str(error)) from None
     report: list[Entry] | None = getattr(settings, "DIVIO_SETTINGS_REPORT", None)
     if report is None:
         raise UserError(f"{module} does not call divio_settings.apply(globals())")
@@ -73,7 +93,34 @@ def short(value: Any) -> str:
     return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
 
 
+def variable_rows() -> list[dict[str, Any]]:
+    """The registry, as `show --variables` prints it."""
+    return [
+        {
+            "name": variable.name,
+            "group": variable.group,
+            "kind": variable.kind,
+            "secret": variable.secret,
+            "default": variable.default,
+            "sets": list(variable.sets),
+            "summary": variable.summary,
+        }
+        for variable in variables.VARIABLES
+    ]
+
+
 def run_show(args: argparse.Namespace) -> int:
+    if args.variables:
+        rows = variable_rows()
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        for variable in rows:
+            secret = ", secret" if variable["secret"] else ""
+            print(f"{variable['name']}  ({variable['group']}: {variable['kind']}{secret})")
+            print(f"    {variable['summary']}")
+            print(f"    default: {variable['default']}; sets: {', '.join(variable['sets'])}")
+        return 0
     report = load_report(Path(args.path).resolve(), environment(args))
     if args.json:
         print(json.dumps(report, indent=2, default=str))
@@ -93,13 +140,13 @@ def problems(env: Mapping[str, str]) -> tuple[list[str], list[str]]:
         return str(error).splitlines(), []
     warnings: list[str] = []
     if is_cloud(env):
-        for name, what in (
-            ("DATABASE_URL", "database"),
-            ("DEFAULT_STORAGE_DSN", "media storage"),
-            ("CACHE_URL", "shared cache"),
+        for variable, what in (
+            (variables.DATABASE_URL, "database"),
+            (variables.DEFAULT_STORAGE_DSN, "media storage"),
+            (variables.CACHE_URL, "shared cache"),
         ):
-            if get(env, name) is None:
-                warnings.append(f"{name}: not set; the cloud environment has no {what}")
+            if get(env, variable) is None:
+                warnings.append(f"{variable.name}: not set; the cloud environment has no {what}")
     return [], warnings
 
 

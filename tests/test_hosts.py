@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from divio_settings import domains
-from divio_settings.env import REDIRECT_MIDDLEWARE
+from divio_settings import hosts
+from divio_settings.hosts import REDIRECT_MIDDLEWARE
 
 from .conftest import LIVE_ENV
 
@@ -32,7 +32,7 @@ from .conftest import LIVE_ENV
     ],
 )
 def test_normalize_host(item, expected):
-    assert domains.normalize_host("DOMAIN_ALIASES", item) == expected
+    assert hosts.normalize_host("DOMAIN_ALIASES", item) == expected
 
 
 @pytest.mark.parametrize(
@@ -56,11 +56,11 @@ def test_normalize_host_rejects_non_domains(item):
     with pytest.raises(
         ImproperlyConfigured, match=r"^DOMAIN_ALIASES: expected comma-separated domain names"
     ):
-        domains.normalize_host("DOMAIN_ALIASES", item)
+        hosts.normalize_host("DOMAIN_ALIASES", item)
 
 
 def test_live_values_give_hosts_and_trusted_origins():
-    out = domains.settings_from_env(LIVE_ENV, {"ALLOWED_HOSTS": []})
+    out = hosts.settings_from_env(LIVE_ENV, {"ALLOWED_HOSTS": []})
     assert out.values["ALLOWED_HOSTS"] == [
         "example.us.aldryn.io",
         "www.example.com",
@@ -80,14 +80,14 @@ def test_live_values_give_hosts_and_trusted_origins():
 
 
 def test_cloud_never_adds_localhost_and_never_star_or_empty():
-    hosts = domains.settings_from_env({"DOMAIN": "x.aldryn.io"}, {}).values["ALLOWED_HOSTS"]
-    assert hosts == ["x.aldryn.io"]
-    assert "*" not in hosts
-    assert "" not in hosts
+    allowed = hosts.settings_from_env({"DOMAIN": "x.aldryn.io"}, {}).values["ALLOWED_HOSTS"]
+    assert allowed == ["x.aldryn.io"]
+    assert "*" not in allowed
+    assert "" not in allowed
 
 
 def test_local_adds_localhost_names_and_no_origins():
-    out = domains.settings_from_env({}, {})
+    out = hosts.settings_from_env({}, {})
     assert out.values["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
     assert "CSRF_TRUSTED_ORIGINS" not in out.values
 
@@ -97,7 +97,7 @@ def test_merges_with_settings_py_without_duplicates():
         "ALLOWED_HOSTS": ["api.example.org", "www.example.com"],
         "CSRF_TRUSTED_ORIGINS": ["https://api.example.org"],
     }
-    out = domains.settings_from_env({"DOMAIN": "www.example.com"}, current)
+    out = hosts.settings_from_env({"DOMAIN": "www.example.com"}, current)
     assert out.values["ALLOWED_HOSTS"] == ["api.example.org", "www.example.com"]
     assert out.values["CSRF_TRUSTED_ORIGINS"] == [
         "https://api.example.org",
@@ -107,20 +107,20 @@ def test_merges_with_settings_py_without_duplicates():
 
 
 def test_wildcard_alias_becomes_leading_dot_and_wildcard_origin():
-    out = domains.settings_from_env({"DOMAIN": "a.io", "DOMAIN_ALIASES": "*.example.com"}, {})
+    out = hosts.settings_from_env({"DOMAIN": "a.io", "DOMAIN_ALIASES": "*.example.com"}, {})
     assert out.values["ALLOWED_HOSTS"] == ["a.io", ".example.com"]
     assert out.values["CSRF_TRUSTED_ORIGINS"] == ["https://a.io", "https://*.example.com"]
 
 
 @pytest.mark.parametrize("alias", ["*", ".*"])
 def test_any_host_only_when_the_operator_asks(alias):
-    out = domains.settings_from_env({"DOMAIN": "a.io", "DOMAIN_ALIASES": alias}, {})
+    out = hosts.settings_from_env({"DOMAIN": "a.io", "DOMAIN_ALIASES": alias}, {})
     assert out.values["ALLOWED_HOSTS"] == ["a.io", "*"]
     assert out.values["CSRF_TRUSTED_ORIGINS"] == ["https://a.io"]
 
 
 def test_redirects_put_the_middleware_first():
-    out = domains.settings_from_env(
+    out = hosts.settings_from_env(
         {"DOMAIN": "a.io", "DOMAIN_REDIRECTS": "b.io"},
         {"MIDDLEWARE": ["x.Security", REDIRECT_MIDDLEWARE]},
     )
@@ -129,12 +129,12 @@ def test_redirects_put_the_middleware_first():
 
 
 def test_redirect_permanent_variable():
-    out = domains.settings_from_env({"DOMAIN": "a.io", "DOMAIN_REDIRECT_PERMANENT": "yes"}, {})
+    out = hosts.settings_from_env({"DOMAIN": "a.io", "DOMAIN_REDIRECT_PERMANENT": "yes"}, {})
     assert out.values["DIVIO_DOMAIN_REDIRECT_PERMANENT"] is True
 
 
 def test_no_redirects_no_middleware():
-    out = domains.settings_from_env({"DOMAIN": "a.io"}, {"MIDDLEWARE": ["x"]})
+    out = hosts.settings_from_env({"DOMAIN": "a.io"}, {"MIDDLEWARE": ["x"]})
     assert "MIDDLEWARE" not in out.values
     assert "DIVIO_DOMAIN_REDIRECTS" not in out.values
 
@@ -163,11 +163,11 @@ def test_no_redirects_no_middleware():
 )
 def test_inconsistent_domains_are_errors(variables, message):
     with pytest.raises(ImproperlyConfigured, match=message.replace("*", r"\*")):
-        domains.settings_from_env(variables, {})
+        hosts.settings_from_env(variables, {})
 
 
 def test_covers_matches_like_django():
-    assert domains.covers(".a.io", "a.io")
-    assert domains.covers(".a.io", "x.a.io")
-    assert not domains.covers(".a.io", "xa.io")
-    assert not domains.covers("a.io", "x.a.io")
+    assert hosts.covers(".a.io", "a.io")
+    assert hosts.covers(".a.io", "x.a.io")
+    assert not hosts.covers(".a.io", "xa.io")
+    assert not hosts.covers("a.io", "x.a.io")

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.db.migrations.writer import MigrationWriter
 from django.test import SimpleTestCase, override_settings
 
-from divio_settings.backends import DSNStorage
+from divio_settings.storage.backend import DSNStorage
 from tests.conftest import child_env, run_tool
 
 ROOT = Path(__file__).parent.parent
@@ -42,7 +42,7 @@ class FileDSNStorageTests(SimpleTestCase):
     def test_deconstruct_never_carries_the_dsn(self):
         storage = DSNStorage("s3://KEY:SECRET@b.s3.amazonaws.com/", alias="private")
         assert storage.deconstruct() == (
-            "divio_settings.backends.DSNStorage",
+            "divio_settings.storage.backend.DSNStorage",
             (),
             {"alias": "private"},
         )
@@ -54,13 +54,13 @@ class FileDSNStorageTests(SimpleTestCase):
     @override_settings(
         STORAGES={
             "private": {
-                "BACKEND": "divio_settings.backends.DSNStorage",
+                "BACKEND": "divio_settings.storage.backend.DSNStorage",
                 "OPTIONS": {"dsn": "file:///tmp/x/"},
             }
         }
     )
     def test_alias_only_reads_the_dsn_from_storages(self):
-        assert DSNStorage(alias="private").dsn == "file:///tmp/x/"
+        assert DSNStorage(alias="private").dsn.value == "file:///tmp/x/"
 
     def test_private_attributes_do_not_build_the_backend(self):
         storage = DSNStorage("s3://K:S@b.s3.amazonaws.com/")
@@ -98,3 +98,23 @@ print(json.dumps(sorted(m for m in ("boto3", "botocore", "storages", "furl", "az
     }
     result = run_tool([sys.executable, "-c", code], env=env, cwd=ROOT)
     assert json.loads(result.stdout) == []
+
+
+def test_migrations_written_by_0_1_0_still_load(tmp_path):
+    """0.1.0's deconstruct() wrote divio_settings.backends.DSNStorage into migrations."""
+    from django.utils.module_loading import import_string
+
+    old = import_string("divio_settings.backends.DSNStorage")
+    assert old is DSNStorage
+    migration = (
+        "from divio_settings.backends import DSNStorage\nstorage = DSNStorage(alias='default')\n"
+    )
+    namespace: dict[str, object] = {}
+    exec(compile(migration, "0001_initial.py", "exec"), namespace)
+    path, args, kwargs = namespace["storage"].deconstruct()  # type: ignore[attr-defined]
+    assert (path, args, kwargs) == (
+        "divio_settings.storage.backend.DSNStorage",
+        (),
+        {"alias": "default"},
+    )
+    assert import_string(path) is DSNStorage

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from divio_settings import database
+from divio_settings import databases
 
 from .conftest import LIVE_ENV, STARTPROJECT
 
@@ -13,7 +13,7 @@ PG = "django.db.backends.postgresql"
 
 
 def test_live_database_url():
-    dbs = database.settings_from_env(LIVE_ENV, STARTPROJECT).values["DATABASES"]
+    dbs = databases.settings_from_env(LIVE_ENV, STARTPROJECT).values["DATABASES"]
     assert dbs["default"] == {
         "ENGINE": PG,
         "NAME": "example-live-ee6263",
@@ -30,7 +30,7 @@ def test_live_database_url():
 
 def test_url_encoded_password_is_decoded():
     url = "mysql://user:p%40ss%3Aw%2Frd%23%2B%25@127.0.0.1:3306/db"
-    dbs = database.settings_from_env({"DATABASE_URL": url}, {}).values["DATABASES"]
+    dbs = databases.settings_from_env({"DATABASE_URL": url}, {}).values["DATABASES"]
     assert dbs["default"]["PASSWORD"] == "p@ss:w/rd#+%"
     assert dbs["default"]["ENGINE"] == "django.db.backends.mysql"
 
@@ -43,7 +43,7 @@ def test_prefixed_dsns_become_aliases_and_database_url_wins_for_default():
         "MY_REPORTS_DATABASE_DSN": "postgres://u@h:5432/rep",
         "lower_DATABASE_DSN": "postgres://u@h:5432/ignored",
     }
-    out = database.settings_from_env(variables, {})
+    out = databases.settings_from_env(variables, {})
     dbs = out.values["DATABASES"]
     assert sorted(dbs) == ["alt", "default", "my_reports"]
     assert dbs["default"]["NAME"] == "main"
@@ -52,18 +52,18 @@ def test_prefixed_dsns_become_aliases_and_database_url_wins_for_default():
 
 
 def test_default_database_dsn_alone_is_the_default():
-    dbs = database.settings_from_env({"DEFAULT_DATABASE_DSN": "postgres://u@h:5432/x"}, {}).values[
+    dbs = databases.settings_from_env({"DEFAULT_DATABASE_DSN": "postgres://u@h:5432/x"}, {}).values[
         "DATABASES"
     ]
     assert dbs["default"]["NAME"] == "x"
 
 
 def test_without_url_settings_py_database_is_kept():
-    assert "DATABASES" not in database.settings_from_env({}, STARTPROJECT).values
+    assert "DATABASES" not in databases.settings_from_env({}, STARTPROJECT).values
 
 
 def test_without_any_database_embedded_sqlite_in_base_dir():
-    out = database.settings_from_env({}, {"BASE_DIR": "/srv/app"})
+    out = databases.settings_from_env({}, {"BASE_DIR": "/srv/app"})
     assert out.values["DATABASES"] == {
         "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "/srv/app/db.sqlite3"}
     }
@@ -83,7 +83,7 @@ def test_same_engine_keeps_settings_py_extras():
             "other": {"ENGINE": "x"},
         }
     }
-    dbs = database.settings_from_env(
+    dbs = databases.settings_from_env(
         {"DATABASE_URL": "postgres://u@h:5432/new?sslmode=require"}, current
     ).values["DATABASES"]
     assert dbs["default"]["NAME"] == "new"
@@ -95,7 +95,7 @@ def test_same_engine_keeps_settings_py_extras():
 
 
 def test_other_engine_replaces_settings_py_entry():
-    dbs = database.settings_from_env(
+    dbs = databases.settings_from_env(
         {"DATABASE_URL": "postgres://u@h:5432/new"}, STARTPROJECT
     ).values["DATABASES"]
     assert dbs["default"]["ENGINE"] == PG
@@ -103,12 +103,12 @@ def test_other_engine_replaces_settings_py_entry():
 
 
 def test_conn_max_age_and_health_checks():
-    dbs = database.settings_from_env(
+    dbs = databases.settings_from_env(
         {"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_CONN_MAX_AGE": "60"}, {}
     ).values["DATABASES"]
     assert dbs["default"]["CONN_MAX_AGE"] == 60
     assert dbs["default"]["CONN_HEALTH_CHECKS"] is True
-    dbs = database.settings_from_env(
+    dbs = databases.settings_from_env(
         {
             "DATABASE_URL": "postgres://u@h:5432/x",
             "DATABASE_CONN_MAX_AGE": "60",
@@ -120,7 +120,7 @@ def test_conn_max_age_and_health_checks():
 
 
 def test_pool_on_postgres():
-    dbs = database.settings_from_env(
+    dbs = databases.settings_from_env(
         {"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_POOL": "true"}, {}
     ).values["DATABASES"]
     assert dbs["default"]["OPTIONS"] == {"pool": True}
@@ -160,16 +160,16 @@ def test_pool_on_postgres():
 )
 def test_bad_values_name_the_variable_not_the_secret(variables, message):
     with pytest.raises(ImproperlyConfigured) as error:
-        database.settings_from_env(variables, {})
+        databases.settings_from_env(variables, {})
     assert str(error.value).startswith(message)
     assert "topsecret" not in str(error.value)
     assert "top#secret" not in str(error.value)
 
 
 def test_sqlite_urls():
-    dbs = database.settings_from_env({"DATABASE_URL": "sqlite://:memory:"}, {}).values["DATABASES"]
+    dbs = databases.settings_from_env({"DATABASE_URL": "sqlite://:memory:"}, {}).values["DATABASES"]
     assert dbs["default"] == {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
-    dbs = database.settings_from_env({"DATABASE_URL": "sqlite:////tmp/x.db"}, {}).values[
+    dbs = databases.settings_from_env({"DATABASE_URL": "sqlite:////tmp/x.db"}, {}).values[
         "DATABASES"
     ]
     assert dbs["default"]["NAME"] == "/tmp/x.db"

@@ -21,8 +21,8 @@ SECRETS = {
 
 @override_settings(
     DEBUG=True,
-    DEFAULT_EXCEPTION_REPORTER_FILTER="divio_settings.reporting.SafeExceptionReporterFilter",
-    DEFAULT_EXCEPTION_REPORTER="divio_settings.reporting.ExceptionReporter",
+    DEFAULT_EXCEPTION_REPORTER_FILTER="divio_settings.debug_page.SafeExceptionReporterFilter",
+    DEFAULT_EXCEPTION_REPORTER="divio_settings.debug_page.ExceptionReporter",
     **SECRETS,
 )
 class DebugPageTests(SimpleTestCase):

@@ -6,48 +6,9 @@ import os.path
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .env import Changes, Env, Variable, base_dir, invalid, prefixed, read_bool, read_int
-
-VARIABLES: Final = (
-    Variable(
-        "DATABASE_URL",
-        "URL",
-        "The default database.",
-        "settings.py's DATABASES, else SQLite in <BASE_DIR>/db.sqlite3",
-        secret=True,
-        sets=("DATABASES",),
-    ),
-    Variable(
-        "<PREFIX>_DATABASE_DSN",
-        "URL",
-        "One more database per Divio database service; "
-        "the alias is the prefix in lower case (DEFAULT_ is 'default').",
-        "none",
-        secret=True,
-        sets=("DATABASES",),
-    ),
-    Variable(
-        "DATABASE_CONN_MAX_AGE",
-        "integer",
-        "Seconds a connection is kept (CONN_MAX_AGE).",
-        "0 (a new connection per request; safe under ASGI)",
-        sets=("DATABASES",),
-    ),
-    Variable(
-        "DATABASE_CONN_HEALTH_CHECKS",
-        "boolean",
-        "CONN_HEALTH_CHECKS.",
-        "true when DATABASE_CONN_MAX_AGE > 0",
-        sets=("DATABASES",),
-    ),
-    Variable(
-        "DATABASE_POOL",
-        "boolean",
-        "psycopg 3 connection pool (PostgreSQL only); requires DATABASE_CONN_MAX_AGE=0.",
-        "false",
-        sets=("DATABASES",),
-    ),
-)
+from . import env as variables
+from .env import Env, base_dir, invalid, prefixed, read_bool, read_int
+from .report import Changes
 
 EXAMPLE: Final = "postgres://user:password@host:5432/name"
 POSTGRES: Final = "django.db.backends.postgresql"
@@ -55,7 +16,7 @@ POSTGRES: Final = "django.db.backends.postgresql"
 
 def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
     """alias -> (variable, url). DATABASE_URL wins over DEFAULT_DATABASE_DSN for 'default'."""
-    return prefixed(env, "_DATABASE_DSN", main="DATABASE_URL")
+    return prefixed(env, variables.PREFIXED_DATABASE_DSN, main=variables.DATABASE_URL)
 
 
 def schemes() -> list[str]:
@@ -98,9 +59,9 @@ def merge_alias(own: Any, parsed: dict[str, Any]) -> dict[str, Any]:
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
-    max_age = read_int(env, "DATABASE_CONN_MAX_AGE")
-    health = read_bool(env, "DATABASE_CONN_HEALTH_CHECKS")
-    pool = bool(read_bool(env, "DATABASE_POOL"))
+    max_age = read_int(env, variables.DATABASE_CONN_MAX_AGE)
+    health = read_bool(env, variables.DATABASE_CONN_HEALTH_CHECKS)
+    pool = bool(read_bool(env, variables.DATABASE_POOL))
     if pool and max_age:
         raise invalid(
             "DATABASE_CONN_MAX_AGE",

@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import furl
 from django_storage_url.backends.az import AzureStorage as DSUAzureStorage
 
-from .cloud import AZURE_HEADERS, headers_for, media_headers
+from . import StorageDSN
+from .backend import HeaderRules
+
+# MEDIA_HEADERS' names (boto3's spelling) -> the Azure SDK's ContentSettings arguments.
+CONTENT_SETTINGS: Final = {
+    "CacheControl": "cache_control",
+    "ContentDisposition": "content_disposition",
+    "ContentEncoding": "content_encoding",
+    "ContentLanguage": "content_language",
+    "ContentType": "content_type",
+}
 
 
 class AzureStorage(DSUAzureStorage):  # type: ignore[misc]
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: StorageDSN, headers: HeaderRules) -> None:
         with warnings.catch_warnings():
             # django-storages 1.14 calls datetime.utcnow() here (deprecated on Python 3.12+).
             warnings.filterwarnings("ignore", "datetime.datetime.utcnow", DeprecationWarning)
-            url = furl.furl(dsn)
-            super().__init__(url)
-        endpoint = url.args.get("endpoint")
+            super().__init__(furl.furl(dsn.value))
+        endpoint = dsn.args.get("endpoint")
         self.account_url = endpoint.rstrip("/") if endpoint else None
         if endpoint:
             self.azure_ssl = endpoint.startswith("https:")
             origin = urlsplit(endpoint)
             self.base_url = f"{origin.scheme}://{origin.netloc}/{self.azure_container}/"
-        self.media_headers = media_headers()
+        self.media_headers = headers
 
     def _get_service_client(self) -> Any:
         if not self.account_url:
@@ -39,7 +48,10 @@ class AzureStorage(DSUAzureStorage):  # type: ignore[misc]
 
     def _get_content_settings_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
         params: dict[str, Any] = super()._get_content_settings_parameters(name, content=content)
-        for header, value in headers_for(self.media_headers, name).items():
-            if header in AZURE_HEADERS:
-                params[AZURE_HEADERS[header]] = value
+        for pattern, headers in self.media_headers:
+            if pattern.search(name):
+                for header, value in headers.items():
+                    if header in CONTENT_SETTINGS:
+                        params[CONTENT_SETTINGS[header]] = value
+                break
         return params

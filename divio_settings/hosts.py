@@ -5,49 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from .env import (
-    REDIRECT_MIDDLEWARE,
-    Changes,
-    Env,
-    Variable,
-    get,
-    invalid,
-    is_cloud,
-    read_bool,
-    read_list,
-    shown,
-)
+from . import env as variables
+from .env import Env, Variable, get, invalid, is_cloud, read_bool, read_list, shown
+from .report import Changes
 
-VARIABLES: Final = (
-    Variable(
-        "DOMAIN",
-        "domain",
-        "The environment's primary domain.",
-        "unset locally",
-        sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN"),
-    ),
-    Variable(
-        "DOMAIN_ALIASES",
-        "comma list of domains",
-        "Other domains served as they are.",
-        "none",
-        sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"),
-    ),
-    Variable(
-        "DOMAIN_REDIRECTS",
-        "comma list of domains",
-        "Domains redirected to DOMAIN.",
-        "none",
-        sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN_REDIRECTS", "MIDDLEWARE"),
-    ),
-    Variable(
-        "DOMAIN_REDIRECT_PERMANENT",
-        "boolean",
-        "301 instead of 302 for domain redirects.",
-        "false",
-        sets=("DIVIO_DOMAIN_REDIRECT_PERMANENT",),
-    ),
-)
+REDIRECT_MIDDLEWARE: Final = "divio_settings.middleware.DomainRedirectMiddleware"
+
 
 ANY_HOST: Final = "*"
 LOCAL_HOSTS: Final = ("localhost", "127.0.0.1", "[::1]")
@@ -112,8 +75,8 @@ def _ipv6(name: str, host: str, item: str) -> str:
         raise invalid(name, LIST_SHAPE, f"{shown(item)} is not an IPv6 address") from None
 
 
-def hosts_of(env: Env, name: str) -> list[str]:
-    return [normalize_host(name, item) for item in read_list(env, name)]
+def hosts_of(env: Env, variable: Variable) -> list[str]:
+    return [normalize_host(variable.name, item) for item in read_list(env, variable)]
 
 
 def origin(host: str) -> str:
@@ -128,9 +91,9 @@ def merged(first: Iterable[str], second: Iterable[str]) -> list[str]:
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
     domain = _primary(env)
-    aliases = hosts_of(env, "DOMAIN_ALIASES")
-    redirects = hosts_of(env, "DOMAIN_REDIRECTS")
-    permanent = read_bool(env, "DOMAIN_REDIRECT_PERMANENT")
+    aliases = hosts_of(env, variables.DOMAIN_ALIASES)
+    redirects = hosts_of(env, variables.DOMAIN_REDIRECTS)
+    permanent = read_bool(env, variables.DOMAIN_REDIRECT_PERMANENT)
     served = ([domain] if domain else []) + aliases + redirects
     if not is_cloud(env):
         served += LOCAL_HOSTS
@@ -150,7 +113,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
 
 
 def _primary(env: Env) -> str | None:
-    value = get(env, "DOMAIN")
+    value = get(env, variables.DOMAIN)
     if value is None:
         return None
     if "," in value:

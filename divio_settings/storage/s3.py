@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Final
+from urllib.parse import unquote
 
 import furl
 from django_storage_url.backends.s3 import S3Storage as DSUS3Storage
 from storages.backends.s3 import S3Storage as BaseS3Storage
 
-from .cloud import MAX_MEMORY, headers_for, media_headers
-from .media import s3_parts
+from . import StorageDSN
+from .backend import HeaderRules
+
+MAX_MEMORY: Final = 10 * 1024**2  # roll over to disk above 10 MB, as django-storage-url does
 
 
 class S3Storage(DSUS3Storage):  # type: ignore[misc]
-    def __init__(self, dsn: str) -> None:
-        url = furl.furl(dsn)
-        parts = s3_parts(urlsplit(dsn))
+    def __init__(self, dsn: StorageDSN, headers: HeaderRules) -> None:
+        parts = dsn.s3
         if parts.own_endpoint:
             BaseS3Storage.__init__(
                 self,
-                access_key=url.username or "",
-                secret_key=url.password or "",
+                access_key=unquote(dsn.parts.username or ""),
+                secret_key=unquote(dsn.parts.password or ""),
                 bucket_name=parts.bucket,
                 endpoint_url=parts.endpoint_url,
                 use_ssl=parts.endpoint_url.startswith("https:"),
@@ -35,12 +36,15 @@ class S3Storage(DSUS3Storage):  # type: ignore[misc]
                 max_memory_size=MAX_MEMORY,
             )
         else:
-            super().__init__(url)
+            super().__init__(furl.furl(dsn.value))
         self.object_parameters = {"ACL": parts.acl} if parts.acl else {}
         self.default_acl = None
-        self.media_headers = media_headers()
+        self.media_headers = headers
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         params: dict[str, Any] = super().get_object_parameters(name)
-        params.update(headers_for(self.media_headers, name))
+        for pattern, headers in self.media_headers:
+            if pattern.search(name):
+                params.update(headers)
+                break
         return params

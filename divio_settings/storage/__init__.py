@@ -1,0 +1,305 @@
+"""Media storage: DEFAULT_STORAGE_DSN and <PREFIX>_STORAGE_DSN -> STORAGES, MEDIA_URL, MEDIA_ROOT.
+
+A DSN is read once into a :class:`StorageDSN`, which everything else takes: this group (checks
+and settings), the Django backend (storage/backend.py, built on first use), the SDK backends
+(storage/s3.py, storage/azure.py) and the public URLs rendered without any SDK. Nothing here
+imports boto3, the Azure SDK, django-storages or furl.
+
+The public-URL rules are django-storage-url's (bucket, endpoint and region from the S3 host
+name) and django-storages' (name cleaning, location joining, quoting), restated so that
+rendering a public media URL needs no SDK; tests/test_media_urls.py compares every result with
+the real backends on generated names.
+"""
+
+from __future__ import annotations
+
+import os.path
+import posixpath
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
+
+from divio_settings import env as variables
+from divio_settings.env import TRUE_WORDS, Env, base_dir, check_url, invalid, prefixed, read_bool
+from divio_settings.report import Changes
+
+BACKEND: Final = "divio_settings.storage.backend.DSNStorage"
+SCHEMES: Final = ("az", "file", "s3")
+EXAMPLE: Final = "s3://KEY:SECRET@bucket.s3.amazonaws.com/?domain=media.example.com"
+# django-storage-url's markers between bucket and endpoint in an S3 host name, in its order.
+S3_MARKERS: Final = (
+    ".s3-accesspoint-fips.dualstack.",
+    ".s3-fips.dualstack.",
+    ".s3-accesspoint.dualstack.",
+    ".s3.dualstack.",
+    ".s3-accesspoint.",
+    ".s3-fips.",
+    ".s3-",
+    ".s3.",
+)
+PUBLIC_ACLS: Final = frozenset({"public-read", "public-read-write"})
+NO_ACL: Final = frozenset({"", "none"})
+FURL_SAFE: Final = ":@-._~!$&'()*+,;="
+
+
+class S3Parts:
+    """django-storage-url's reading of an S3 DSN. A plain class: NamedTuple and dataclass
+    creation cost more start-up time than the whole of apply()."""
+
+    __slots__ = (
+        "acl",
+        "addressing_style",
+        "bucket",
+        "custom_domain",
+        "endpoint_url",
+        "location",
+        "own_endpoint",
+        "querystring_auth",
+        "region",
+        "signature_version",
+        "url_protocol",
+    )
+
+    def __init__(self, **fields: Any) -> None:
+        for name in self.__slots__:
+            setattr(self, name, fields[name])
+
+    bucket: str
+    endpoint_url: str
+    region: str | None
+    location: str
+    addressing_style: str
+    custom_domain: str | None
+    url_protocol: str
+    acl: str | None
+    querystring_auth: bool
+    signature_version: str | None
+    own_endpoint: bool
+
+
+class StorageDSN:
+    """One storage DSN, split once: its scheme, credentials, host, path and query arguments."""
+
+    __slots__ = ("_s3", "args", "parts", "value")
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.parts = urlsplit(value)
+        self.args = dict(parse_qsl(self.parts.query, keep_blank_values=True))
+        self._s3: S3Parts | None = None
+
+    @classmethod
+    def checked(cls, name: str, value: str) -> StorageDSN:
+        """The DSN of variable *name*, or an ImproperlyConfigured that names it."""
+        parts = check_url(name, value, SCHEMES, EXAMPLE)
+        dsn = cls(value)
+        expected = f"a storage DSN like {EXAMPLE}"
+        if parts.scheme == "file":
+            if not parts.path.startswith("/") or parts.netloc:
+                raise invalid(
+                    name, "file:///absolute/path/?url=%2Fmedia%2F", "the path is not absolute"
+                )
+        elif not parts.hostname:
+            raise invalid(name, expected, "it has no host")
+        elif parts.scheme == "az" and not (parts.username and parts.password):
+            raise invalid(
+                name,
+                "az://ACCOUNT:SAS-OR-KEY@blob.core.windows.net/container",
+                "the account name or credential is missing",
+            )
+        for arg in ("endpoint",) if parts.scheme == "file" else ("endpoint", "url"):
+            target = urlsplit(dsn.args.get(arg, "http://x"))
+            if target.scheme not in ("http", "https") or not target.netloc:
+                raise invalid(name, expected, f"{arg}= is not an http:// or https:// URL")
+        return dsn
+
+    @property
+    def scheme(self) -> str:
+        return self.parts.scheme
+
+    @property
+    def s3(self) -> S3Parts:
+        """django-storage-url's reading of an s3:// DSN, plus our ``endpoint=`` for local
+        servers."""
+        if self._s3 is None:
+            self._s3 = _s3_parts(self)
+        return self._s3
+
+    def base_url(self) -> str | None:
+        """The URL a file named '' would have: what MEDIA_URL should be."""
+        if self.scheme == "file":
+            return self.args.get("url")
+        if self.scheme == "s3":
+            s3 = self.s3
+            folder = f"{s3.location.rstrip('/')}/" if s3.location else ""
+            if s3.custom_domain:
+                return f"{s3.url_protocol}//{s3.custom_domain}/{folder}"
+            if s3.addressing_style != "virtual":
+                # With an explicit endpoint_url (django-storage-url always passes one)
+                # botocore's "auto" addressing uses the path style.
+                return f"{s3.endpoint_url}/{s3.bucket}/{folder}"
+            scheme, _, host = s3.endpoint_url.partition("://")
+            return f"{scheme}://{s3.bucket}.{host}/{folder}"
+        return f"{self.azure_origin()}/{self.parts.path.strip('/')}/"
+
+    def azure_origin(self) -> str:
+        if "endpoint" in self.args:
+            endpoint = urlsplit(self.args["endpoint"])
+            return f"{endpoint.scheme}://{endpoint.netloc}"
+        if "url" in self.args:
+            url = urlsplit(self.args["url"])
+            return f"{url.scheme}://{url.netloc}"
+        account = unquote(self.parts.username or "")
+        return "https://" + (self.args.get("domain") or f"{account}.{self.parts.hostname}")
+
+    def url_function(self) -> Callable[[str], str] | None:
+        """A function name -> public URL equal to the real backend's, or None where only the
+        real backend can tell (signed or ACL-restricted S3 URLs, S3 without a custom domain)."""
+        if self.scheme == "s3":
+            return _s3_url_function(self.s3)
+        if self.scheme == "az":
+            return _azure_url_function(self)
+        root = self.args.get("url")
+        if root is None:
+            return None
+        return _file_url_function(root if root.endswith("/") else root + "/")
+
+
+def _s3_parts(dsn: StorageDSN) -> S3Parts:
+    args = dsn.args
+    host = dsn.parts.hostname or ""
+    own_endpoint = "endpoint" in args
+    if own_endpoint:
+        bucket, endpoint_url = host, args["endpoint"].rstrip("/")
+        region: str | None = args.get("region_name") or "us-east-1"
+    else:
+        bucket, storage_host, region = _split_s3_host(host, args)
+        endpoint_url = f"https://{storage_host}"
+    location = unquote(dsn.parts.path).lstrip("/")
+    style = args.get("addressing_style") or ("path" if "." in bucket or own_endpoint else "auto")
+    if "url" in args:
+        url = urlsplit(args["url"])
+        protocol, domain = f"{url.scheme}:", url.netloc
+        if own_endpoint:
+            # Our form keeps url='s path: a bucket behind http://localhost:9000/<bucket>.
+            domain += url.path.rstrip("/")
+    else:
+        protocol, domain = "https:", args.get("domain") or ""
+    acl = args.get("acl", "public-read")
+    return S3Parts(
+        bucket=bucket,
+        endpoint_url=endpoint_url,
+        region=region,
+        location=location,
+        addressing_style=style,
+        custom_domain=domain or None,
+        url_protocol=protocol,
+        acl=None if acl.lower() in NO_ACL else acl,
+        querystring_auth=args.get("qs_auth", "false").lower() in TRUE_WORDS,
+        signature_version=args.get("auth") or None,
+        own_endpoint=own_endpoint,
+    )
+
+
+def _split_s3_host(host: str, args: dict[str, str]) -> tuple[str, str, str | None]:
+    for marker in S3_MARKERS:
+        bucket, found, rest = host.partition(marker)
+        if not found:
+            continue
+        region: str | None = rest.split(".", 1)[0]
+        if region == "amazonaws":
+            region = None
+        elif region in ("control", "control-fips"):
+            continue
+        return bucket, marker.lstrip(".") + rest, region
+    pieces = host.rsplit(".", 3)
+    region = args.get("region_name", pieces[1].partition("-")[2] if len(pieces) > 1 else "")
+    return pieces[0], ".".join(pieces[1:]), region or None
+
+
+def clean_name(name: str) -> str:
+    """django-storages' ``clean_name``."""
+    cleaned = posixpath.normpath(name).replace("\\", "/")
+    if name.endswith("/") and not cleaned.endswith("/"):
+        cleaned += "/"
+    return "" if cleaned == "." else cleaned
+
+
+def safe_join(base: str, path: str) -> str:
+    """django-storages' ``safe_join`` for one path: ValueError when *path* leaves *base*."""
+    base_path = base.rstrip("/")
+    final = posixpath.normpath(posixpath.join(base_path + "/", path))
+    if path.endswith("/") or final + "/" == base_path + "/":
+        final += "/"
+    if final == base_path:
+        final += "/"
+    if not final.startswith(base_path) or final[len(base_path)] != "/":
+        raise ValueError("the joined path is outside of the base path")
+    return final.lstrip("/")
+
+
+def _s3_url_function(s3: S3Parts) -> Callable[[str], str] | None:
+    from django.utils.encoding import filepath_to_uri
+
+    if s3.querystring_auth or not s3.custom_domain or s3.acl not in PUBLIC_ACLS:
+        return None
+    prefix = f"{s3.url_protocol}//{s3.custom_domain}/"
+    location = s3.location
+
+    def s3_url(name: str) -> str:
+        return prefix + filepath_to_uri(safe_join(location, clean_name(name)))
+
+    return s3_url
+
+
+def _azure_url_function(dsn: StorageDSN) -> Callable[[str], str]:
+    endpoint = dsn.args.get("endpoint")
+    account_path = urlsplit(endpoint).path.strip("/") + "/" if endpoint else ""
+    path_prefix = f"{dsn.azure_origin()}/{account_path}{quote(dsn.parts.path.strip('/'))}/"
+
+    def azure_url(name: str) -> str:
+        blob = safe_join("", clean_name(name)).strip("./")
+        if not blob:
+            raise ValueError("File name must contain one or more printable characters")
+        # The SDK quotes the name; django-storage-url's furl then re-quotes each segment.
+        return path_prefix + "/".join(quote(part, safe=FURL_SAFE) for part in blob.split("/"))
+
+    return azure_url
+
+
+def _file_url_function(root: str) -> Callable[[str], str]:
+    from django.utils.encoding import filepath_to_uri
+
+    def file_url(name: str) -> str:
+        return urljoin(root, (filepath_to_uri(name) or "").lstrip("/"))
+
+    return file_url
+
+
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
+    out = Changes()
+    storages = dict(current.get("STORAGES") or {})
+    found = prefixed(env, variables.PREFIXED_STORAGE_DSN)
+    fast = read_bool(env, variables.MEDIA_FAST_URLS)
+    for alias, (name, value) in found.items():
+        dsn = StorageDSN.checked(name, value)
+        options: dict[str, Any] = {"dsn": value, "alias": alias}
+        if fast is False:
+            options["fast_urls"] = False
+        storages[alias] = {"BACKEND": BACKEND, "OPTIONS": options}
+        if alias != "default":
+            continue
+        out.set("DEFAULT_STORAGE_DSN", value, name)
+        url = dsn.base_url()
+        if url:
+            out.set("MEDIA_URL", url, name)
+        if dsn.scheme == "file":
+            out.set("MEDIA_ROOT", unquote(dsn.parts.path), name)
+    if "default" not in found:
+        if "MEDIA_ROOT" not in current:
+            out.set("MEDIA_ROOT", os.path.join(base_dir(current), "data", "media"), "default")
+        if "MEDIA_URL" not in current:
+            out.set("MEDIA_URL", "/media/", "default")
+    if found:
+        out.set("STORAGES", storages, ", ".join(name for name, _ in found.values()))
+    return out
