@@ -10,8 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 import divio_settings
 from divio_settings.report import REDACTED
-
-from .conftest import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT, child_env, run_tool
+from tests.helpers import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT, child_env, run_tool
 
 
 def startproject():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import azurite
-from tests.conftest import ROOT, child_env, free_port, run_tool
+from tests.helpers import ROOT, child_env, free_port, run_tool
 
 SCRIPT = Path(ROOT) / "tests" / "azurite.py"
 

@@ -11,8 +11,7 @@ import yaml
 
 from divio_settings.cli import main
 from divio_settings.cli.init import GATEWAYS
-
-from .conftest import LIVE_ENV, LIVE_KEY, child_env, run_tool
+from tests.helpers import LIVE_ENV, LIVE_KEY, child_env, run_tool
 
 ROOT = Path(__file__).parent.parent
 

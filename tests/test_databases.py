@@ -6,8 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import databases
-
-from .conftest import LIVE_ENV, STARTPROJECT
+from tests.helpers import LIVE_ENV, STARTPROJECT
 
 PG = "django.db.backends.postgresql"
 

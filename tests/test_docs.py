@@ -66,7 +66,7 @@ class RecordingEnv(dict[str, str]):
 def test_code_reads_only_registered_variables(monkeypatch):
     """Every name apply() reads, over environments that wake every group, is registered (or is
     a member of a registered <PREFIX>_ family)."""
-    from tests.conftest import LIVE_ENV, LOCAL_ENV
+    from tests.helpers import LIVE_ENV, LOCAL_ENV
 
     everything = {
         **LIVE_ENV,
@@ -148,15 +148,26 @@ def test_every_group_switch_is_documented():
         assert f"`{group}`" in howto
 
 
-@pytest.mark.parametrize("page", ["tutorial.md", "explanation.md", "reference/settings.md"])
-def test_pages_exist(page):
-    assert (ROOT / "docs" / page).stat().st_size > 500
+def test_every_page_is_in_the_table_of_contents_with_a_title():
+    """A page outside the toctree is unreachable from the site's navigation."""
+    index = (ROOT / "docs" / "index.md").read_text()
+    toctree = index.split("```{toctree}", 1)[1].split("```", 1)[0]
+    listed = {line for line in toctree.splitlines()[1:] if line and not line.startswith(":")}
+    pages = {
+        str(p.relative_to(ROOT / "docs").with_suffix("")) for p in (ROOT / "docs").rglob("*.md")
+    }
+    assert pages - {"index"} == listed
+    for page in listed:
+        text = (ROOT / "docs" / f"{page}.md").read_text()
+        if text.startswith("```{include} ../"):  # the changelog page is CHANGELOG.md itself
+            text = (ROOT / text.split("../", 1)[1].split("\n", 1)[0]).read_text()
+        assert text.startswith("# "), page
 
 
 def test_tutorial_env_local_is_the_one_the_tests_use():
     """The .env-local the tutorial shows is the deploy guide's, which the e2e tests run with.
     (tests/e2e/test_typed_commands.py runs every command the tutorial tells a reader to type.)"""
-    from tests.conftest import LOCAL_ENV
+    from tests.helpers import LOCAL_ENV
 
     tutorial = (ROOT / "docs" / "tutorial.md").read_text()
     block = tutorial.split("```text\n", 1)[1].split("```", 1)[0]

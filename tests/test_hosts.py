@@ -5,8 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import hosts
 from divio_settings.hosts import REDIRECT_MIDDLEWARE
-
-from .conftest import LIVE_ENV
+from tests.helpers import LIVE_ENV
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import security
-
-from .conftest import LIVE_KEY, STARTPROJECT
+from tests.helpers import LIVE_KEY, STARTPROJECT
 
 
 def test_cloud_secret_key_from_environment():

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from divio_settings import static
 from divio_settings.hosts import REDIRECT_MIDDLEWARE
-
-from .conftest import STARTPROJECT
+from tests.helpers import STARTPROJECT
 
 WN = static.WHITENOISE_MIDDLEWARE
 SEC = static.SECURITY_MIDDLEWARE

@@ -4,8 +4,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import storage
-
-from .conftest import LIVE_ENV, LOCAL_ENV
+from tests.helpers import LIVE_ENV, LOCAL_ENV
 
 BACKEND = "divio_settings.storage.backend.DSNStorage"
 

@@ -5,12 +5,13 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from django.core.files.base import ContentFile
 from django.db.migrations.writer import MigrationWriter
 from django.test import SimpleTestCase, override_settings
 
 from divio_settings.storage.backend import DSNStorage
-from tests.conftest import child_env, run_tool
+from tests.helpers import child_env, run_tool
 
 ROOT = Path(__file__).parent.parent
 
@@ -64,10 +65,8 @@ class FileDSNStorageTests(SimpleTestCase):
 
     def test_private_attributes_do_not_build_the_backend(self):
         storage = DSNStorage("s3://K:S@b.s3.amazonaws.com/")
-        try:
+        with pytest.raises(AttributeError, match="_nothing"):
             storage._nothing  # noqa: B018
-        except AttributeError:
-            pass
         assert storage._backend is None
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import celery, sentry
-from tests.conftest import child_env, run_tool
+from tests.helpers import child_env, run_tool
 
 ROOT = Path(__file__).parent.parent
 

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import (
+from tests.helpers import (
     ROOT,
     child_env,
     free_port,

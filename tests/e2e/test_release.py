@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_tool
+from tests.helpers import ROOT, run_tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.network]
 
@@ -128,3 +128,29 @@ def test_pre_commit_config_is_valid_and_runs_the_lint_tools():
     for tool in ("ruff check", "ruff format --check", "mypy"):
         assert any(entry.startswith(tool) for entry in entries)
         assert tool in lint
+
+
+def test_unit_tests_need_only_the_test_group(tmp_path):
+    """A contributor runs the unit tests without building mysqlclient or installing a cloud SDK:
+    `pip install -e . --group test`, then pytest with the unit-test marker expression."""
+    venv = tmp_path / "venv"
+    run_tool([sys.executable, "-m", "venv", venv])
+    pip = venv / "bin" / "pip"
+    run_tool([pip, "install", "-q", "pip>=25.1"], timeout=300)
+    run_tool(
+        [pip, "install", "-q", "-e", REPO, "--group", f"{REPO / 'pyproject.toml'}:test"],
+        timeout=600,
+    )
+    installed = run_tool([pip, "list", "--format=freeze"]).stdout.lower()
+    for service_package in ("mysqlclient", "boto3", "azure-storage-blob", "psycopg", "sentry-sdk"):
+        assert f"\n{service_package}==" not in f"\n{installed}"
+    unit = run_tool(
+        [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:randomly", "-m", UNIT, "tests"],
+        cwd=REPO,
+        timeout=600,
+    )
+    assert " passed" in unit.stdout.splitlines()[-1]
+    assert "failed" not in unit.stdout.splitlines()[-1]
+
+
+UNIT = "not integration and not e2e and not scaffold and not production and not network"

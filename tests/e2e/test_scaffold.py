@@ -21,7 +21,7 @@ from urllib.parse import quote
 import pytest
 
 from divio_settings.cli import main
-from tests.conftest import LIVE_ENV, PASSWORD, ROOT, free_port, run_tool
+from tests.helpers import LIVE_ENV, PASSWORD, ROOT, free_port, run_tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scaffold]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import django
 import pytest
 
-from tests.conftest import LIVE_ENV, LOCAL_ENV, child_env, free_port, run_tool, tail
+from tests.helpers import LIVE_ENV, LOCAL_ENV, child_env, free_port, run_tool, tail
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parent.parent.parent

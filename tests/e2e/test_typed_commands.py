@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port, run_tool, tail, wait_port
+from tests.helpers import ROOT, free_port, run_tool, tail, wait_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.network]
 LEFTOVERS = [".git", ".tox", ".venv", "build", "dist", "*.egg-info", "__pycache__", "_build"]

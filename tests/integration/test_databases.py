@@ -7,9 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import django_process
-
-from .conftest import PASSWORD
+from tests.helpers import PASSWORD, django_process
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import django_process, require_service, self_signed_cert
+from tests.helpers import django_process, require_service, self_signed_cert
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +62,7 @@ print(SessionStore(os.environ["KEY"]).get("user"))
 
 def test_database_cache_on_postgresql(postgres):
     user, db = postgres
-    from .conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     environ = {
         "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",

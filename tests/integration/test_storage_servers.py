@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from tests import azurite as emulator
-from tests.conftest import (
+from tests.helpers import (
     django_process,
     free_port,
     missing_service,
