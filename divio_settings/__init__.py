@@ -10,8 +10,8 @@ from typing import Any, Final
 from django.core.exceptions import ImproperlyConfigured
 
 from . import databases, hosts, logs, report, security, static, storage
-from .env import Env, awake, secret_values
-from .report import Changes, Scrubber, entries, secrets_of
+from .env import Changes, Env, awake, secret_values
+from .report import Scrubber, entries, secrets_of
 
 __all__ = ["apply"]
 

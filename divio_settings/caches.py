@@ -7,8 +7,7 @@ from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlunsplit
 
 from . import env as variables
-from .env import Env, check_url, invalid, prefixed
-from .report import Changes
+from .env import Changes, Env, check_url, invalid, prefixed
 
 BACKENDS: Final = {
     "redis": "django.core.cache.backends.redis.RedisCache",

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Env, check_url, get
-from .report import Changes
+from .env import Changes, Env, check_url, get
 
 SCHEMES: Final = ("amqp", "amqps", "pyamqp", "redis", "rediss", "sqs")
 EXAMPLE: Final = "amqp://user:password@host:5672/vhost"

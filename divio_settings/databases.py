@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Env, base_dir, invalid, prefixed, read_bool, read_int
-from .report import Changes
+from .env import Changes, Env, base_dir, invalid, prefixed, read_bool, read_int
 
 EXAMPLE: Final = "postgres://user:password@host:5432/name"
 POSTGRES: Final = "django.db.backends.postgresql"

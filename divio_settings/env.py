@@ -1,5 +1,5 @@
-"""The environment: every variable the library reads (the registry), typed readers, and errors
-that name the variable, never its value.
+"""What every settings group works with: the variables it may read (the registry), the readers,
+the errors that name a variable (never its value), and the Changes it returns.
 
 The registry is the single source for everything said about a variable: which group reads it,
 its shape, its default, whether it holds a secret (the report and the debug page scrub the
@@ -11,7 +11,7 @@ registry does not declare.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
@@ -368,6 +368,29 @@ VARIABLES: Final = (
     DEFAULT_AMQP_BROKER_URL,
     BROKER_URL,
 )
+
+
+class Changes:
+    """The settings one group wants to write, each with the variable(s) it came from."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+        # Side effects (starting Sentry) that apply() runs once every setting is written.
+        self.after: list[Callable[[], None]] = []
+
+    def set(self, setting: str, value: Any, source: str) -> None:
+        self.values[setting] = value
+        self.sources[setting] = source
+
+    def update(self, other: Changes) -> None:
+        for setting, value in other.values.items():
+            previous = self.sources.get(setting)
+            source = other.sources[setting]
+            if previous and previous != source:
+                source = f"{previous}; {source}"
+            self.set(setting, value, source)
+        self.after.extend(other.after)
 
 
 def invalid(name: str, expected: str, detail: str = "") -> ImproperlyConfigured:

@@ -6,8 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Env, Variable, get, invalid, is_cloud, read_bool, read_list, shown
-from .report import Changes
+from .env import Changes, Env, Variable, get, invalid, is_cloud, read_bool, read_list, shown
 
 REDIRECT_MIDDLEWARE: Final = "divio_settings.middleware.DomainRedirectMiddleware"
 

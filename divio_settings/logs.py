@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Env, get, invalid
-from .report import Changes, redact
+from .env import Changes, Env, get, invalid
+from .report import redact
 
 LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 

@@ -9,8 +9,7 @@ from urllib.parse import parse_qsl, unquote
 import django
 
 from . import env as variables
-from .env import TRUE_WORDS, Env, check_url, get, invalid
-from .report import Changes
+from .env import TRUE_WORDS, Changes, Env, check_url, get, invalid
 
 SMTP: Final = "django.core.mail.backends.smtp.EmailBackend"
 # scheme -> (backend, default port, use_tls (STARTTLS), use_ssl (implicit TLS))

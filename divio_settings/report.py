@@ -1,5 +1,5 @@
-"""What apply() changes and where it came from (``Changes``, the report rows), and the redaction
-that keeps secrets out of everything shown: the report, the command, logs and the debug page.
+"""The report of what apply() set (its rows) and the redaction that keeps secrets out of
+everything shown: the report, the command, logs and the debug page.
 
 Redaction works two ways. By value: apply() collects the values of the variables the registry
 marks secret (a URL's password and credential query arguments, a key as a whole) and every
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypedDict
 from urllib.parse import unquote, unquote_plus, urlsplit
 
@@ -42,29 +42,6 @@ if TYPE_CHECKING:
         setting: str
         value: Any
         source: str
-
-
-class Changes:
-    """The settings one group wants to write, each with the variable(s) it came from."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.sources: dict[str, str] = {}
-        # Side effects (starting Sentry) that apply() runs once every setting is written.
-        self.after: list[Callable[[], None]] = []
-
-    def set(self, setting: str, value: Any, source: str) -> None:
-        self.values[setting] = value
-        self.sources[setting] = source
-
-    def update(self, other: Changes) -> None:
-        for setting, value in other.values.items():
-            previous = self.sources.get(setting)
-            source = other.sources[setting]
-            if previous and previous != source:
-                source = f"{previous}; {source}"
-            self.set(setting, value, source)
-        self.after.extend(other.after)
 
 
 def secrets_of(value: str) -> set[str]:

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Env, get, invalid, is_cloud, read_bool, read_int, read_list
-from .report import Changes
+from .env import Changes, Env, get, invalid, is_cloud, read_bool, read_int, read_list
 
 PROXY_SSL_HEADER: Final = ("HTTP_X_FORWARDED_PROTO", "https")
 DEFAULT_HSTS_SECONDS: Final = 3600

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Env, check_url, get
-from .report import Changes
+from .env import Changes, Env, check_url, get
 
 EXAMPLE: Final = "https://key@o1.ingest.sentry.io/1"
 

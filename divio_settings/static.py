@@ -6,8 +6,7 @@ import os.path
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .env import Env, base_dir
-from .report import Changes
+from .env import Changes, Env, base_dir
 
 SECURITY_MIDDLEWARE: Final = "django.middleware.security.SecurityMiddleware"
 WHITENOISE_MIDDLEWARE: Final = "whitenoise.middleware.WhiteNoiseMiddleware"

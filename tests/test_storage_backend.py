@@ -117,3 +117,40 @@ def test_migrations_written_by_0_1_0_still_load(tmp_path):
         {"alias": "default"},
     )
     assert import_string(path) is DSNStorage
+
+
+def test_a_dsn_is_split_once_in_settings_and_once_in_the_backend(tmp_path):
+    """From apply() to a saved file: the group splits DEFAULT_STORAGE_DSN once (settings are
+    data, so the DSN travels as text in STORAGES), the backend once more, and nothing else
+    splits it again: every later step takes the StorageDSN."""
+    code = """
+import json, os, sys
+from urllib import parse
+import django
+from django.conf import settings
+import divio_settings
+from divio_settings import env, storage
+splits = []
+original = parse.urlsplit
+def counting(url, *args, **kwargs):
+    if url == os.environ["DSN"]:
+        splits.append(url)
+    return original(url, *args, **kwargs)
+storage.urlsplit = env.urlsplit = counting
+ns = {"INSTALLED_APPS": [], "__file__": "/app/x/settings.py"}
+divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": os.environ["DSN"]})
+in_settings = len(splits)
+settings.configure(**{k: v for k, v in ns.items() if k.isupper()})
+django.setup()
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+name = default_storage.save("a.txt", ContentFile(b"x"))
+default_storage.url(name)
+default_storage.exists(name)
+print(json.dumps([in_settings, len(splits)]))
+"""
+    dsn = f"file://{tmp_path}/?url=%2Fmedia%2F"
+    env = {**child_env(), "DSN": dsn}
+    result = run_tool([sys.executable, "-c", code], env=env, cwd=ROOT)
+    assert json.loads(result.stdout) == [1, 2]
+    assert (tmp_path / "a.txt").read_bytes() == b"x"

@@ -16,8 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import apply
 from divio_settings import env as variables
-from divio_settings.caches import urls_from_env
-from divio_settings.env import get, is_cloud
+from divio_settings.env import get, is_cloud, prefixed
 
 if TYPE_CHECKING:
     from divio_settings.report import Entry
@@ -167,7 +166,10 @@ def run_release_commands(args: argparse.Namespace) -> int:
     errors, _ = problems(env)
     if errors:
         raise UserError(errors[0])
-    if any(url.startswith(("db://", "dbcache://")) for _, url in urls_from_env(env).values()):
+    if any(
+        url.startswith(("db://", "dbcache://"))
+        for _, url in prefixed(env, variables.PREFIXED_CACHE_URL, variables.CACHE_URL).values()
+    ):
         print("python manage.py createcachetable")
     print("python manage.py migrate")
     return 0

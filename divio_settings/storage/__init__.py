@@ -15,13 +15,22 @@ from __future__ import annotations
 
 import os.path
 import posixpath
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
-from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urljoin, urlsplit
 
 from divio_settings import env as variables
-from divio_settings.env import TRUE_WORDS, Env, base_dir, check_url, invalid, prefixed, read_bool
-from divio_settings.report import Changes
+from divio_settings.env import (
+    TRUE_WORDS,
+    Changes,
+    Env,
+    base_dir,
+    check_url,
+    invalid,
+    prefixed,
+    read_bool,
+)
 
 BACKEND: Final = "divio_settings.storage.backend.DSNStorage"
 SCHEMES: Final = ("az", "file", "s3")
@@ -40,6 +49,8 @@ S3_MARKERS: Final = (
 PUBLIC_ACLS: Final = frozenset({"public-read", "public-read-write"})
 NO_ACL: Final = frozenset({"", "none"})
 FURL_SAFE: Final = ":@-._~!$&'()*+,;="
+# MEDIA_HEADERS compiled: [(pattern, {"CacheControl": "max-age=3600", …}), …]; first match wins.
+HeaderRules = list[tuple[re.Pattern[str], dict[str, str]]]
 
 
 class S3Parts:
@@ -82,9 +93,9 @@ class StorageDSN:
 
     __slots__ = ("_s3", "args", "parts", "value")
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, parts: SplitResult | None = None) -> None:
         self.value = value
-        self.parts = urlsplit(value)
+        self.parts = urlsplit(value) if parts is None else parts
         self.args = dict(parse_qsl(self.parts.query, keep_blank_values=True))
         self._s3: S3Parts | None = None
 
@@ -92,7 +103,7 @@ class StorageDSN:
     def checked(cls, name: str, value: str) -> StorageDSN:
         """The DSN of variable *name*, or an ImproperlyConfigured that names it."""
         parts = check_url(name, value, SCHEMES, EXAMPLE)
-        dsn = cls(value)
+        dsn = cls(value, parts)
         expected = f"a storage DSN like {EXAMPLE}"
         if parts.scheme == "file":
             if not parts.path.startswith("/") or parts.netloc:

@@ -12,10 +12,9 @@ from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, Storage
 
-from . import StorageDSN
+from . import HeaderRules, StorageDSN
 
 PATH: Final = "divio_settings.storage.backend.DSNStorage"
-HeaderRules = list[tuple[re.Pattern[str], dict[str, str]]]
 
 
 def media_headers() -> HeaderRules:
