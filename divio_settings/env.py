@@ -526,15 +526,17 @@ def is_cloud(env: Env) -> bool:
 IDLE_GROUPS: Final = ("caches", "mail", "sentry", "celery")
 
 
+# What the names of the idle groups' variables end with (a family's suffix, or a whole name).
+_WAKING: Final = {v.suffix: v.group for v in VARIABLES if v.group in IDLE_GROUPS}
+_WAKING_ENDS: Final = tuple(_WAKING)
+
+
 def awake(env: Env) -> set[str]:
     """The idle groups that one of their variables wakes up; one pass over the environment."""
-    endings = {variable.suffix: variable.group for variable in VARIABLES}
-    endings = {ending: group for ending, group in endings.items() if group in IDLE_GROUPS}
-    suffixes = tuple(endings)
     groups: set[str] = set()
     for name in env:
-        if name.endswith(suffixes):
-            groups.update(group for ending, group in endings.items() if name.endswith(ending))
+        if name.endswith(_WAKING_ENDS):
+            groups.update(group for ending, group in _WAKING.items() if name.endswith(ending))
     return groups
 
 
