@@ -13,6 +13,7 @@ def media_urlpatterns() -> list[URLPattern]:
     """
     from django.conf.urls.static import static
 
-    if not settings.DEBUG or not settings.MEDIA_URL or "://" in settings.MEDIA_URL:
-        return []
+    url = settings.MEDIA_URL or ""
+    if not settings.DEBUG or url.strip("/") == "" or "://" in url:
+        return []  # production, media elsewhere, or a MEDIA_URL that would catch every URL
     return static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -171,7 +171,12 @@ STORAGE_DSNS: Final = [
         "https://acct.blob.core.windows.net/public-media/",
     ),
     ("file:///data/media/?url=%2Fmedia%2F", "/media/"),
-    ("file:///data/media/", "/media-own/"),  # no url=: settings.py's MEDIA_URL stays
+    ("file:///data/media/", "/media/"),  # no url=: the guide's /media/
+    ("file:///?url=%2Fmedia%2F", ERROR),  # DEBUG would serve the whole disk
+    ("file:///etc/?url=%2Fmedia%2F", ERROR),
+    ("file:///data/../etc/?url=%2Fmedia%2F", ERROR),
+    ("file:///data/media/?url=%2F", ERROR),  # a catch-all at the site root
+    ("file:///data/media/?url=", ERROR),
     (f"s3://K:{SECRET}@/", ERROR),
     (f"s3://K:{SECRET}/x@b.s3.amazonaws.com/", ERROR),
     (f"gs://K:{SECRET}@bucket/", ERROR),

@@ -101,7 +101,6 @@ def test_generated_names_match_the_real_backend(dsn, name):
         "s3://K:S@bucket.s3.amazonaws.com/?domain=m.example.com&acl=private",  # restricted
         "s3://K:S@bucket.s3.amazonaws.com/?domain=m.example.com&acl=none",  # unknown
         "s3://K:S@bucket.s3.amazonaws.com/",  # the SDK decides the URL
-        "file:///data/media/",  # no URLs at all
     ],
 )
 def test_no_pure_url_where_only_the_backend_can_tell(dsn):

@@ -56,7 +56,7 @@ def test_local_file_dsn():
             "az://acct:key@blob.core.windows.net/c?url=http%3A%2F%2F127.0.0.1%3A10000%2Fx",
             "http://127.0.0.1:10000/c/",
         ),
-        ("file:///data/media/", None),
+        ("file:///data/media/", "/media/"),  # no url=: the guide's /media/, never the root
     ],
 )
 def test_media_url_is_the_storage_base_url(dsn, url):

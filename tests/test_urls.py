@@ -20,6 +20,11 @@ class MediaUrlpatternsTests(SimpleTestCase):
     def test_remote_media_serves_nothing(self):
         assert media_urlpatterns() == []
 
+    def test_a_media_url_at_the_site_root_is_never_a_catch_all(self):
+        for url in ("/", "", "//"):
+            with self.settings(DEBUG=True, MEDIA_URL=url, MEDIA_ROOT="/"):
+                assert media_urlpatterns() == []
+
 
 def test_file_media_served_in_debug(tmp_path, settings, client):
     """The real round trip: a file saved through default_storage, fetched over the urls helper."""

@@ -8,7 +8,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .init import UserError
+from django.core.exceptions import ImproperlyConfigured
+
+from .files import UserError
 
 EPILOG = "Exit codes: 0 success, 1 a problem (printed on one line each), 2 wrong usage."
 
@@ -112,5 +114,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`divio-settings show | head`): stop quietly, as `cat` does;
         # Python's own flush at exit must not complain either (its documented recipe).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except ImproperlyConfigured as error:  # a project's settings refused its environment
+        print(f"divio-settings: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"divio-settings: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        from divio_settings.report import redact
+
+        detail = redact(f"{type(error).__name__}: {error}").splitlines()[0]
+        print(f"divio-settings: unexpected error: {detail}", file=sys.stderr)
         return 1
     return result

@@ -11,6 +11,8 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Final
 
+from .files import TextFile, UserError, calls, shown_path, write_all
+
 DATABASES: Final = {
     "postgres": {
         "url": "postgres://postgres@database_default:5432/db",
@@ -49,10 +51,6 @@ _SETTINGS_MODULE: Final = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([
 _URLCONF: Final = re.compile(r"""^ROOT_URLCONF\s*=\s*["']([\w.]+)["']""", re.MULTILINE)
 
 
-class UserError(Exception):
-    """A mistake the user can fix: printed as one line, exit status 1, no traceback."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Project:
     root: Path
@@ -70,15 +68,18 @@ def find_project(path: Path) -> Project:
     manage = path / "manage.py"
     if not manage.is_file():
         raise UserError(f"no manage.py in {path}: run init in a Django project's directory")
-    match = _SETTINGS_MODULE.search(manage.read_text(encoding="utf-8"))
+    match = _SETTINGS_MODULE.search(TextFile(path, manage, python=True).text)
     if not match:
         raise UserError("manage.py does not name DJANGO_SETTINGS_MODULE")
     module = match.group(1)
     settings = module_file(path, module)
     if not settings.is_file():
         raise UserError(f"the settings module {module} is not a file below {path}")
-    urlconf = _URLCONF.search(settings.read_text(encoding="utf-8"))
+    urlconf = _URLCONF.search(TextFile(path, settings, python=True).text)
     urls = module_file(path, urlconf.group(1)) if urlconf else settings.with_name("urls.py")
+    if not urls.is_file():
+        named = f"ROOT_URLCONF names {urlconf.group(1)}" if urlconf else "there is no urls.py"
+        raise UserError(f"{named}, which is not a file below {path}: set ROOT_URLCONF first")
     return Project(path, module.split(".")[0], settings, urls)
 
 
@@ -102,20 +103,36 @@ def _requirement_name(line: str) -> str:
     return re.split(r"[\[<>=!~;\s]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
-def appended(old: str | None, lines: list[str]) -> str:
-    """*old* plus those of *lines* whose package (or line) it does not have yet."""
-    text = old or ""
-    present = {_requirement_name(line) for line in text.splitlines() if line.strip()}
-    missing = [line for line in lines if _requirement_name(line) not in present]
-    if not missing:
-        return text
-    if text and not text.endswith("\n"):
-        text += "\n"
-    return text + "".join(line + "\n" for line in missing)
+DATABASE_EXTRAS: Final = frozenset(str(db["extra"]) for db in DATABASES.values())
+
+
+def requirements(old: str, database: str, gateway_line: str) -> str:
+    """*old* with divio-settings pinned to this version and the chosen database's extra (other
+    extras kept, the other database's dropped), and the gateway if no line names it."""
+    lines = old.splitlines()
+    own = [i for i, line in enumerate(lines) if _requirement_name(line) == "divio-settings"]
+    chosen = str(DATABASES[database]["extra"])
+    extras = {chosen}
+    for index in own:
+        found = re.match(r"\s*divio[-_]settings\s*\[([^\]]*)\]", lines[index], re.IGNORECASE)
+        if found:
+            extras |= {e.strip() for e in found.group(1).split(",") if e.strip()}
+    extras -= DATABASE_EXTRAS - {chosen}
+    pinned = f"divio-settings[{','.join(sorted(extras))}]=={own_version()}"
+    if own:
+        lines[own[0]] = pinned
+        lines = [line for i, line in enumerate(lines) if i not in own[1:]]
+    else:
+        lines.append(pinned)
+    if _requirement_name(gateway_line) not in {_requirement_name(line) for line in lines}:
+        lines.append(gateway_line)
+    if lines == old.splitlines():
+        return old
+    return "\n".join(lines) + "\n"
 
 
 def plan(project: Project, database: str, gateway: str, python: str) -> dict[Path, str]:
-    """Every file init writes, with the content it should have afterwards."""
+    """Every file init writes, with the text it should have afterwards (LF line endings)."""
     db = DATABASES[database]
     requirement, command = GATEWAYS[gateway]
     packages = sorted({*db["packages"], *GATEWAY_PACKAGES.get(gateway, ())})
@@ -136,62 +153,77 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
         ),
         root / ".env-local": template("env-local.tmpl").format(database_url=db["url"]),
     }
-    current = {path: read(path) for path in (project.settings, project.urls)}
-    settings_text = current[project.settings] or ""
-    if "divio_settings.apply(" not in settings_text:
-        settings_text = settings_text.rstrip("\n") + "\n" + SETTINGS_LINES
-    files[project.settings] = settings_text
-    urls_text = current[project.urls] or ""
-    if "media_urlpatterns" not in urls_text:
-        urls_text = urls_text.rstrip("\n") + "\n" + URLS_LINES
-    files[project.urls] = urls_text
+    settings = TextFile(root, project.settings, python=True).text
+    if not calls(settings, shown_path(root, project.settings), "apply", "divio_settings"):
+        settings = settings.rstrip("\n") + "\n" + SETTINGS_LINES
+    files[project.settings] = settings
+    urls = TextFile(root, project.urls, python=True).text
+    if not calls(urls, shown_path(root, project.urls), "media_urlpatterns", "urls"):
+        urls = urls.rstrip("\n") + "\n" + URLS_LINES
+    files[project.urls] = urls
     ignore = template("gitignore.tmpl").splitlines()
-    old_ignore = read(root / ".gitignore")
-    have = set((old_ignore or "").splitlines())
+    text = TextFile(root, root / ".gitignore").text
+    have = set(text.splitlines())
     new_ignore = [line for line in ignore if line and not line.startswith("#") and line not in have]
-    text = old_ignore or ""
     if new_ignore:
         text += ("\n" if text and not text.endswith("\n") else "") + "\n".join(new_ignore) + "\n"
     files[root / ".gitignore"] = text
-    files[root / "requirements.txt"] = appended(
-        read(root / "requirements.txt"),
-        [f"divio-settings[{db['extra']}]=={own_version()}", requirement],
-    )
+    old = TextFile(root, root / "requirements.txt").text
+    files[root / "requirements.txt"] = requirements(old, database, requirement)
     return files
 
 
-def read(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None
-
-
-# Files init owns as a whole: an existing different one is only replaced with --force.
+# Files init owns as a whole: an existing different one is only replaced with --force, which
+# keeps a backup of it.
 OWNED: Final = ("Dockerfile", "docker-compose.yml", ".env-local")
 
 
+def backup_name(file: TextFile) -> Path:
+    candidate = file.real.with_name(file.real.name + ".bak")
+    number = 1
+    while candidate.exists() or candidate.is_symlink():
+        candidate = file.real.with_name(f"{file.real.name}.bak.{number}")
+        number += 1
+    return candidate
+
+
 def run(args: argparse.Namespace) -> int:
-    project = find_project(Path(args.path).resolve())
-    files = plan(project, args.database, args.gateway, args.python)
-    changed = {path: new for path, new in files.items() if read(path) != new}
-    conflicts = [path for path in changed if path.name in OWNED and read(path) is not None]
+    root = Path(args.path).resolve()
+    project = find_project(root)
+    wanted = plan(project, args.database, args.gateway, args.python)
+    changes: list[tuple[TextFile, bytes]] = []
+    for path, text in wanted.items():
+        file = TextFile(root, path, python=path.suffix == ".py")
+        data = file.encoded(text) if file.exists else text.encode("utf-8")
+        # Changed content; a new empty file (nothing to ignore, say) is not written.
+        if (data != file.raw or not file.exists) and (file.exists or text):
+            changes.append((file, data))
+    conflicts = [file for file, _ in changes if file.path.name in OWNED and file.exists]
     if args.dry_run:
-        for path, new in changed.items():
-            old = read(path) or ""
-            name = str(path.relative_to(project.root))
+        for file, data in changes:
+            name = shown_path(root, file.real)
             sys.stdout.writelines(
                 difflib.unified_diff(
-                    old.splitlines(keepends=True),
-                    new.splitlines(keepends=True),
+                    file.raw.decode(file.encoding).splitlines(keepends=True),
+                    data.decode(file.encoding).splitlines(keepends=True),
                     f"a/{name}",
                     f"b/{name}",
                 )
             )
         return 0
     if conflicts and not args.force:
-        names = ", ".join(str(path.relative_to(project.root)) for path in conflicts)
+        names = ", ".join(file.name for file in conflicts)
         raise UserError(f"{names} already exist and differ; see --dry-run, then use --force")
-    for path, new in changed.items():
-        path.write_text(new, encoding="utf-8")
-        print(f"wrote {path.relative_to(project.root)}")
-    if not changed:
+    backups: list[tuple[TextFile, bytes]] = []
+    for file in conflicts:
+        backup = TextFile(root, backup_name(file))
+        backup.mode = file.mode
+        backups.append((backup, file.raw))
+    write_all(backups + changes)
+    for file, (backup, _) in zip(conflicts, backups, strict=True):
+        print(f"backed up {file.name} to {backup.name}")
+    for file, _ in changes:
+        print(f"wrote {shown_path(root, file.real)}")
+    if not changes:
         print("nothing to do: the project is already set up")
     return 0

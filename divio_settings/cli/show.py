@@ -21,49 +21,33 @@ from divio_settings.env import get, is_cloud, prefixed
 if TYPE_CHECKING:
     from divio_settings.report import Entry
 
-from .init import UserError, find_project
+from .files import UserError, read_env_file
+from .init import find_project
 
 WIDTH = 70
-
-
-def read_env_file(path: str) -> dict[str, str]:
-    """KEY=VALUE lines as docker-compose's env_file reads them; # starts a comment line."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise UserError(f"cannot read {path}: {error.strerror}") from None
-    values: dict[str, str] = {}
-    for number, line in enumerate(lines, 1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        name, sep, value = text.removeprefix("export ").partition("=")
-        if not sep or not name.strip().isidentifier():
-            raise UserError(f"{path}, line {number}: expected NAME=value")
-        values[name.strip()] = value
-    return values
 
 
 def environment(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
     if args.env_file:
-        env.update(read_env_file(args.env_file))
+        env.update(read_env_file(args.env_file, env))
     return env
 
 
 @contextlib.contextmanager
 def project_process(root: Path, env: Mapping[str, str]) -> Iterator[None]:
     """Inside: os.environ is *env* and the project is importable. Afterwards the process is as
-    it was: environment, sys.path and the modules the project's import added."""
-    saved_env, saved_path, saved_modules = dict(os.environ), list(sys.path), set(sys.modules)
-    os.environ.clear()
-    os.environ.update(env)
+    it was: environment, sys.path and the modules the project's import added.
+
+    os.environ is swapped for a plain dict rather than refilled: setting 100,000 variables
+    one by one through putenv() takes about a minute, a dict takes milliseconds."""
+    saved_environ, saved_path, saved_modules = os.environ, list(sys.path), set(sys.modules)
+    os.environ = dict(env)  # type: ignore[assignment]
     sys.path.insert(0, str(root))
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
+        os.environ = saved_environ
         sys.path[:] = saved_path
         for name in set(sys.modules) - saved_modules:
             # The project's own modules (its settings); libraries they imported stay loaded.

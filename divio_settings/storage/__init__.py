@@ -49,6 +49,10 @@ S3_MARKERS: Final = (
 PUBLIC_ACLS: Final = frozenset({"public-read", "public-read-write"})
 NO_ACL: Final = frozenset({"", "none"})
 FURL_SAFE: Final = ":@-._~!$&'()*+,;="
+# A file DSN's folder is served at MEDIA_URL while DEBUG is on: never the system's own folders.
+SYSTEM_ROOTS: Final = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/root", "/run")
+SYSTEM_ROOTS_TOO: Final = ("/sbin", "/sys", "/usr", "/var", "/home", "/tmp", "/opt", "/srv")
+FILE_URL: Final = "/media/"  # the guide's MEDIA_URL, for a file DSN without url=
 # MEDIA_HEADERS compiled: [(pattern, {"CacheControl": "max-age=3600", …}), …]; first match wins.
 HeaderRules = list[tuple[re.Pattern[str], dict[str, str]]]
 
@@ -97,6 +101,8 @@ class StorageDSN:
         self.value = value
         self.parts = urlsplit(value) if parts is None else parts
         self.args = dict(parse_qsl(self.parts.query, keep_blank_values=True))
+        if self.parts.scheme == "file":
+            self.args.setdefault("url", FILE_URL)
         self._s3: S3Parts | None = None
 
     @classmethod
@@ -109,6 +115,20 @@ class StorageDSN:
             if not parts.path.startswith("/") or parts.netloc:
                 raise invalid(
                     name, "file:///absolute/path/?url=%2Fmedia%2F", "the path is not absolute"
+                )
+            folder = posixpath.normpath(unquote(parts.path))
+            if folder in SYSTEM_ROOTS + SYSTEM_ROOTS_TOO:
+                raise invalid(
+                    name,
+                    "a folder of its own for media, such as file:///data/media/?url=%2Fmedia%2F",
+                    f"{folder} is a system folder, which DEBUG would serve to anyone",
+                )
+            url = dsn.args["url"]
+            if "://" not in url and url.strip("/") == "":
+                raise invalid(
+                    name,
+                    "url= with a path of its own, such as url=%2Fmedia%2F",
+                    "media served at the site's root would answer every URL",
                 )
         elif not parts.hostname:
             raise invalid(name, expected, "it has no host")
@@ -170,9 +190,7 @@ class StorageDSN:
             return _s3_url_function(self.s3)
         if self.scheme == "az":
             return _azure_url_function(self)
-        root = self.args.get("url")
-        if root is None:
-            return None
+        root = self.args["url"]
         return _file_url_function(root if root.endswith("/") else root + "/")
 
 

@@ -28,11 +28,7 @@ def build(dsn: StorageDSN) -> Storage:
     if dsn.scheme == "file":
         from urllib.parse import unquote
 
-        base_url = dsn.args.get("url")
-        storage = FileSystemStorage(location=unquote(dsn.parts.path), base_url=base_url)
-        if base_url is None:
-            storage.base_url = None  # type: ignore[assignment] # no URLs, as django-storage-url's file backend
-        return storage
+        return FileSystemStorage(location=unquote(dsn.parts.path), base_url=dsn.args["url"])
     if dsn.scheme == "s3":
         from .s3 import S3Storage
 
