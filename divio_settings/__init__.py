@@ -10,7 +10,8 @@ from typing import Any, Final
 from django.core.exceptions import ImproperlyConfigured
 
 from . import databases, hosts, logs, report, security, static, storage
-from .env import Changes, Env, awake, secret_values
+from . import env as variables
+from .env import Changes, Env, awake, get, is_cloud, secret_values
 from .report import Scrubber, entries, secrets_of
 
 __all__ = ["apply"]
@@ -23,6 +24,8 @@ ORIGINAL: Final = "_divio_settings_original"
 APP: Final = "divio_settings"
 # Keyword switches of 0.1.0 and their names now (the module of each group bears the new name).
 RENAMED: Final = {"media": "storage", "email": "mail", "logging": "logs"}
+SWITCHES: Final = ("security", "hosts", "databases", "static", "storage", "caches", "mail")
+SWITCHES_TOO: Final = ("logs", "sentry", "celery", "checks")
 
 
 def apply(
@@ -57,20 +60,57 @@ def apply(
     on |= {"storage": storage, "caches": caches, "mail": mail, "logs": logs, "sentry": sentry}
     on |= {"celery": celery, "checks": checks, **_renamed(renamed)}
     base, original = _settings_py(namespace)
-    changes = Changes()
-    errors: list[str] = []
-    for group in _groups(on, env):
-        try:
-            changes.update(group(env, ChainMap(changes.values, base)))
-        except ImproperlyConfigured as error:
-            errors.append(str(error))
-    if errors:  # nothing is written: settings.py stays as it was
-        raise ImproperlyConfigured("\n".join(errors))
+    changes = compute(env, base, on)  # raises before anything is written
     _write(namespace, base, original, changes.values)
     report.scrub = Scrubber(part for value in secret_values(env) for part in secrets_of(value))
     namespace[REPORT] = entries(changes.values, changes.sources)
     for effect in changes.after:
         effect()
+
+
+def compute(env: Env, current: dict[str, Any], on: Mapping[str, bool] | None = None) -> Changes:
+    """Every setting the enabled groups want, from *env* and settings.py's *current* values.
+    Writes nothing and starts nothing (Sentry is started by apply() afterwards).
+
+    Raises one ImproperlyConfigured with a line per bad variable: a group stops at its first
+    bad variable, so the groups run again without the variables already found wrong, until no
+    new one turns up (only on this error path; a good environment is computed once)."""
+    switches = dict.fromkeys(SWITCHES + SWITCHES_TOO, True) | dict(on or {})
+    errors: list[str] = []
+    while True:
+        changes, found = _run_groups(env, current, switches)
+        errors += found
+        if not found:
+            break
+        bad = {line.split(":", 1)[0] for line in found}
+        remaining = {name: value for name, value in env.items() if name not in bad}
+        if len(remaining) == len(env):
+            break  # an error that names no variable of the environment
+        env = remaining
+    if errors:
+        raise ImproperlyConfigured("\n".join(dict.fromkeys(errors)))
+    return changes
+
+
+def _run_groups(
+    env: Env, current: dict[str, Any], on: Mapping[str, bool]
+) -> tuple[Changes, list[str]]:
+    changes = _environment(env)
+    errors: list[str] = []
+    for group in _groups(on, env):
+        try:
+            changes.update(group(env, ChainMap(changes.values, current)))
+        except ImproperlyConfigured as error:
+            errors.extend(str(error).splitlines())
+    return changes, errors
+
+
+def _environment(env: Env) -> Changes:
+    """Where the project runs, whatever groups are switched off: the checks depend on it."""
+    out = Changes()
+    out.set("DIVIO_ENVIRONMENT", "cloud" if is_cloud(env) else "local", "DOMAIN, STAGE")
+    out.set("DIVIO_STAGE", (get(env, variables.STAGE) or "local").lower(), "STAGE")
+    return out
 
 
 def _groups(on: Mapping[str, bool], env: Env) -> list[GroupFunction]:

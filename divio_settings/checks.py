@@ -156,7 +156,6 @@ def check_sentry_installed(app_configs: Sequence[AppConfig] | None, **kwargs: An
 
 def check_connections(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
     messages: Messages = []
-    asgi = bool(getattr(settings, "ASGI_APPLICATION", None))
     for alias, config in settings.DATABASES.items():
         max_age = config.get("CONN_MAX_AGE", 0)
         pool = bool((config.get("OPTIONS") or {}).get("pool"))
@@ -168,11 +167,15 @@ def check_connections(app_configs: Sequence[AppConfig] | None, **kwargs: Any) ->
                     id="divio_settings.E003",
                 )
             )
-        elif asgi and max_age and not config.get("CONN_HEALTH_CHECKS"):
+        elif max_age and not config.get("CONN_HEALTH_CHECKS"):
+            # Not only under ASGI: nothing at check time tells which server will run the app
+            # (startproject writes no ASGI_APPLICATION), and a database restart or failover
+            # breaks kept connections under any server.
             messages.append(
                 checks.Warning(
-                    f"DATABASES['{alias}'] keeps connections (CONN_MAX_AGE) under ASGI without "
-                    "health checks: broken connections are reused.",
+                    f"DATABASES['{alias}'] keeps connections (CONN_MAX_AGE) without health "
+                    "checks: a connection broken by a database restart is reused, and under "
+                    "ASGI every request thread keeps one of its own.",
                     hint="Set DATABASE_CONN_HEALTH_CHECKS=true, or DATABASE_CONN_MAX_AGE=0.",
                     id="divio_settings.W009",
                 )
@@ -197,17 +200,22 @@ def check_urls(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messag
 
 
 def check_ephemeral_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """A cloud environment on a key that cannot sign anything lasting: the ephemeral one
+    apply() generates while SECRET_KEY is unset, or startproject's public 'django-insecure-'
+    one (reachable when the security group is off or a later line replaces the key)."""
     report = getattr(settings, "DIVIO_SETTINGS_REPORT", [])
     ephemeral = any(
         row["setting"] == "SECRET_KEY" and row["source"].startswith("ephemeral") for row in report
     )
-    if not (_cloud() and ephemeral):
+    insecure = str(getattr(settings, "SECRET_KEY", "")).startswith("django-insecure-")
+    if not (_cloud() and (ephemeral or insecure)):
         return []
+    what = "an ephemeral key generated for this process" if ephemeral else "startproject's key"
     return [
         checks.Error(
-            "SECRET_KEY is an ephemeral key generated for this process in a cloud environment: "
-            "sessions and signed data break on every restart and differ between containers.",
-            hint="Set SECRET_KEY in the environment's variables.",
+            f"SECRET_KEY is {what} in a cloud environment: sessions and signed data break on "
+            "every restart or differ between containers, or anyone can forge them.",
+            hint="Set SECRET_KEY in the environment's variables (and let apply() use it).",
             id="divio_settings.E005",
         )
     ]

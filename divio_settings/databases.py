@@ -56,6 +56,24 @@ def merge_alias(own: Any, parsed: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _pool_own_databases(own: dict[str, Any], found: Mapping[str, Any]) -> None:
+    """DATABASE_POOL for settings.py's own databases: pooled where they are PostgreSQL; an
+    error where the default database is not (never accepted and silently ignored)."""
+    for alias, config in own.items():
+        if alias in found or not isinstance(config, Mapping):
+            continue
+        if config.get("ENGINE") == POSTGRES:
+            own[alias] = {**config, "OPTIONS": {**config.get("OPTIONS", {}), "pool": True}}
+        elif alias == "default":
+            raise invalid(
+                "DATABASE_POOL",
+                "PostgreSQL databases only",
+                f"settings.py's default database is {config.get('ENGINE') or 'not set'}",
+            )
+    if "default" not in own:
+        raise invalid("DATABASE_POOL", "PostgreSQL databases only", "there is no database")
+
+
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
     max_age = read_int(env, variables.DATABASE_CONN_MAX_AGE)
@@ -73,6 +91,8 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     found = urls_from_env(env)
     for alias, (name, url) in found.items():
         own[alias] = merge_alias(own.get(alias), parse(name, url, max_age, health, pool))
+    if pool:
+        _pool_own_databases(own, found)
     if "default" not in own:
         path = os.path.join(base_dir(current), "db.sqlite3")
         own["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
@@ -80,4 +100,6 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     if found:
         sources = ", ".join(dict.fromkeys(name for name, _ in found.values()))
         out.set("DATABASES", own, sources)
+    elif pool:
+        out.set("DATABASES", own, "DATABASE_POOL")
     return out

@@ -54,7 +54,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     level = (value or "INFO").upper()
     if level not in LEVELS:
         raise invalid("LOG_LEVEL", "one of " + ", ".join(LEVELS), f"got {value!a}")
-    if current.get("LOGGING"):
-        return out  # settings.py's logging is respected as it is
+    if "LOGGING" in current:
+        return out  # settings.py's logging is respected as it is, an empty {} too
     out.set("LOGGING", config(level), "LOG_LEVEL" if value else "default (stdout, INFO)")
     return out

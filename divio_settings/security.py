@@ -21,8 +21,6 @@ HSTS_FLAGS: Final = (variables.SECURE_HSTS_INCLUDE_SUBDOMAINS, variables.SECURE_
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     cloud = is_cloud(env)
     out = Changes()
-    out.set("DIVIO_ENVIRONMENT", "cloud" if cloud else "local", "DOMAIN, STAGE")
-    out.set("DIVIO_STAGE", (get(env, variables.STAGE) or "local").lower(), "STAGE")
     _secret_key(env, current, cloud, out)
     _debug(env, current, cloud, out)
     _tls(env, current, cloud, out)
@@ -86,18 +84,42 @@ def _tls(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> Non
             PROXY_SSL_HEADER,
             "default in the cloud (TLS ends at the load balancer)",
         )
-    if not redirect:
-        return
-    for setting in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-        if setting not in current:
-            out.set(setting, True, "SECURE_SSL_REDIRECT")
+    if redirect:
+        for setting in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+            if setting not in current:
+                out.set(setting, True, "SECURE_SSL_REDIRECT")
+    _hsts(seconds, flags, current, cloud and redirect, out)
+
+
+def _hsts(
+    seconds: int | None,
+    flags: dict[str, bool | None],
+    current: Mapping[str, Any],
+    default_on: bool,
+    out: Changes,
+) -> None:
+    """One rule: a variable always wins (also without the https redirect); without one, the
+    cloud while redirecting gets a short HSTS, and whenever HSTS is on (from any source)
+    includeSubDomains defaults to on and preload follows includeSubDomains (the preload list
+    refuses a header without it)."""
     if seconds is not None:
         out.set("SECURE_HSTS_SECONDS", seconds, "SECURE_HSTS_SECONDS")
-    elif cloud and "SECURE_HSTS_SECONDS" not in current:
+    elif default_on and "SECURE_HSTS_SECONDS" not in current:
         seconds = DEFAULT_HSTS_SECONDS
         out.set("SECURE_HSTS_SECONDS", seconds, "default in the cloud")
-    for name, flag in flags.items():
-        if flag is not None:
-            out.set(name, flag, name)
-        elif seconds and name not in current:
-            out.set(name, True, "default with HSTS on")
+    else:
+        seconds = int(current.get("SECURE_HSTS_SECONDS") or 0)
+    include_name, preload_name = (flag.name for flag in HSTS_FLAGS)
+    include = flags[include_name]
+    if include is not None:
+        out.set(include_name, include, include_name)
+    elif seconds and include_name not in current:
+        include = True
+        out.set(include_name, include, "default with HSTS on")
+    else:
+        include = bool(current.get(include_name))
+    preload = flags[preload_name]
+    if preload is not None:
+        out.set(preload_name, preload, preload_name)
+    elif seconds and preload_name not in current:
+        out.set(preload_name, include, "default with HSTS on: follows includeSubDomains")

@@ -96,7 +96,7 @@ def test_error_after_a_good_apply_keeps_the_good_state():
 @pytest.mark.parametrize(
     ("switch", "settings"),
     [
-        ("security", ["SECRET_KEY", "SECURE_SSL_REDIRECT", "DIVIO_ENVIRONMENT"]),
+        ("security", ["SECRET_KEY", "SECURE_SSL_REDIRECT"]),
         ("hosts", ["ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN"]),
         ("databases", ["DATABASES"]),
         ("storage", ["MEDIA_URL", "DEFAULT_STORAGE_DSN"]),
@@ -108,6 +108,41 @@ def test_each_group_can_be_switched_off(switch, settings):
     divio_settings.apply(ns, environ=LIVE_ENV, **{switch: False})
     for name in settings:
         assert ns.get(name) == STARTPROJECT.get(name)
+
+
+@pytest.mark.parametrize("switch", ["security", "hosts", "databases", "static", "storage"])
+def test_the_environment_is_known_whatever_group_is_switched_off(switch):
+    """The cloud-only checks (W005-W007, E005) read DIVIO_ENVIRONMENT and DIVIO_STAGE."""
+    ns = startproject()
+    divio_settings.apply(ns, environ=LIVE_ENV, **{switch: False})
+    assert (ns["DIVIO_ENVIRONMENT"], ns["DIVIO_STAGE"]) == ("cloud", "live")
+    local = startproject()
+    divio_settings.apply(local, environ={}, **{switch: False})
+    assert (local["DIVIO_ENVIRONMENT"], local["DIVIO_STAGE"]) == ("local", "local")
+
+
+def test_every_bad_variable_gets_its_own_line():
+    """Five bad variables, two of them in one group: five lines, in the groups' order."""
+    bad = {
+        **LIVE_ENV,
+        "DJANGO_DEBUG": "maybe",
+        "SECURE_HSTS_SECONDS": "soon",
+        "DATABASE_CONN_MAX_AGE": "-1",
+        "DATABASE_URL": "nope",
+        "CACHE_URL": "nope",
+    }
+    with pytest.raises(ImproperlyConfigured) as error:
+        divio_settings.apply(startproject(), environ=bad)
+    names = [line.split(":")[0] for line in str(error.value).splitlines()]
+    assert sorted(names) == sorted(
+        [
+            "DJANGO_DEBUG",
+            "SECURE_HSTS_SECONDS",
+            "DATABASE_CONN_MAX_AGE",
+            "DATABASE_URL",
+            "CACHE_URL",
+        ]
+    )
 
 
 def test_switching_off_checks_keeps_installed_apps():

@@ -131,12 +131,13 @@ class CheckTests(SimpleTestCase):
         with patched_databases(db):
             assert ids(checks.check_connections) == ["divio_settings.E003"]
 
-    def test_asgi_persistent_without_health_checks(self):
+    def test_persistent_without_health_checks(self):
+        """Whatever the server: startproject writes no ASGI_APPLICATION for uvicorn to show."""
         db = {"default": {"ENGINE": "x", "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": False}}
-        with patched_databases(db), self.settings(ASGI_APPLICATION="mysite.asgi.application"):
+        with patched_databases(db):
             assert ids(checks.check_connections) == ["divio_settings.W009"]
         db["default"]["CONN_HEALTH_CHECKS"] = True
-        with patched_databases(db), self.settings(ASGI_APPLICATION="mysite.asgi.application"):
+        with patched_databases(db):
             assert ids(checks.check_connections) == []
 
     @override_settings(MEDIA_URL="/media", STATIC_URL="/static/")
@@ -164,6 +165,10 @@ class CheckTests(SimpleTestCase):
     )
     def test_ephemeral_key_locally_passes(self):
         assert ids(checks.check_ephemeral_key) == []
+
+    @override_settings(DIVIO_ENVIRONMENT="cloud", SECRET_KEY="django-insecure-abc")
+    def test_startproject_key_in_cloud(self):
+        assert ids(checks.check_ephemeral_key) == ["divio_settings.E005"]
 
     @override_settings(MIDDLEWARE=[SEC], ALLOWED_HOSTS=["*"])
     def test_checks_are_bound(self):

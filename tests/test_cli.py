@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings.cli import main
 from divio_settings.cli.init import GATEWAYS
@@ -201,7 +202,9 @@ def test_check_valid_and_invalid_environments():
     ok = run_cli("check", env=dict(LIVE_ENV))
     assert ok.returncode == 0
     assert ok.stdout == "the environment's variables are valid\n"
-    assert ok.stderr == "warning: CACHE_URL: not set; the cloud environment has no shared cache\n"
+    assert ok.stderr == (
+        "warning: CACHE_URL or DEFAULT_CACHE_URL: not set; the cloud environment has no shared cache\n"
+    )
     bad = run_cli(
         "check", env={**LIVE_ENV, "SECRET_KEY": "", "DEFAULT_STORAGE_DSN": "s3://K:topsecret@/"}
     )
@@ -210,6 +213,31 @@ def test_check_valid_and_invalid_environments():
     assert lines[0].startswith("error: SECRET_KEY: expected a secret key")
     assert lines[1].startswith("error: DEFAULT_STORAGE_DSN: expected a storage DSN")
     assert "topsecret" not in bad.stderr
+
+
+def test_check_says_what_apply_says():
+    """One line per bad variable (also several in one group), Sentry's DSN validated, and
+    DEFAULT_DATABASE_DSN counts as the default database."""
+    import divio_settings
+
+    bad = {
+        **LIVE_ENV,
+        "DJANGO_DEBUG": "maybe",
+        "SECURE_HSTS_SECONDS": "soon",
+        "DATABASE_URL": "nope",
+        "CACHE_URL": "nope",
+        "SENTRY_DSN": "not a dsn",
+    }
+    result = run_cli("check", env=bad)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 5
+    with pytest.raises(ImproperlyConfigured) as error:
+        divio_settings.apply({"__file__": "/app/x/settings.py"}, environ=bad)
+    assert lines == [f"error: {line}" for line in str(error.value).splitlines()]
+    env = {k: v for k, v in LIVE_ENV.items() if k != "DATABASE_URL"}
+    env["DEFAULT_DATABASE_DSN"] = LIVE_ENV["DATABASE_URL"]
+    assert "database" not in run_cli("check", env=env).stderr
 
 
 def test_check_env_file_errors(tmp_path):

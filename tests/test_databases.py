@@ -172,3 +172,17 @@ def test_sqlite_urls():
         "DATABASES"
     ]
     assert dbs["default"]["NAME"] == "/tmp/x.db"
+
+
+def test_pool_without_a_postgres_default_is_an_error():
+    sqlite = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x"}}
+    with pytest.raises(ImproperlyConfigured, match=r"^DATABASE_POOL: expected PostgreSQL"):
+        databases.settings_from_env({"DATABASE_POOL": "true"}, {"DATABASES": sqlite})
+    with pytest.raises(ImproperlyConfigured, match=r"^DATABASE_POOL: expected PostgreSQL"):
+        databases.settings_from_env({"DATABASE_POOL": "true"}, {})
+
+
+def test_pool_applies_to_settings_py_postgres_databases():
+    own = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "x", "OPTIONS": {"a": 1}}}
+    values = databases.settings_from_env({"DATABASE_POOL": "true"}, {"DATABASES": own}).values
+    assert values["DATABASES"]["default"]["OPTIONS"] == {"a": 1, "pool": True}

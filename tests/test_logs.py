@@ -49,3 +49,9 @@ def test_formatter_redacts_passwords_in_message_and_traceback():
     assert "pw9" not in text
     assert "ValueError" in text
     assert "postgres://u:********@db:5432/x" in text
+
+
+def test_an_empty_logging_dict_in_settings_py_is_kept():
+    """LOGGING = {} is a decision (Django's defaults only), not an absent setting."""
+    assert "LOGGING" not in logs.settings_from_env({}, {"LOGGING": {}}).values
+    assert "LOGGING" not in logs.settings_from_env({"LOG_LEVEL": "DEBUG"}, {"LOGGING": {}}).values

@@ -117,6 +117,8 @@ def test_no_pure_url_where_only_the_backend_can_tell(dsn):
         "s3://K:S@bucket.s3.eu-west-2.amazonaws.com/v/?addressing_style=virtual",
         "s3://EXO:S@bucket.sos-ch-dk-2.exo.io/?auth=s3",
         "s3://K:S@bucket/loc?endpoint=http://127.0.0.1:9000",
+        # Azurite: the account is part of the blob URL's path.
+        "az://devstoreaccount1:a2V5a2V5a2V5@127.0.0.1/media?endpoint=http://127.0.0.1:10000/devstoreaccount1",
         *S3_DSNS,
         *AZ_DSNS,
         "file:///data/media/?url=%2Fmedia%2F",

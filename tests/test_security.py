@@ -78,8 +78,6 @@ def test_cloud_tls_defaults_pass_the_deploy_checks():
     assert values["SECURE_HSTS_SECONDS"] == 3600
     assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
     assert values["SECURE_HSTS_PRELOAD"] is True
-    assert values["DIVIO_ENVIRONMENT"] == "cloud"
-    assert values["DIVIO_STAGE"] == "live"
 
 
 def test_ssl_redirect_disabled_in_the_cloud():
@@ -95,8 +93,6 @@ def test_ssl_redirect_disabled_in_the_cloud():
 def test_local_has_no_redirect_no_proxy_header_no_hsts():
     values = security.settings_from_env({}, {}).values
     assert values["SECURE_SSL_REDIRECT"] is False
-    assert values["DIVIO_ENVIRONMENT"] == "local"
-    assert values["DIVIO_STAGE"] == "local"
     for name in ("SECURE_PROXY_SSL_HEADER", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE"):
         assert name not in values
 
@@ -134,3 +130,47 @@ def test_settings_py_tls_choices_are_kept():
 def test_bad_hsts_seconds_is_an_error_even_when_unused():
     with pytest.raises(ImproperlyConfigured, match="^SECURE_HSTS_SECONDS: expected a whole number"):
         security.settings_from_env({"SECURE_HSTS_SECONDS": "1y"}, {})
+
+
+def test_hsts_variables_apply_also_without_the_https_redirect():
+    """The rule: a variable always wins; locally or with SECURE_SSL_REDIRECT=false too."""
+    for env in (
+        {"SECURE_HSTS_SECONDS": "31536000"},
+        {"STAGE": "test", "SECRET_KEY": LIVE_KEY, "SECURE_SSL_REDIRECT": "false"}
+        | {"SECURE_HSTS_SECONDS": "31536000"},
+    ):
+        values = security.settings_from_env(env, {}).values
+        assert values["SECURE_HSTS_SECONDS"] == 31536000
+        assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+        assert values["SECURE_HSTS_PRELOAD"] is True
+
+
+def test_hsts_turned_on_by_settings_py_gets_the_documented_flags():
+    values = security.settings_from_env({}, {"SECURE_HSTS_SECONDS": 31536000}).values
+    assert "SECURE_HSTS_SECONDS" not in values  # settings.py's own value stays
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert values["SECURE_HSTS_PRELOAD"] is True
+
+
+def test_preload_follows_include_subdomains():
+    """max-age=3600; preload without includeSubDomains is refused by the preload list."""
+    cloud = {"STAGE": "live", "SECRET_KEY": LIVE_KEY}
+    values = security.settings_from_env(cloud, {"SECURE_HSTS_INCLUDE_SUBDOMAINS": False}).values
+    assert values["SECURE_HSTS_SECONDS"] == 3600
+    assert "SECURE_HSTS_INCLUDE_SUBDOMAINS" not in values
+    assert values["SECURE_HSTS_PRELOAD"] is False
+    values = security.settings_from_env(
+        {**cloud, "SECURE_HSTS_INCLUDE_SUBDOMAINS": "false"}, {}
+    ).values
+    assert values["SECURE_HSTS_PRELOAD"] is False
+    # An explicit SECURE_HSTS_PRELOAD still wins: the variable is the user's decision.
+    values = security.settings_from_env(
+        {**cloud, "SECURE_HSTS_INCLUDE_SUBDOMAINS": "false", "SECURE_HSTS_PRELOAD": "true"}, {}
+    ).values
+    assert values["SECURE_HSTS_PRELOAD"] is True
+
+
+def test_no_hsts_locally_without_a_variable():
+    values = security.settings_from_env({}, {}).values
+    for name in ("SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD"):
+        assert name not in values

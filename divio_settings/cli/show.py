@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from divio_settings import apply
+from divio_settings import compute
 from divio_settings import env as variables
-from divio_settings.env import get, is_cloud, prefixed
+from divio_settings.env import is_cloud, prefixed
 
 if TYPE_CHECKING:
     from divio_settings.report import Entry
@@ -42,12 +42,12 @@ def project_process(root: Path, env: Mapping[str, str]) -> Iterator[None]:
     os.environ is swapped for a plain dict rather than refilled: setting 100,000 variables
     one by one through putenv() takes about a minute, a dict takes milliseconds."""
     saved_environ, saved_path, saved_modules = os.environ, list(sys.path), set(sys.modules)
-    os.environ = dict(env)  # type: ignore[assignment]
+    os.environ = dict(env)  # type: ignore[assignment]  # noqa: B003 - swapped, not cleared
     sys.path.insert(0, str(root))
     try:
         yield
     finally:
-        os.environ = saved_environ
+        os.environ = saved_environ  # noqa: B003 - the real environment, untouched
         sys.path[:] = saved_path
         for name in set(sys.modules) - saved_modules:
             # The project's own modules (its settings); libraries they imported stay loaded.
@@ -116,20 +116,24 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def problems(env: Mapping[str, str]) -> tuple[list[str], list[str]]:
-    """(errors, warnings) for an environment, without starting Django."""
+    """(errors, warnings) for an environment, without starting Django: what apply() would say
+    (one line per bad variable, Sentry's DSN included), and what a cloud environment lacks."""
     try:
-        apply({"__file__": "/app/project/settings.py"}, environ=env, sentry=False)
+        compute(env, {"__file__": "/app/project/settings.py"})
     except ImproperlyConfigured as error:
         return str(error).splitlines(), []
     warnings: list[str] = []
     if is_cloud(env):
-        for variable, what in (
-            (variables.DATABASE_URL, "database"),
-            (variables.DEFAULT_STORAGE_DSN, "media storage"),
-            (variables.CACHE_URL, "shared cache"),
+        for family, main, what in (
+            (variables.PREFIXED_DATABASE_DSN, variables.DATABASE_URL, "database"),
+            (variables.PREFIXED_STORAGE_DSN, None, "media storage"),
+            (variables.PREFIXED_CACHE_URL, variables.CACHE_URL, "shared cache"),
         ):
-            if get(env, variable) is None:
-                warnings.append(f"{variable.name}: not set; the cloud environment has no {what}")
+            if "default" not in prefixed(env, family, main):
+                names = (
+                    f"{main.name} or DEFAULT{family.suffix}" if main else f"DEFAULT{family.suffix}"
+                )
+                warnings.append(f"{names}: not set; the cloud environment has no {what}")
     return [], warnings
 
 

@@ -171,7 +171,14 @@ class StorageDSN:
                 return f"{s3.endpoint_url}/{s3.bucket}/{folder}"
             scheme, _, host = s3.endpoint_url.partition("://")
             return f"{scheme}://{s3.bucket}.{host}/{folder}"
-        return f"{self.azure_origin()}/{self.parts.path.strip('/')}/"
+        return self.azure_prefix()
+
+    def azure_prefix(self) -> str:
+        """The URL of the container: the origin, the account's path on a local endpoint
+        (Azurite serves http://host:10000/<account>/<container>/), the container."""
+        endpoint = self.args.get("endpoint")
+        account_path = urlsplit(endpoint).path.strip("/") + "/" if endpoint else ""
+        return f"{self.azure_origin()}/{account_path}{quote(self.parts.path.strip('/'))}/"
 
     def azure_origin(self) -> str:
         if "endpoint" in self.args:
@@ -282,9 +289,7 @@ def _s3_url_function(s3: S3Parts) -> Callable[[str], str] | None:
 
 
 def _azure_url_function(dsn: StorageDSN) -> Callable[[str], str]:
-    endpoint = dsn.args.get("endpoint")
-    account_path = urlsplit(endpoint).path.strip("/") + "/" if endpoint else ""
-    path_prefix = f"{dsn.azure_origin()}/{account_path}{quote(dsn.parts.path.strip('/'))}/"
+    path_prefix = dsn.azure_prefix()
 
     def azure_url(name: str) -> str:
         blob = safe_join("", clean_name(name)).strip("./")

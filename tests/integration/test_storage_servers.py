@@ -71,7 +71,8 @@ import hashlib
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage as storage
 names = json.loads(os.environ["NAMES"])
-result = {"saved": [], "urls": {}, "read": {}, "exists": {}}
+from django.conf import settings
+result = {"saved": [], "urls": {}, "read": {}, "exists": {}, "media_url": settings.MEDIA_URL}
 for name in names:
     saved = storage.save(name, ContentFile(("content of " + name).encode()))
     result["saved"].append(saved)
@@ -220,6 +221,8 @@ def test_azure_round_trip_with_account_key(azurite, container):
     check_round_trip(result, flat_listing=True)
     url = result["urls"]["ünïcödé €.txt"]
     assert url.startswith(f"{azurite}/{container}/")
+    # {{ MEDIA_URL }} in a template links where the files are.
+    assert result["media_url"] == f"{azurite}/{container}/"
     assert AZURITE_KEY not in json.dumps(result)
     import urllib.request
 
