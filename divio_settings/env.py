@@ -29,7 +29,17 @@ PREFIX: Final = "<PREFIX>"
 class Variable:
     """One environment variable the library reads, as the docs describe it."""
 
-    __slots__ = ("default", "group", "kind", "name", "secret", "sets", "summary")
+    __slots__ = (
+        "context",
+        "default",
+        "example",
+        "group",
+        "kind",
+        "name",
+        "secret",
+        "sets",
+        "summary",
+    )
 
     def __init__(
         self,
@@ -40,9 +50,14 @@ class Variable:
         default: str = "",
         secret: bool = False,
         sets: tuple[str, ...] = (),
+        example: str = "",
+        context: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.name, self.group, self.kind, self.summary = name, group, kind, summary
         self.default, self.secret, self.sets = default, secret, sets
+        # A value with an effect, and the variables it needs beside it to have one (the docs
+        # show them; a test sets them in every environment and checks `sets`).
+        self.example, self.context = example, context
 
     def __repr__(self) -> str:
         return f"Variable({self.name!r})"
@@ -61,7 +76,23 @@ DOMAIN: Final = Variable(
     "domain",
     "The environment's primary domain.",
     "unset locally",
-    sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN"),
+    sets=(
+        "ALLOWED_HOSTS",
+        "CSRF_TRUSTED_ORIGINS",
+        "DIVIO_DOMAIN",
+        "DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_PROXY_SSL_HEADER",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "DIVIO_ENVIRONMENT",
+        "DIVIO_STAGE",
+    ),
+    example="www.example.com",
+    context=(("SECRET_KEY", "Zf3kq9Lw0pX7vB2nR8tY5uJ1cH6gD4sM"),),
 )
 
 DOMAIN_ALIASES: Final = Variable(
@@ -71,6 +102,7 @@ DOMAIN_ALIASES: Final = Variable(
     "Other domains served as they are.",
     "none",
     sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"),
+    example="example.ch, *.example.org",
 )
 
 DOMAIN_REDIRECTS: Final = Variable(
@@ -80,6 +112,8 @@ DOMAIN_REDIRECTS: Final = Variable(
     "Domains redirected to DOMAIN.",
     "none",
     sets=("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DIVIO_DOMAIN_REDIRECTS", "MIDDLEWARE"),
+    example="example.net",
+    context=(("DOMAIN", "www.example.com"), ("SECRET_KEY", "Zf3kq9Lw0pX7vB2nR8tY5uJ1cH6gD4sM")),
 )
 
 DOMAIN_REDIRECT_PERMANENT: Final = Variable(
@@ -89,6 +123,12 @@ DOMAIN_REDIRECT_PERMANENT: Final = Variable(
     "301 instead of 302 for domain redirects.",
     "false",
     sets=("DIVIO_DOMAIN_REDIRECT_PERMANENT",),
+    example="true",
+    context=(
+        ("DOMAIN", "www.example.com"),
+        ("DOMAIN_REDIRECTS", "example.net"),
+        ("SECRET_KEY", "Zf3kq9Lw0pX7vB2nR8tY5uJ1cH6gD4sM"),
+    ),
 )
 
 SECRET_KEY: Final = Variable(
@@ -99,6 +139,7 @@ SECRET_KEY: Final = Variable(
     "required in the cloud; an ephemeral per-process key locally and at build time",
     secret=True,
     sets=("SECRET_KEY",),
+    example="Zf3kq9Lw0pX7vB2nR8tY5uJ1cH6gD4sM",
 )
 
 SECRET_KEY_FALLBACKS: Final = Variable(
@@ -109,6 +150,7 @@ SECRET_KEY_FALLBACKS: Final = Variable(
     "none",
     secret=True,
     sets=("SECRET_KEY_FALLBACKS",),
+    example="old-key-Lw0pX7vB2nR8tY5u, older-key-cH6gD4sMZf3kq9",
 )
 
 DJANGO_DEBUG: Final = Variable(
@@ -118,6 +160,7 @@ DJANGO_DEBUG: Final = Variable(
     "Django's DEBUG.",
     "false (locally: settings.py's DEBUG)",
     sets=("DEBUG",),
+    example="true",
 )
 
 STAGE: Final = Variable(
@@ -126,7 +169,21 @@ STAGE: Final = Variable(
     "string",
     "Divio environment name (test, live, …); anything but local means cloud.",
     "local",
-    sets=("DIVIO_STAGE", "DIVIO_ENVIRONMENT"),
+    sets=(
+        "DIVIO_STAGE",
+        "DIVIO_ENVIRONMENT",
+        "DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_PROXY_SSL_HEADER",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "ALLOWED_HOSTS",
+    ),
+    example="test",
+    context=(("SECRET_KEY", "Zf3kq9Lw0pX7vB2nR8tY5uJ1cH6gD4sM"),),
 )
 
 SECURE_SSL_REDIRECT: Final = Variable(
@@ -135,7 +192,15 @@ SECURE_SSL_REDIRECT: Final = Variable(
     "boolean",
     "Redirect http to https.",
     "true in the cloud, false locally",
-    sets=("SECURE_SSL_REDIRECT",),
+    sets=(
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+    ),
+    example="false",
 )
 
 SECURE_HSTS_SECONDS: Final = Variable(
@@ -144,7 +209,12 @@ SECURE_HSTS_SECONDS: Final = Variable(
     "integer",
     "Strict-Transport-Security max-age.",
     "3600 in the cloud while redirecting to https, else 0",
-    sets=("SECURE_HSTS_SECONDS",),
+    sets=(
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+    ),
+    example="31536000",
 )
 
 SECURE_HSTS_INCLUDE_SUBDOMAINS: Final = Variable(
@@ -153,7 +223,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS: Final = Variable(
     "boolean",
     "Add includeSubDomains to HSTS.",
     "true when HSTS is on",
-    sets=("SECURE_HSTS_INCLUDE_SUBDOMAINS",),
+    sets=(
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+    ),
+    example="false",
+    context=(("SECURE_HSTS_SECONDS", "3600"),),
 )
 
 SECURE_HSTS_PRELOAD: Final = Variable(
@@ -163,6 +238,8 @@ SECURE_HSTS_PRELOAD: Final = Variable(
     "Add preload to HSTS.",
     "true when HSTS is on",
     sets=("SECURE_HSTS_PRELOAD",),
+    example="false",
+    context=(("SECURE_HSTS_SECONDS", "3600"),),
 )
 
 DATABASE_URL: Final = Variable(
@@ -173,6 +250,7 @@ DATABASE_URL: Final = Variable(
     "settings.py's DATABASES, else SQLite in <BASE_DIR>/db.sqlite3",
     secret=True,
     sets=("DATABASES",),
+    example="postgres://user:password@db.example.com:5432/site",
 )
 
 PREFIXED_DATABASE_DSN: Final = Variable(
@@ -184,6 +262,7 @@ PREFIXED_DATABASE_DSN: Final = Variable(
     "none",
     secret=True,
     sets=("DATABASES",),
+    example="mysql://user:password@db2.example.com:3306/legacy",
 )
 
 DATABASE_CONN_MAX_AGE: Final = Variable(
@@ -193,6 +272,8 @@ DATABASE_CONN_MAX_AGE: Final = Variable(
     "Seconds a connection is kept (CONN_MAX_AGE).",
     "0 (a new connection per request; safe under ASGI)",
     sets=("DATABASES",),
+    example="60",
+    context=(("DATABASE_URL", "postgres://user:password@db.example.com:5432/site"),),
 )
 
 DATABASE_CONN_HEALTH_CHECKS: Final = Variable(
@@ -202,6 +283,8 @@ DATABASE_CONN_HEALTH_CHECKS: Final = Variable(
     "CONN_HEALTH_CHECKS.",
     "true when DATABASE_CONN_MAX_AGE > 0",
     sets=("DATABASES",),
+    example="true",
+    context=(("DATABASE_URL", "postgres://user:password@db.example.com:5432/site"),),
 )
 
 DATABASE_POOL: Final = Variable(
@@ -211,6 +294,8 @@ DATABASE_POOL: Final = Variable(
     "psycopg 3 connection pool (PostgreSQL only); requires DATABASE_CONN_MAX_AGE=0.",
     "false",
     sets=("DATABASES",),
+    example="true",
+    context=(("DATABASE_URL", "postgres://user:password@db.example.com:5432/site"),),
 )
 
 DEFAULT_STORAGE_DSN: Final = Variable(
@@ -221,6 +306,7 @@ DEFAULT_STORAGE_DSN: Final = Variable(
     "settings.py's STORAGES['default'], else files in <BASE_DIR>/data/media",
     secret=True,
     sets=("STORAGES", "MEDIA_URL", "MEDIA_ROOT", "DEFAULT_STORAGE_DSN"),
+    example="s3://KEY:SECRET@bucket.s3.amazonaws.com/?domain=media.example.com",
 )
 
 PREFIXED_STORAGE_DSN: Final = Variable(
@@ -231,6 +317,7 @@ PREFIXED_STORAGE_DSN: Final = Variable(
     "none",
     secret=True,
     sets=("STORAGES",),
+    example="file:///data/private/?url=%2Fprivate%2F",
 )
 
 MEDIA_FAST_URLS: Final = Variable(
@@ -240,6 +327,13 @@ MEDIA_FAST_URLS: Final = Variable(
     "Render public media URLs without loading the storage SDK.",
     "true",
     sets=("STORAGES",),
+    example="false",
+    context=(
+        (
+            "DEFAULT_STORAGE_DSN",
+            "s3://KEY:SECRET@bucket.s3.amazonaws.com/?domain=media.example.com",
+        ),
+    ),
 )
 
 CACHE_URL: Final = Variable(
@@ -251,6 +345,7 @@ CACHE_URL: Final = Variable(
     "settings.py's CACHES, else Django's per-process locmem",
     secret=True,
     sets=("CACHES",),
+    example="redis://:password@cache.example.com:6379/0",
 )
 
 PREFIXED_CACHE_URL: Final = Variable(
@@ -262,6 +357,7 @@ PREFIXED_CACHE_URL: Final = Variable(
     "none",
     secret=True,
     sets=("CACHES",),
+    example="locmem://sessions",
 )
 
 EMAIL_URL: Final = Variable(
@@ -272,7 +368,19 @@ EMAIL_URL: Final = Variable(
     "smtps:// (465, implicit TLS), console:, dummy:, file:///path, memory:.",
     "settings.py's email settings",
     secret=True,
-    sets=("MAILERS", "EMAIL_BACKEND"),
+    sets=(
+        "MAILERS",
+        "EMAIL_BACKEND",
+        "EMAIL_HOST",
+        "EMAIL_PORT",
+        "EMAIL_HOST_USER",
+        "EMAIL_HOST_PASSWORD",
+        "EMAIL_USE_TLS",
+        "EMAIL_USE_SSL",
+        "EMAIL_TIMEOUT",
+        "EMAIL_FILE_PATH",
+    ),
+    example="submission://user:password@smtp.example.com",
 )
 
 DEFAULT_FROM_EMAIL: Final = Variable(
@@ -282,6 +390,7 @@ DEFAULT_FROM_EMAIL: Final = Variable(
     "Sender of ordinary mail.",
     "settings.py's",
     sets=("DEFAULT_FROM_EMAIL",),
+    example="noreply@example.com",
 )
 
 SERVER_EMAIL: Final = Variable(
@@ -291,6 +400,7 @@ SERVER_EMAIL: Final = Variable(
     "Sender of error mail to ADMINS.",
     "settings.py's",
     sets=("SERVER_EMAIL",),
+    example="errors@example.com",
 )
 
 LOG_LEVEL: Final = Variable(
@@ -300,6 +410,7 @@ LOG_LEVEL: Final = Variable(
     "Level of the root and django loggers: DEBUG, INFO, WARNING, ERROR or CRITICAL.",
     "INFO",
     sets=("LOGGING",),
+    example="DEBUG",
 )
 
 SENTRY_DSN: Final = Variable(
@@ -310,10 +421,18 @@ SENTRY_DSN: Final = Variable(
     "off",
     secret=True,
     sets=("DIVIO_SENTRY",),
+    example="https://key@o1.ingest.sentry.io/1",
 )
 
 GIT_COMMIT: Final = Variable(
-    "GIT_COMMIT", "sentry", "string", "Sentry release.", "unset: no release", sets=("DIVIO_SENTRY",)
+    "GIT_COMMIT",
+    "sentry",
+    "string",
+    "Sentry release.",
+    "unset: no release",
+    sets=("DIVIO_SENTRY",),
+    example="4f2a9c1e",
+    context=(("SENTRY_DSN", "https://key@o1.ingest.sentry.io/1"),),
 )
 
 DEFAULT_AMQP_BROKER_URL: Final = Variable(
@@ -324,6 +443,7 @@ DEFAULT_AMQP_BROKER_URL: Final = Variable(
     "none",
     secret=True,
     sets=("CELERY_BROKER_URL",),
+    example="amqp://user:password@rabbitmq.example.com:5672/site",
 )
 
 BROKER_URL: Final = Variable(
@@ -334,6 +454,7 @@ BROKER_URL: Final = Variable(
     "none",
     secret=True,
     sets=("CELERY_BROKER_URL",),
+    example="amqp://user:password@rabbitmq.example.com:5672/site",
 )
 
 VARIABLES: Final = (

@@ -202,6 +202,7 @@ def require_service(name: str) -> None:
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRELUDE = """
 import json, os, sys
+exec(os.environ.get("PRELUDE_FIRST", ""))  # e.g. make an installed package unimportable
 import django
 from django.conf import settings
 import divio_settings
@@ -209,7 +210,9 @@ ns = {"INSTALLED_APPS": ["django.contrib.auth", "django.contrib.contenttypes",
                          "django.contrib.sessions"],
       "__file__": "/app/x/settings.py", "USE_TZ": True, "ROOT_URLCONF": "tests.urls"}
 ns.update(json.loads(os.environ["SETTINGS_JSON"]))
-divio_settings.apply(ns, environ=json.loads(os.environ["ENV_JSON"]))
+divio_settings.apply(
+    ns, environ=json.loads(os.environ["ENV_JSON"]), **json.loads(os.environ.get("SWITCHES_JSON", "{}"))
+)
 settings.configure(**{k: v for k, v in ns.items() if k.isupper()})
 django.setup()
 """

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from django.core.management import call_command
 from django.test import SimpleTestCase, override_settings
@@ -187,3 +188,65 @@ def test_check_ids_are_unique_and_documented():
     assert len(found) == len(set(found))
     docs = (Path(__file__).parent.parent / "docs" / "reference" / "checks.md").read_text()
     assert sorted(found) == sorted(re.findall(r"^## `(divio_settings\.[EW]\d{3})`", docs, re.M))
+
+
+ROUTE_BODY = """
+from django.core.checks import run_checks
+found = {m.id for m in run_checks(include_deployment_checks=True) if m.id.startswith("divio_settings.")}
+print(json.dumps(sorted(found)))
+"""
+CLOUD = {"STAGE": "live", "DOMAIN": "site.example.com", "SECRET_KEY": "k" * 50}
+SERVICES = {
+    "DATABASE_URL": "postgres://u:p@db.example.com:5432/site",
+    "DEFAULT_STORAGE_DSN": "s3://K:S@bucket.s3.amazonaws.com/?domain=media.example.com",
+    "CACHE_URL": "redis://cache.example.com:6379/0",
+}
+PG = {"ENGINE": "django.db.backends.postgresql", "NAME": "x", "HOST": "h"}
+# Each check, reached the way a user reaches it: variables and settings.py, through apply().
+ROUTES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, bool]]] = {
+    "divio_settings.E001": ({}, {"MIDDLEWARE": [SEC, WN, WN]}, {"static": False}),
+    "divio_settings.W001": ({}, {"MIDDLEWARE": [SEC]}, {"static": False}),
+    "divio_settings.W002": ({}, {"MIDDLEWARE": [WN, SEC]}, {"static": False}),
+    "divio_settings.W003": ({}, {"STATICFILES_STORAGE": "x.Storage"}, {}),
+    "divio_settings.W004": ({"DOMAIN_ALIASES": "*"}, {}, {}),
+    "divio_settings.E002": ({**CLOUD, **SERVICES, "DJANGO_DEBUG": "true"}, {}, {}),
+    "divio_settings.W005": ({**CLOUD, **SERVICES, "DEFAULT_STORAGE_DSN": ""}, {}, {}),
+    "divio_settings.W006": ({**CLOUD, **SERVICES, "DATABASE_URL": ""}, {}, {}),
+    "divio_settings.W007": ({**CLOUD, **SERVICES, "CACHE_URL": ""}, {}, {}),
+    "divio_settings.W008": ({"SENTRY_DSN": "https://key@o1.ingest.sentry.io/1"}, {}, {}),
+    "divio_settings.E003": (
+        {"DATABASE_POOL": "true"},
+        {"DATABASES": {"default": {**PG, "CONN_MAX_AGE": 60}}},
+        {},
+    ),
+    "divio_settings.E004": ({}, {"MEDIA_URL": "/media"}, {"storage": False}),
+    "divio_settings.E005": (
+        {**CLOUD, **SERVICES},
+        {"SECRET_KEY": "django-insecure-x"},
+        {"security": False},
+    ),
+    "divio_settings.W009": (
+        {**SERVICES, "DATABASE_CONN_MAX_AGE": "60", "DATABASE_CONN_HEALTH_CHECKS": "false"},
+        {},
+        {},
+    ),
+}
+
+
+def test_every_check_has_a_route_and_every_route_triggers_its_check():
+    """W008 needs an environment without sentry-sdk: tests/test_tasks_sentry.py takes that
+    route in a process where the SDK cannot be imported."""
+    import json
+
+    from tests.helpers import django_process
+
+    docs = Path(__file__).parent.parent / "docs" / "reference" / "checks.md"
+    documented = set(re.findall(r"^## `([^`]+)`$", docs.read_text(), re.MULTILINE))
+    assert set(ROUTES) == documented
+    for check_id, (environ, own, switches) in ROUTES.items():
+        extra = {"SWITCHES_JSON": json.dumps(switches)}
+        if check_id == "divio_settings.W008":  # SENTRY_DSN set, sentry-sdk not installed
+            extra["PRELUDE_FIRST"] = "sys.modules['sentry_sdk'] = None"
+        result = django_process(environ, ROUTE_BODY, own, extra)
+        found = json.loads(result.stdout.splitlines()[-1])
+        assert check_id in found, (check_id, found)

@@ -87,6 +87,8 @@ def variable_rows() -> list[dict[str, Any]]:
             "default": variable.default,
             "sets": list(variable.sets),
             "summary": variable.summary,
+            "example": variable.example,
+            "needs": dict(variable.context),
         }
         for variable in variables.VARIABLES
     ]
