@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from . import databases, hosts, logs, report, security, static, storage
 from . import env as variables
 from .env import Changes, Env, awake, get, is_cloud, secret_values
-from .report import Scrubber, entries, secrets_of
+from .report import Report, Scrubber
 
 __all__ = ["apply"]
 
@@ -62,8 +62,8 @@ def apply(
     base, original = _settings_py(namespace)
     changes = compute(env, base, on)  # raises before anything is written
     _write(namespace, base, original, changes.values)
-    report.scrub = Scrubber(part for value in secret_values(env) for part in secrets_of(value))
-    namespace[REPORT] = entries(changes.values, changes.sources)
+    report.scrub = Scrubber(secret_values(env))
+    namespace[REPORT] = Report(changes.values, changes.sources)
     for effect in changes.after:
         effect()
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypedDict, overload
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 REDACTED: Final = "********"
@@ -67,11 +67,20 @@ def secrets_of(value: str) -> set[str]:
 class Scrubber:
     """Replaces every occurrence of known secret values: one linear str.replace per secret,
     longest first (so a secret containing another is replaced whole). No regex: nothing to
-    compile at start-up and nothing that can backtrack on hostile text."""
+    compile and nothing that can backtrack on hostile text. The raw values are split into their
+    secret parts on first use, not at start-up."""
 
-    def __init__(self, values: Iterable[str] = ()) -> None:
-        kept = {value for value in values if len(value) >= MIN_SECRET_LENGTH}
-        self.values = tuple(sorted(kept, key=len, reverse=True))
+    def __init__(self, raw: Iterable[str] = ()) -> None:
+        self._raw = tuple(raw)
+        self._values: tuple[str, ...] | None = None
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        if self._values is None:
+            parts = {part for value in self._raw for part in secrets_of(value)}
+            kept = {part for part in parts if len(part) >= MIN_SECRET_LENGTH}
+            self._values = tuple(sorted(kept, key=len, reverse=True))
+        return self._values
 
     def __call__(self, text: str) -> str:
         for value in self.values:
@@ -126,3 +135,38 @@ def entries(values: Mapping[str, Any], sources: Mapping[str, str]) -> list[Entry
         {"setting": setting, "value": redact(values[setting], setting), "source": sources[setting]}
         for setting in sorted(values)
     ]
+
+
+class Report(Sequence["Entry"]):
+    """DIVIO_SETTINGS_REPORT: a sequence of rows built (and redacted) when it is first read,
+    so that no process pays at start-up for a report that almost none reads."""
+
+    def __init__(self, values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+        self._values, self._sources = values, sources
+        self._rows: list[Entry] | None = None
+
+    @property
+    def rows(self) -> list[Entry]:
+        if self._rows is None:
+            self._rows = entries(self._values, self._sources)
+        return self._rows
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Entry]: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        return self.rows[index]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == (list(other) if isinstance(other, Sequence) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.rows)

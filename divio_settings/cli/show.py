@@ -8,7 +8,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,10 +65,10 @@ def load_report(root: Path, env: Mapping[str, str]) -> list[Entry]:
             settings = importlib.import_module(module)
         except ImproperlyConfigured as error:
             raise UserError(str(error)) from None
-    report: list[Entry] | None = getattr(settings, "DIVIO_SETTINGS_REPORT", None)
+    report: Sequence[Entry] | None = getattr(settings, "DIVIO_SETTINGS_REPORT", None)
     if report is None:
         raise UserError(f"{module} does not call divio_settings.apply(globals())")
-    return report
+    return list(report)
 
 
 def short(value: Any) -> str:
