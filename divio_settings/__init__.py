@@ -117,6 +117,8 @@ def _groups(on: Mapping[str, bool], env: Env) -> list[GroupFunction]:
     """The enabled groups, in the order they run (each sees what the earlier ones set). The
     idle ones are imported only when one of their variables is set (start-up cost)."""
     woken = awake(env)
+    if is_cloud(env):
+        woken.add("caches")  # the cloud gets a shared cache even without CACHE_URL
     groups: list[GroupFunction] = []
     for name, module in (("security", security), ("hosts", hosts), ("databases", databases)):
         if on[name]:

@@ -7,7 +7,7 @@ from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlunsplit
 
 from . import env as variables
-from .env import Changes, Env, check_url, invalid, prefixed
+from .env import Changes, Env, check_url, invalid, is_cloud, prefixed
 
 BACKENDS: Final = {
     "redis": "django.core.cache.backends.redis.RedisCache",
@@ -78,6 +78,12 @@ def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
     return prefixed(env, variables.PREFIXED_CACHE_URL, main=variables.CACHE_URL)
 
 
+# In the cloud without CACHE_URL: a cache every process and container shares (aldryn-django's
+# default), in the database the environment already has; its table is made by the release
+# command `python manage.py createcachetable` (see `divio-settings release-commands`).
+SHARED_DEFAULT: Final = {"BACKEND": BACKENDS["db"], "LOCATION": "django_dbcache"}
+
+
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
     found = urls_from_env(env)
@@ -86,4 +92,8 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
         for alias, (name, url) in found.items():
             caches[alias] = parse(name, url)
         out.set("CACHES", caches, ", ".join(name for name, _ in found.values()))
+    elif is_cloud(env) and "CACHES" not in current:
+        # Django's default, a per-process local memory, would split every counter, rate limit
+        # and cached session by the number of worker processes.
+        out.set("CACHES", {"default": dict(SHARED_DEFAULT)}, "default in the cloud (shared)")
     return out

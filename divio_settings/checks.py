@@ -120,25 +120,102 @@ def check_sqlite_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -
     ]
 
 
+# Caches that live inside one process (locmem, dummy) or one container (file).
 LOCAL_CACHES: Final = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.filebased.FileBasedCache",
+    "django.core.cache.backends.dummy.DummyCache",
 )
+CACHE_SESSIONS: Final = (
+    "django.contrib.sessions.backends.cache",
+    "django.contrib.sessions.backends.cached_db",
+)
+# Apps whose limits live in the cache: on a per-process cache each worker counts on its own.
+RATE_LIMITERS: Final = ("django_ratelimit", "axes", "rest_framework")
+
+
+def _local_cache(alias: str) -> bool:
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    return backend in LOCAL_CACHES
 
 
 def check_cache_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-    if not _cloud() or backend not in LOCAL_CACHES:
+    """Plain `check` in the cloud (so `migrate` in the release command shows it)."""
+    if not _cloud():
         return []
-    return [
-        checks.Warning(
-            "The default cache lives inside each container: the containers of a cloud "
-            "environment do not share it, and it is emptied on every deploy.",
-            hint="Set CACHE_URL to redis://… or db://django_dbcache (then add the release "
-            "command 'python manage.py createcachetable').",
-            id="divio_settings.W007",
+    messages: Messages = []
+    if _local_cache("default"):
+        messages.append(
+            checks.Warning(
+                "The default cache lives inside each worker process (or container): the "
+                "processes of a cloud environment do not share it, rate limits and counters are "
+                "multiplied by their number, and it is emptied on every deploy.",
+                hint="Remove CACHES from settings.py (apply() then uses the shared database "
+                "cache in the cloud), or set CACHE_URL to redis://… or db://django_dbcache.",
+                id="divio_settings.W007",
+            )
         )
-    ]
+    engine = getattr(settings, "SESSION_ENGINE", "")
+    alias = getattr(settings, "SESSION_CACHE_ALIAS", "default")
+    if engine in CACHE_SESSIONS and _local_cache(alias):
+        messages.append(
+            checks.Error(
+                f"SESSION_ENGINE {engine} keeps sessions in CACHES['{alias}'], which each "
+                "process keeps for itself: users are logged out whenever a request reaches "
+                "another process.",
+                hint="Use a shared cache (CACHE_URL, or apply()'s database cache default) or "
+                "SESSION_ENGINE 'django.contrib.sessions.backends.db'.",
+                id="divio_settings.E006",
+            )
+        )
+    limiters = [app for app in RATE_LIMITERS if app in settings.INSTALLED_APPS]
+    if limiters and _local_cache("default"):
+        messages.append(
+            checks.Warning(
+                f"{', '.join(limiters)} count requests in the default cache, which each process "
+                "keeps for itself: every limit is multiplied by the number of processes.",
+                hint="Use a shared cache: CACHE_URL, or apply()'s database cache default.",
+                id="divio_settings.W010",
+            )
+        )
+    return messages
+
+
+def check_cache_table(
+    app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> Messages:
+    """A database check (`migrate` runs it): the table of a database cache must exist."""
+    if not databases:
+        return []
+    from django.core.cache import caches
+    from django.db import DatabaseError, connections, router
+
+    messages: Messages = []
+    for alias, config in settings.CACHES.items():
+        if config.get("BACKEND") != "django.core.cache.backends.db.DatabaseCache":
+            continue
+        table = str(config.get("LOCATION", ""))
+        model = getattr(caches[alias], "cache_model_class", None)
+        database = router.db_for_read(model) if model is not None else "default"
+        database = database or "default"
+        if database not in databases:
+            continue
+        try:
+            with connections[database].cursor() as cursor:
+                tables = connections[database].introspection.table_names(cursor)
+        except DatabaseError:
+            continue  # no database to ask (the build, an outage): other checks say so
+        if table not in tables:
+            messages.append(
+                checks.Error(
+                    f"CACHES['{alias}'] is the database cache, but its table {table!r} does not "
+                    "exist: every use of the cache fails.",
+                    hint="Run 'python manage.py createcachetable' before 'migrate' (a release "
+                    "command; `divio-settings release-commands` lists it).",
+                    id="divio_settings.E007",
+                )
+            )
+    return messages
 
 
 def check_sentry_installed(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
@@ -228,7 +305,7 @@ CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
     (check_debug_live, True),
     (check_media_cloud, True),
     (check_sqlite_cloud, True),
-    (check_cache_cloud, True),
+    (check_cache_cloud, False),
     (check_sentry_installed, False),
     (check_connections, False),
     (check_urls, False),
@@ -239,3 +316,4 @@ CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
 def register() -> None:
     for check, deploy in CHECKS:
         checks.register(check, checks.Tags.security, deploy=deploy)
+    checks.register(check_cache_table, checks.Tags.database)

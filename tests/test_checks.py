@@ -192,9 +192,15 @@ def test_check_ids_are_unique_and_documented():
 
 ROUTE_BODY = """
 from django.core.checks import run_checks
-found = {m.id for m in run_checks(include_deployment_checks=True) if m.id.startswith("divio_settings.")}
-print(json.dumps(sorted(found)))
+databases = json.loads(os.environ.get("CHECK_DATABASES", "null"))
+messages = run_checks(include_deployment_checks=True, databases=databases)
+print(json.dumps(sorted({m.id for m in messages if m.id.startswith("divio_settings.")})))
 """
+# An app that counts in the cache, as an installed app without code of its own.
+FAKE_AXES = (
+    "import types, tempfile; axes = types.ModuleType('axes'); axes.__path__ = [tempfile.gettempdir()]; "
+    "sys.modules['axes'] = axes"
+)
 CLOUD = {"STAGE": "live", "DOMAIN": "site.example.com", "SECRET_KEY": "k" * 50}
 SERVICES = {
     "DATABASE_URL": "postgres://u:p@db.example.com:5432/site",
@@ -212,7 +218,11 @@ ROUTES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, bool]]] = {
     "divio_settings.E002": ({**CLOUD, **SERVICES, "DJANGO_DEBUG": "true"}, {}, {}),
     "divio_settings.W005": ({**CLOUD, **SERVICES, "DEFAULT_STORAGE_DSN": ""}, {}, {}),
     "divio_settings.W006": ({**CLOUD, **SERVICES, "DATABASE_URL": ""}, {}, {}),
-    "divio_settings.W007": ({**CLOUD, **SERVICES, "CACHE_URL": ""}, {}, {}),
+    "divio_settings.W007": (
+        {**CLOUD, **SERVICES, "CACHE_URL": ""},
+        {"CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}},
+        {},
+    ),
     "divio_settings.W008": ({"SENTRY_DSN": "https://key@o1.ingest.sentry.io/1"}, {}, {}),
     "divio_settings.E003": (
         {"DATABASE_POOL": "true"},
@@ -224,6 +234,23 @@ ROUTES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, bool]]] = {
         {**CLOUD, **SERVICES},
         {"SECRET_KEY": "django-insecure-x"},
         {"security": False},
+    ),
+    "divio_settings.E006": (
+        {**CLOUD, **SERVICES, "CACHE_URL": ""},
+        {
+            "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+            "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
+        },
+        {},
+    ),
+    "divio_settings.E007": ({**CLOUD, "DATABASE_URL": "sqlite:////tmp/divio-e007.sqlite3"}, {}, {}),
+    "divio_settings.W010": (
+        {**CLOUD, **SERVICES, "CACHE_URL": ""},
+        {
+            "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+            "INSTALLED_APPS": ["django.contrib.auth", "django.contrib.contenttypes", "axes"],
+        },
+        {},
     ),
     "divio_settings.W009": (
         {**SERVICES, "DATABASE_CONN_MAX_AGE": "60", "DATABASE_CONN_HEALTH_CHECKS": "false"},
@@ -247,6 +274,11 @@ def test_every_check_has_a_route_and_every_route_triggers_its_check():
         extra = {"SWITCHES_JSON": json.dumps(switches)}
         if check_id == "divio_settings.W008":  # SENTRY_DSN set, sentry-sdk not installed
             extra["PRELUDE_FIRST"] = "sys.modules['sentry_sdk'] = None"
+        if check_id == "divio_settings.W010":
+            extra["PRELUDE_FIRST"] = FAKE_AXES
+        if check_id == "divio_settings.E007":  # what migrate runs: the database checks too
+            extra["CHECK_DATABASES"] = '["default"]'
+
         result = django_process(environ, ROUTE_BODY, own, extra)
         found = json.loads(result.stdout.splitlines()[-1])
         assert check_id in found, (check_id, found)

@@ -254,6 +254,11 @@ def test_release_commands():
     assert run_cli("release-commands", env={}).stdout == "python manage.py migrate\n"
     result = run_cli("release-commands", env={"CACHE_URL": "db://django_dbcache"})
     assert result.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
+    # The cloud without CACHE_URL gets the shared database cache: its table first.
+    cloud = run_cli("release-commands", env=dict(LIVE_ENV))
+    assert cloud.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
+    redis = run_cli("release-commands", env={**LIVE_ENV, "CACHE_URL": "redis://h:6379/0"})
+    assert redis.stdout == "python manage.py migrate\n"
     bad = run_cli("release-commands", env={"CACHE_URL": "nope"})
     assert bad.returncode == 1
     assert bad.stderr.startswith("divio-settings: CACHE_URL: expected")

@@ -156,10 +156,9 @@ def run_release_commands(args: argparse.Namespace) -> int:
     errors, _ = problems(env)
     if errors:
         raise UserError(errors[0])
-    if any(
-        url.startswith(("db://", "dbcache://"))
-        for _, url in prefixed(env, variables.PREFIXED_CACHE_URL, variables.CACHE_URL).values()
-    ):
+    caches = prefixed(env, variables.PREFIXED_CACHE_URL, variables.CACHE_URL)
+    shared_default = is_cloud(env) and "default" not in caches  # the database cache
+    if shared_default or any(url.startswith(("db://", "dbcache://")) for _, url in caches.values()):
         print("python manage.py createcachetable")
     print("python manage.py migrate")
     return 0

@@ -79,6 +79,42 @@ cache.set("shared", "from the first process", 60)
     assert django_process(environ, read).stdout.strip() == "from the first process"
 
 
+def test_cloud_default_cache_is_shared_through_postgresql_and_checked_by_migrate(postgres):
+    """No CACHE_URL in the cloud: the database cache. Before createcachetable the database
+    check that migrate runs says so (E007); after it, two processes share one counter."""
+    user, db = postgres
+    from tests.helpers import PASSWORD
+
+    environ = {
+        "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
+        "STAGE": "live",
+        "DOMAIN": "site.example.com",
+        "SECRET_KEY": "k" * 50,
+    }
+    check = """
+from django.core.checks import run_checks
+print(json.dumps(sorted(m.id for m in run_checks(databases=["default"]) if m.id.startswith("divio_settings."))))
+"""
+    assert json.loads(django_process(environ, check).stdout.splitlines()[-1]) == [
+        "divio_settings.E007"
+    ]
+    body = """
+from django.core.management import call_command
+from django.core.cache import cache
+call_command("createcachetable")
+cache.set("counter", 0, 60)
+for _ in range(45):
+    cache.incr("counter")
+"""
+    django_process(environ, body)
+    django_process(
+        environ, body.replace('call_command("createcachetable")\ncache.set("counter", 0, 60)\n', "")
+    )
+    read = "from django.core.cache import cache\nprint(cache.get('counter'))\n"
+    assert django_process(environ, read).stdout.strip() == "90"
+    assert json.loads(django_process(environ, check).stdout.splitlines()[-1]) == []
+
+
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
