@@ -17,3 +17,34 @@ class DivioSettingsConfig(AppConfig):
         from . import checks
 
         checks.register()
+        if server_process():
+            log_key_fingerprints()
+
+
+SERVERS: Final = ("gunicorn", "uvicorn", "uwsgi", "daphne", "hypercorn", "granian")
+
+
+def server_process() -> bool:
+    """Whether this process serves requests: a server's module is loaded, or runserver runs.
+    Management commands stay quiet: their stdout may be data (`dumpdata > backup.json`)."""
+    import sys
+
+    return any(name in sys.modules for name in SERVERS) or sys.argv[1:2] == ["runserver"]
+
+
+def log_key_fingerprints() -> None:
+    """Once per server process: the fingerprints of the signing key and its fallbacks, so that a
+    container started with another key shows in the logs (nothing of the key can be read back
+    from a fingerprint)."""
+    import logging
+
+    from django.conf import settings
+
+    from .report import fingerprint
+
+    fallbacks = [fingerprint(str(key)) for key in getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    logging.getLogger("divio_settings").info(
+        "SECRET_KEY fingerprint %s; SECRET_KEY_FALLBACKS fingerprints: %s",
+        fingerprint(str(settings.SECRET_KEY)),
+        ", ".join(fallbacks) or "none",
+    )

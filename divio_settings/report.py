@@ -93,6 +93,27 @@ class Scrubber:
 scrub: Scrubber = Scrubber()
 
 
+FINGERPRINT_KEY: Final = b"divio-settings fingerprint v1"
+
+
+def fingerprint(secret: str) -> str:
+    """12 hex characters of a keyed BLAKE2b of *secret*: equal secrets give equal fingerprints,
+    so two containers' keys can be compared, and nothing of the secret can be read back."""
+    import hashlib
+
+    digest = hashlib.blake2b(secret.encode(), key=FINGERPRINT_KEY, digest_size=6)
+    return digest.hexdigest()
+
+
+def masked(value: Any) -> Any:
+    """A secret setting's value for the report: masked, with the fingerprint of each secret."""
+    if isinstance(value, str) and value:
+        return f"{REDACTED} ({fingerprint(value)})"
+    if isinstance(value, list | tuple):
+        return type(value)(masked(item) for item in value)
+    return REDACTED if value not in (None, "", [], (), {}) else value
+
+
 def is_secret_name(name: str) -> bool:
     upper = name.upper()
     return any(word in upper for word in SECRET_WORDS)
@@ -114,25 +135,31 @@ def _mask(match: re.Match[str]) -> str:
     return f"{match.group('head')}{user}:{REDACTED}@"
 
 
-def redact(value: Any, name: str = "") -> Any:
-    """A copy of *value* fit to print: secret-named entries masked, the environment's secret
-    values scrubbed, URL passwords removed."""
+def redact(value: Any, name: str = "", fingerprints: bool = False) -> Any:
+    """A copy of *value* fit to print: secret-named entries masked (with fingerprints where
+    asked, for the report), the environment's secret values scrubbed, URL passwords removed."""
     if name and is_secret_name(name):
+        if fingerprints:
+            return masked(value)
         return REDACTED if value not in (None, "", [], (), {}) else value
     if isinstance(value, str):
         value = scrub(value)
         return url_userinfo().sub(_mask, value) if "@" in value and "://" in value else value
     if isinstance(value, Mapping):
-        return {key: redact(item, str(key)) for key, item in value.items()}
+        return {key: redact(item, str(key), fingerprints) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(redact(item) for item in value)
+        return type(value)(redact(item, "", fingerprints) for item in value)
     return value
 
 
 def entries(values: Mapping[str, Any], sources: Mapping[str, str]) -> list[Entry]:
     """The report's rows: every setting apply() wrote, redacted, with its source."""
     return [
-        {"setting": setting, "value": redact(values[setting], setting), "source": sources[setting]}
+        {
+            "setting": setting,
+            "value": redact(values[setting], setting, fingerprints=True),
+            "source": sources[setting],
+        }
         for setting in sorted(values)
     ]
 

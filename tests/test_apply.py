@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 import divio_settings
-from divio_settings.report import REDACTED
+from divio_settings.report import REDACTED, fingerprint
 from tests.helpers import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT, child_env, run_tool
 
 
@@ -157,11 +157,11 @@ def test_report_lists_sources_and_redacts_every_secret():
     report = {row["setting"]: row for row in ns["DIVIO_SETTINGS_REPORT"]}
     assert report["SECRET_KEY"] == {
         "setting": "SECRET_KEY",
-        "value": REDACTED,
+        "value": f"{REDACTED} ({fingerprint(LIVE_KEY)})",
         "source": "SECRET_KEY",
     }
     assert report["DEBUG"]["source"] == "default in the cloud (DJANGO_DEBUG unset)"
-    assert report["DATABASES"]["value"]["default"]["PASSWORD"] == REDACTED
+    assert report["DATABASES"]["value"]["default"]["PASSWORD"].startswith(f"{REDACTED} (")
     assert report["MIDDLEWARE"]["source"] == "DOMAIN_REDIRECTS; default (WhiteNoise)"
     text = json.dumps(list(ns["DIVIO_SETTINGS_REPORT"]))  # a sequence, built on first read
     for secret in (LIVE_KEY, "OIut5vYvWjI3UQzc_yKYAl5-aw0F", "t62LdAvROXgFR14"):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from divio_settings.report import REDACTED, entries, redact
+from divio_settings.report import REDACTED, entries, fingerprint, redact
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,26 @@ def test_entries_are_sorted_and_redacted():
     )
     assert rows == [
         {"setting": "DEBUG", "value": False, "source": "DJANGO_DEBUG"},
-        {"setting": "SECRET_KEY", "value": REDACTED, "source": "SECRET_KEY"},
+        {
+            "setting": "SECRET_KEY",
+            "value": f"{REDACTED} ({fingerprint('k')})",
+            "source": "SECRET_KEY",
+        },
+    ]
+
+
+def test_fingerprints_compare_secrets_without_showing_them():
+    key = "AX1Rxxxxxxwdm1klEQOPukngZFO58vbbpeqp5l0ogdRspdKZTuutJ5V2ov"
+    assert fingerprint(key) == fingerprint(key)
+    assert fingerprint(key) != fingerprint(key[:-1] + "w")
+    assert len(fingerprint(key)) == 12
+    assert int(fingerprint(key), 16) >= 0  # hex
+    assert fingerprint(key) not in key
+    # A list of keys (SECRET_KEY_FALLBACKS) shows one fingerprint per key.
+    rows = entries({"SECRET_KEY_FALLBACKS": ["old-1", "old-2"]}, {"SECRET_KEY_FALLBACKS": "x"})
+    assert rows[0]["value"] == [
+        f"{REDACTED} ({fingerprint('old-1')})",
+        f"{REDACTED} ({fingerprint('old-2')})",
     ]
 
 

@@ -149,6 +149,12 @@ class StorageDSN:
         return self.parts.scheme
 
     @property
+    def overwrite(self) -> bool:
+        """``overwrite=true`` lets a save replace an object of the same name (django-storages'
+        default); without it a second file of that name gets a new name, as file storage does."""
+        return self.args.get("overwrite", "false").lower() in TRUE_WORDS
+
+    @property
     def s3(self) -> S3Parts:
         """django-storage-url's reading of an s3:// DSN, plus our ``endpoint=`` for local
         servers."""

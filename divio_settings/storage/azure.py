@@ -33,6 +33,7 @@ class AzureStorage(DSUAzureStorage):  # type: ignore[misc]
             self.azure_ssl = endpoint.startswith("https:")
             origin = urlsplit(endpoint)
             self.base_url = f"{origin.scheme}://{origin.netloc}/{self.azure_container}/"
+        self.overwrite_files = dsn.overwrite  # no silent loss of a same-name upload
         self.media_headers = headers
 
     def _get_service_client(self) -> Any:

@@ -36,6 +36,7 @@ class S3Storage(DSUS3Storage):  # type: ignore[misc]
             )
         else:
             super().__init__(furl.furl(dsn.value))
+        self.file_overwrite = dsn.overwrite  # no silent loss of a same-name upload
         self.object_parameters = {"ACL": parts.acl} if parts.acl else {}
         self.default_acl = None
         self.media_headers = headers

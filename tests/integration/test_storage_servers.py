@@ -260,3 +260,32 @@ def test_file_round_trip_and_urls(tmp_path):
         hashlib.sha256((tmp_path / "plain.txt").read_bytes()).hexdigest()
         == hashlib.sha256(b"content of plain.txt").hexdigest()
     )
+
+
+SAME_NAME = """
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage as storage
+first = storage.save("same name.txt", ContentFile(b"first"))
+second = storage.save("same name.txt", ContentFile(b"second"))
+print(json.dumps([first, second, storage.open(first).read().decode(), storage.open(second).read().decode()]))
+"""
+
+
+def test_s3_same_name_uploads_keep_both_unless_the_dsn_says_overwrite(bucket, s3_server):
+    name, _ = bucket
+    dsn = f"s3://AKIDTEST:x@{name}/?endpoint={s3_server}"
+    first, second, a, b = json.loads(django_process({"DEFAULT_STORAGE_DSN": dsn}, SAME_NAME).stdout)
+    assert first == "same name.txt"
+    assert second != first
+    assert (a, b) == ("first", "second")
+    overwrite = json.loads(
+        django_process({"DEFAULT_STORAGE_DSN": dsn + "&overwrite=true"}, SAME_NAME).stdout
+    )
+    assert overwrite == ["same name.txt", "same name.txt", "second", "second"]
+
+
+def test_azure_same_name_uploads_keep_both(azurite, container):
+    dsn = f"az://{AZURITE_ACCOUNT}:{quote(AZURITE_KEY, safe='')}@127.0.0.1/{container}?endpoint={azurite}"
+    first, second, a, b = json.loads(django_process({"DEFAULT_STORAGE_DSN": dsn}, SAME_NAME).stdout)
+    assert second != first
+    assert (a, b) == ("first", "second")
