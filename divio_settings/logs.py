@@ -14,10 +14,33 @@ LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class RedactingFormatter(logging.Formatter):
-    """A formatter whose output (message and traceback) never holds a URL's password."""
+    """A formatter whose output (message and traceback) never holds a secret: the environment's
+    secret values and any URL's password are removed."""
 
     def format(self, record: logging.LogRecord) -> str:
         return str(redact(super().format(record)))
+
+
+def _admin_email_handler() -> type[logging.Handler]:
+    from django.utils.log import AdminEmailHandler
+
+    class RedactingAdminEmailHandler(AdminEmailHandler):
+        """Django's error mail to ADMINS; the subject is redacted as well (the body's report
+        comes from DEFAULT_EXCEPTION_REPORTER, which apply() makes the redacting one, and its
+        first line from this handler's formatter)."""
+
+        def format_subject(self, subject: str) -> str:
+            return str(redact(super().format_subject(subject)))
+
+    return RedactingAdminEmailHandler
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use: django.utils.log imports the mail machinery, which settings.py's
+    # import should not pay for.
+    if name == "RedactingAdminEmailHandler":
+        return _admin_email_handler()
+    raise AttributeError(name)
 
 
 def config(level: str) -> dict[str, Any]:
@@ -29,6 +52,10 @@ def config(level: str) -> dict[str, Any]:
                 "()": "divio_settings.logs.RedactingFormatter",
                 "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
             },
+            "divio_mail": {"()": "divio_settings.logs.RedactingFormatter"},
+        },
+        "filters": {
+            "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
         },
         "handlers": {
             "stdout": {
@@ -36,12 +63,20 @@ def config(level: str) -> dict[str, Any]:
                 "stream": "ext://sys.stdout",
                 "formatter": "divio",
             },
+            # Django's own error mail to ADMINS, kept (it is part of Django's default logging
+            # that a LOGGING setting replaces for the django logger).
+            "mail_admins": {
+                "level": "ERROR",
+                "filters": ["require_debug_false"],
+                "class": "divio_settings.logs.RedactingAdminEmailHandler",
+                "formatter": "divio_mail",
+            },
         },
         "root": {"handlers": ["stdout"], "level": level},
         # Django's own config sends django.* to the console only while DEBUG is on; in
         # production request errors (django.request, with traceback) would vanish.
         "loggers": {
-            "django": {"handlers": ["stdout"], "level": level, "propagate": False},
+            "django": {"handlers": ["stdout", "mail_admins"], "level": level, "propagate": False},
             # The Azure SDK logs every HTTP request of the media storage at INFO.
             "azure": {"level": "WARNING"},
         },

@@ -120,19 +120,19 @@ def is_secret_name(name: str) -> bool:
 
 
 @functools.cache
-def url_userinfo() -> re.Pattern[str]:
-    """scheme://user:password@ — the userinfo of a URL, up to the last @ before the path.
+def _url_password() -> re.Pattern[str]:
+    # Starts with the literal "://" (the engine finds it by a fast scan; a scheme is only looked
+    # at as the one character before it), and every part of the match stops at the next "/",
+    # "?", "#" or blank: each attempt covers its own stretch of text, so the whole search is
+    # linear. The greedy part before "@" reaches the last "@" before the path, as a browser does.
+    return re.compile(r"://(?P<user>[^/?#\s:]*):[^/?#\s]*@")
 
-    Compiled on first need: most values hold no URL with credentials, and start-up counts.
-    """
-    return re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/\s?#]*)@")
 
-
-def _mask(match: re.Match[str]) -> str:
-    user, colon, _ = match.group("info").partition(":")
-    if not colon:
-        return match.group(0)  # a user name alone is no secret
-    return f"{match.group('head')}{user}:{REDACTED}@"
+def mask_url_passwords(text: str) -> str:
+    """``scheme://user:password@`` becomes ``scheme://user:********@``, in linear time whatever
+    the text (the former pattern, which matched the scheme first, backtracked on long runs of
+    letters: 2 s for 32 KB)."""
+    return _url_password().sub(rf"://\g<user>:{REDACTED}@", text)
 
 
 def redact(value: Any, name: str = "", fingerprints: bool = False) -> Any:
@@ -144,7 +144,7 @@ def redact(value: Any, name: str = "", fingerprints: bool = False) -> Any:
         return REDACTED if value not in (None, "", [], (), {}) else value
     if isinstance(value, str):
         value = scrub(value)
-        return url_userinfo().sub(_mask, value) if "@" in value and "://" in value else value
+        return mask_url_passwords(value) if "@" in value and "://" in value else value
     if isinstance(value, Mapping):
         return {key: redact(item, str(key), fingerprints) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -185,6 +185,48 @@ print(send_mail("Hello", "Body text", None, ["ada@example.com"]))
     assert b"Subject: Hello" in inbox.messages[0].content
 
 
+def test_error_mail_to_admins_is_kept_and_carries_no_secret(smtp_server):
+    """apply()'s LOGGING adds its stdout handler next to Django's mail_admins: a site with
+    ADMINS receives one error mail per 500, and neither subject nor body shows a secret (the
+    broker password is in the exception message, the database password in frame locals)."""
+    port, inbox, cert = smtp_server
+    environ = {
+        "STAGE": "live",
+        "DOMAIN": "example.com",
+        "SECRET_KEY": "Zq8signingKeyMarker" + "k" * 40,
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": "postgres://u:Zq8dbMarker42@127.0.0.1:5432/x",
+        "DEFAULT_AMQP_BROKER_URL": "amqp://guest:Zq8brokerMarker@rabbit:5672/",
+        "EMAIL_URL": f"submission://mailer:{quote('pa@ss:w/rd', safe='')}@localhost:{port}?timeout=10",
+        "SERVER_EMAIL": "errors@example.com",
+    }
+    body = """
+from django.test import Client
+client = Client(raise_request_exception=False)
+response = client.get("/boom/", HTTP_HOST="example.com")
+sys.stderr.write(str(response.status_code))
+"""
+    result = django_process(
+        environ,
+        body,
+        {"MIDDLEWARE": [], "ADMINS": [["Ops", "ops@example.com"]]},
+        extra_env={"SSL_CERT_FILE": str(cert)},
+    )
+    assert result.stderr.strip().endswith("500")
+    deadline = time.monotonic() + 5
+    while not inbox.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(inbox.messages) == 1
+    mail = inbox.messages[0]
+    assert mail.rcpt_tos == ["ops@example.com"]
+    text = mail.content.decode("utf-8", "replace")
+    assert "Internal Server Error: /boom/" in text
+    assert "RuntimeError" in text
+    for marker in ("Zq8brokerMarker", "Zq8dbMarker42", "Zq8signingKeyMarker", "pa@ss"):
+        assert marker not in text, marker
+    assert "Zq8brokerMarker" not in result.stdout
+
+
 def test_wrong_password_is_refused_without_printing_it(smtp_server):
     port, inbox, cert = smtp_server
     environ = {"EMAIL_URL": f"submission://mailer:wrong-s3cret@localhost:{port}?timeout=3"}
