@@ -27,7 +27,29 @@ def init(dsn: str, environment: str, release: str | None) -> None:
         release=release,
         send_default_pii=False,
         integrations=[DjangoIntegration()],
+        before_send=scrub_event,
+        before_send_transaction=scrub_event,
+        before_breadcrumb=scrub_event,
     )
+
+
+def scrub_event(event: Any, hint: Any = None) -> Any:
+    """Every string of a Sentry event, transaction or breadcrumb as the report shows it: the
+    environment's secret values and URL passwords removed, secret-named fields masked (frame
+    locals such as psycopg's ``conn_params``, exception messages, log messages, request data)."""
+    from .report import redact
+
+    return _scrubbed(event, redact)
+
+
+def _scrubbed(value: Any, redact: Any, name: str = "") -> Any:
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, redact, str(key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item, redact) for item in value]
+    if isinstance(value, str):
+        return redact(value, name)
+    return value
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:

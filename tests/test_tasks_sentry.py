@@ -85,3 +85,93 @@ def test_sentry_not_installed_is_recorded_not_imported(monkeypatch):
         "installed": False,
     }
     assert out.after == []
+
+
+class SentrySink:
+    """A local HTTP server that records what a Sentry SDK sends (envelopes, decompressed)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.bodies: list[bytes] = []
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                import gzip
+                import zlib
+
+                data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                encoding = self.headers.get("Content-Encoding", "")
+                if encoding == "gzip":
+                    data = gzip.decompress(data)
+                elif encoding == "deflate":
+                    data = zlib.decompress(data)
+                elif encoding == "br":
+                    import brotli  # type: ignore[import-not-found]
+
+                    data = brotli.decompress(data)
+                sink.bodies.append(data)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_sentry_events_carry_no_secret():
+    """An error whose message holds the broker's password, with the database password, the
+    storage secret and the signing key in frame locals, logged and raised: the envelopes that
+    reach the (local) Sentry hold none of them."""
+    pytest.importorskip("sentry_sdk", reason="sentry-sdk is an extra")
+    sink = SentrySink()
+    markers = {
+        "SECRET_KEY": "Zq8keyMarker" + "k" * 40,
+        "DATABASE_URL": "postgres://u:Zq8dbMarker7@db.example.com:5432/x",
+        "DEFAULT_STORAGE_DSN": "s3://AK:Zq8s3Marker9@b.s3.amazonaws.com/?domain=m.example.com",
+        "DEFAULT_AMQP_BROKER_URL": "amqp://guest:Zq8brokerMarker@rabbit:5672/",
+    }
+    code = """
+import json, logging, os, sys
+import divio_settings, sentry_sdk
+from urllib.parse import urlsplit
+ns = {"__file__": "/app/x/settings.py"}
+env = json.loads(os.environ["ENV_JSON"])
+divio_settings.apply(ns, environ=env)
+logging.basicConfig()
+def connect(conninfo, parts, key):
+    raise RuntimeError("cannot reach " + env["DEFAULT_AMQP_BROKER_URL"])
+try:
+    connect("host=db.example.com password=" + urlsplit(env["DATABASE_URL"]).password,
+            urlsplit(env["DEFAULT_STORAGE_DSN"]), env["SECRET_KEY"])
+except RuntimeError:
+    logging.getLogger("app").exception("failed with %s", env["DEFAULT_AMQP_BROKER_URL"])
+    sentry_sdk.capture_exception()
+sentry_sdk.flush(5)
+"""
+    env = {
+        **child_env(),
+        "ENV_JSON": json.dumps(
+            {**markers, "SENTRY_DSN": f"http://publickey@127.0.0.1:{sink.port}/1", "STAGE": "live"}
+        ),
+    }
+    try:
+        run_tool([sys.executable, "-c", code], env=env, cwd=ROOT)
+    finally:
+        sink.close()
+    assert sink.bodies, "no envelope reached the sink"
+    text = b"\n".join(sink.bodies).decode("utf-8", "replace")
+    assert "RuntimeError" in text
+    assert "conninfo" in text  # frame locals were sent, scrubbed
+    for marker in ("Zq8keyMarker", "Zq8dbMarker7", "Zq8s3Marker9", "Zq8brokerMarker"):
+        assert marker not in text, marker
