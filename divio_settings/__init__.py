@@ -110,6 +110,17 @@ def _environment(env: Env) -> Changes:
     out = Changes()
     out.set("DIVIO_ENVIRONMENT", "cloud" if is_cloud(env) else "local", "DOMAIN, STAGE")
     out.set("DIVIO_STAGE", (get(env, variables.STAGE) or "local").lower(), "STAGE")
+    conflicts = [
+        [main.name, f"DEFAULT{family.suffix}"]
+        for main, family in (
+            (variables.DATABASE_URL, variables.PREFIXED_DATABASE_DSN),
+            (variables.CACHE_URL, variables.PREFIXED_CACHE_URL),
+        )
+        if (value := get(env, main)) is not None
+        and env.get(f"DEFAULT{family.suffix}", value).strip() not in (value, "")
+    ]
+    if conflicts:  # the first wins; divio_settings.W012 says so
+        out.set("DIVIO_VARIABLE_CONFLICTS", conflicts, ", ".join(sum(conflicts, [])))
     return out
 
 

@@ -30,7 +30,7 @@ TOP_LEVEL: Final = {"timeout": "TIMEOUT", "key_prefix": "KEY_PREFIX", "version":
 
 
 def _value(text: str) -> Any:
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not '²' or '٣', which int() refuses
         return int(text)
     if text.lower() in ("none", "null"):
         return None
@@ -43,6 +43,13 @@ def parse(name: str, url: str) -> dict[str, Any]:
     config: dict[str, Any] = {"BACKEND": BACKENDS[parts.scheme]}
     for key, value in query:
         if key in TOP_LEVEL:
+            number = value.isascii() and value.isdigit()
+            if key == "version" and not number:
+                raise invalid(name, f"a URL like {EXAMPLE}", "version= is not a whole number")
+            if key == "timeout" and not (number or value.lower() in ("none", "null")):
+                raise invalid(
+                    name, f"a URL like {EXAMPLE}", "timeout= is not a whole number or none"
+                )
             config[TOP_LEVEL[key]] = _value(value)
     rest = [(key, value) for key, value in query if key not in TOP_LEVEL]
     location = _location(name, parts, rest)
@@ -68,6 +75,12 @@ def _location(name: str, parts: SplitResult, rest: list[tuple[str, str]]) -> str
             raise invalid(name, "file:///absolute/path", "the path is not absolute")
         return unquote(parts.path)
     if scheme in ("memcache", "pymemcache", "pylibmc"):
+        if parts.username or parts.password:
+            raise invalid(
+                name,
+                "memcache://host:11211 (Django's memcached backends take no user or password)",
+                "it has credentials before the host",
+            )
         if not parts.netloc:
             return "unix:" + unquote(parts.path)
         return parts.netloc

@@ -298,6 +298,40 @@ def check_ephemeral_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any) 
     ]
 
 
+def check_public_suffix_wildcard(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> Messages:
+    """A wildcard over a public suffix (*.co.uk) allows every site registered under it. The
+    public suffix list is loaded only here (about 50 ms), never at start-up."""
+    wildcards = [host for host in settings.ALLOWED_HOSTS if host.startswith(".")]
+    if not wildcards:
+        return []
+    from publicsuffixlist import PublicSuffixList
+
+    suffixes = PublicSuffixList()
+    return [
+        checks.Warning(
+            f"ALLOWED_HOSTS has {host!r}, a wildcard over the public suffix {host[1:]!r}: "
+            "every domain anyone registers under it is allowed.",
+            hint="List your own domain (*.example.co.uk) in DOMAIN_ALIASES instead.",
+            id="divio_settings.W011",
+        )
+        for host in wildcards
+        if suffixes.is_public(host[1:])
+    ]
+
+
+def check_variable_conflicts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    return [
+        checks.Warning(
+            f"{first} and {second} are both set, to different values: {first} is used.",
+            hint="Remove one of them (Divio sets both to the same value).",
+            id="divio_settings.W012",
+        )
+        for first, second in getattr(settings, "DIVIO_VARIABLE_CONFLICTS", [])
+    ]
+
+
 CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
     (check_whitenoise, False),
     (check_legacy_storage, False),
@@ -310,6 +344,8 @@ CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
     (check_connections, False),
     (check_urls, False),
     (check_ephemeral_key, True),
+    (check_public_suffix_wildcard, False),
+    (check_variable_conflicts, False),
 )
 
 

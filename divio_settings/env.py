@@ -537,12 +537,17 @@ def get(env: Env, variable: Variable) -> str | None:
     Divio's Control Panel keeps trailing spaces and Compose files are often written with quotes,
     so both are removed here, once, for every variable.
     """
-    return _clean(env.get(variable.name))
+    return _clean(env.get(variable.name), variable.name)
 
 
-def _clean(raw: str | None) -> str | None:
+def _clean(raw: str | None, name: str = "") -> str | None:
     if raw is None:
         return None
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        # Bytes that are not UTF-8 reach os.environ as lone surrogates (PEP 383).
+        raise invalid(name, "UTF-8 text", "it contains bytes that are not UTF-8") from None
     value = raw.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in _QUOTES:
         value = value[1:-1].strip()
@@ -589,7 +594,7 @@ def check_url(name: str, value: str, schemes: Sequence[str], example: str) -> Sp
         raise invalid(name, expected, "it contains a blank; percent-encode it as %20")
     try:
         parts = urlsplit(value)
-        parts.port  # noqa: B018 - urllib validates the port lazily
+        port = parts.port  # urllib validates the port lazily (and refuses above 65535)
     except ValueError:
         raise invalid(
             name,
@@ -597,6 +602,8 @@ def check_url(name: str, value: str, schemes: Sequence[str], example: str) -> Sp
             "the host or port cannot be read; percent-encode special characters in the "
             "user name and password (# as %23, / as %2F, @ as %40, : as %3A, ? as %3F)",
         ) from None
+    if port == 0:
+        raise invalid(name, expected, "the port is 0; ports are 1 to 65535")
     scheme = parts.scheme.lower()
     if scheme not in schemes:
         known = ", ".join(sorted(schemes))
@@ -632,7 +639,7 @@ def prefixed(
         if not prefix[:1].isalpha() or not prefix.isupper():
             continue
         if prefix.replace("_", "").isalnum() and prefix.isascii():
-            value = _clean(env[name])
+            value = _clean(env[name], name)
             if value is not None:
                 found.setdefault(prefix.lower(), (name, value))
     return found

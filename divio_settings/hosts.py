@@ -50,13 +50,23 @@ def normalize_host(name: str, item: str) -> str:
     wildcard = host.startswith(("*.", "."))
     host = host.removeprefix("*.") if host.startswith("*.") else host.removeprefix(".")
     host = host.rstrip(".").lower()
-    try:
-        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        raise invalid(name, LIST_SHAPE, f"{shown(item)} is not a valid domain name") from None
+    ascii_host = host if host.isascii() else _punycode(name, host, item)
     if not ascii_host or len(ascii_host) > 253 or not is_hostname(ascii_host):
         raise invalid(name, LIST_SHAPE, f"{shown(item)} is not a domain name")
+    if wildcard and "." not in ascii_host:
+        raise invalid(name, LIST_SHAPE, f"{shown(item)} would allow every domain of a top level")
     return "." + ascii_host if wildcard else ascii_host
+
+
+def _punycode(name: str, host: str, item: str) -> str:
+    """The name browsers send for an international domain: IDNA 2008 with UTS 46 mapping
+    (faß.de is xn--fa-hia.de; Python's own codec, IDNA 2003, would make it fass.de)."""
+    import idna
+
+    try:
+        return str(idna.encode(host, uts46=True).decode("ascii"))
+    except idna.IDNAError:
+        raise invalid(name, LIST_SHAPE, f"{shown(item)} is not a valid domain name") from None
 
 
 def _ipv6(name: str, host: str, item: str) -> str:

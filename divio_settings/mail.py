@@ -66,7 +66,7 @@ def parse(name: str, url: str) -> dict[str, Any]:
     elif parts.scheme == "file":
         options = {"file_path": unquote(parts.path)}
     if "timeout" in query:
-        if not query["timeout"].isdigit():
+        if not (query["timeout"].isascii() and query["timeout"].isdigit()):
             raise invalid(name, f"a URL like {EXAMPLE}", "timeout is not a whole number")
         options["timeout"] = int(query["timeout"])
     return {"BACKEND": backend, "OPTIONS": options}
@@ -96,6 +96,12 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
         if address is not None:
             if "@" not in address:
                 raise invalid(sender.name, "an email address such as noreply@example.com")
+            if any(char in address for char in "\r\n\x00"):
+                raise invalid(
+                    sender.name,
+                    "an email address such as noreply@example.com",
+                    "it contains a line break, which would start a new mail header",
+                )
             out.set(sender.name, address, sender.name)
     url = get(env, variables.EMAIL_URL)
     if url is None:

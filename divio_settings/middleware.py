@@ -38,8 +38,8 @@ class DomainRedirectMiddleware:
         self.exact = frozenset(host for host in redirects if not host.startswith("."))
         self.suffixes = tuple(host for host in redirects if host.startswith("."))
         self.bare = frozenset(host[1:] for host in self.suffixes)
-        scheme = "https" if settings.SECURE_SSL_REDIRECT else "http"
-        self.target = f"{scheme}://{domain}"
+        self.always_https = bool(settings.SECURE_SSL_REDIRECT)
+        self.domain = domain
         permanent = getattr(settings, "DIVIO_DOMAIN_REDIRECT_PERMANENT", False)
         self.response_class = HttpResponsePermanentRedirect if permanent else HttpResponseRedirect
         self.async_mode = iscoroutinefunction(get_response)
@@ -57,7 +57,10 @@ class DomainRedirectMiddleware:
             return None
         # Validates the host against ALLOWED_HOSTS (DisallowedHost becomes a 400 as usual).
         request.get_host()
-        return self.response_class(self.target + request.get_full_path())
+        # https when the redirect to https is on, else the scheme the request came with: never
+        # a downgrade of an https request to http.
+        scheme = "https" if self.always_https or request.is_secure() else "http"
+        return self.response_class(f"{scheme}://{self.domain}{request.get_full_path()}")
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Changes, Env, check_url, get
+from .env import Changes, Env, check_url, get, invalid
 
 EXAMPLE: Final = "https://key@o1.ingest.sentry.io/1"
 
@@ -57,7 +57,15 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     dsn = get(env, variables.SENTRY_DSN)
     if dsn is None:
         return out
-    check_url("SENTRY_DSN", dsn, ["http", "https"], EXAMPLE)
+    parts = check_url("SENTRY_DSN", dsn, ["http", "https"], EXAMPLE)
+    # What sentry_sdk itself refuses (BadDsn), said now: apply() must not fail half-way later.
+    if not parts.username:
+        raise invalid("SENTRY_DSN", f"a URL like {EXAMPLE}", "the public key before '@' is missing")
+    project = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    if not (project.isascii() and project.isdigit()):
+        raise invalid(
+            "SENTRY_DSN", f"a URL like {EXAMPLE}", "the project id at the end is not a number"
+        )
     environment = (get(env, variables.STAGE) or "local").lower()
     release = get(env, variables.GIT_COMMIT)
     ready = installed()

@@ -395,3 +395,25 @@ CORPUS += [
 ]
 CORPUS += [("BROKER_URL", value, expected) for value, expected in BROKER_URLS]
 CORPUS += [("GIT_COMMIT", "a" * 40, "a" * 40), ("GIT_COMMIT", "", NO_CHANGE)]
+
+# Parser holes closed by the secrets issue (#14): each is one clear error or a documented value.
+CORPUS += [
+    ("CACHE_URL", "redis://h:6379/0?timeout=\u00b2", ERROR),  # a Unicode digit int() refuses
+    ("CACHE_URL", "locmem://?timeout=\u0663", ERROR),
+    ("CACHE_URL", "locmem://?version=x", ERROR),
+    ("CACHE_URL", f"pymemcache://user:{SECRET}@h:11211", ERROR),  # memcached takes no password
+    ("CACHE_URL", f"pylibmc://user:{SECRET}@h:11211", ERROR),
+    ("EMAIL_URL", "smtp://h?timeout=\u00b2", ERROR),
+    ("DEFAULT_STORAGE_DSN", f"s3://K:{SECRET}@b/?endpoint=http://[::1", ERROR),
+    ("DEFAULT_STORAGE_DSN", f"s3://K:{SECRET}@b/?endpoint=http://h:0", ERROR),
+    ("DEFAULT_STORAGE_DSN", f"s3://K:{SECRET}@b/?endpoint=http://h:99999", ERROR),
+    ("DATABASE_URL", f"postgres://u:{SECRET}@h:0/db", ERROR),
+    ("DATABASE_URL", f"postgres://u:{SECRET}@h:70000/db", ERROR),
+    ("SENTRY_DSN", "https://o1.ingest.sentry.io/1", ERROR),  # no public key
+    ("SENTRY_DSN", f"https://{SECRET}@o1.ingest.sentry.io/project", ERROR),  # not a number
+    ("SECRET_KEY", "key-with-\udcff-byte-" + SECRET, ERROR),  # not UTF-8 (PEP 383)
+    ("DEFAULT_FROM_EMAIL", "site@example.com\r\nBcc: all@example.com", ERROR),
+    ("SERVER_EMAIL", "errors@example.com\nX-Header: injected", ERROR),
+    ("DOMAIN_ALIASES", "faß.de", ["xn--fa-hia.de"]),  # IDNA 2008 / UTS 46, as browsers send it
+    ("DOMAIN_ALIASES", "*.com", ERROR),  # every domain of a top level
+]

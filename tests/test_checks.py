@@ -252,6 +252,12 @@ ROUTES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, bool]]] = {
         },
         {},
     ),
+    "divio_settings.W011": ({**SERVICES, "DOMAIN_ALIASES": "*.co.uk"}, {}, {}),
+    "divio_settings.W012": (
+        {**SERVICES, "DEFAULT_DATABASE_DSN": "postgres://u:p@other.example.com:5432/site"},
+        {},
+        {},
+    ),
     "divio_settings.W009": (
         {**SERVICES, "DATABASE_CONN_MAX_AGE": "60", "DATABASE_CONN_HEALTH_CHECKS": "false"},
         {},

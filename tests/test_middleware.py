@@ -116,3 +116,14 @@ def test_redirect_answers_before_anything_else_runs():
         RequestFactory().get("/", HTTP_HOST="old.example.com")
     )
     assert response.status_code == 302
+
+
+@override_settings(**{**REDIRECTING, "SECURE_SSL_REDIRECT": False})
+def test_without_the_https_redirect_an_https_request_stays_https():
+    """SECURE_SSL_REDIRECT=False must not downgrade a request that arrived over https."""
+    factory = RequestFactory()
+    middleware = DomainRedirectMiddleware(view)
+    secure = middleware(factory.get("/x?y=1", HTTP_HOST="old.example.com", secure=True))
+    assert secure["Location"] == "https://example.com/x?y=1"
+    plain = middleware(factory.get("/x", HTTP_HOST="old.example.com"))
+    assert plain["Location"] == "http://example.com/x"

@@ -139,7 +139,15 @@ class StorageDSN:
                 "the account name or credential is missing",
             )
         for arg in ("endpoint",) if parts.scheme == "file" else ("endpoint", "url"):
-            target = urlsplit(dsn.args.get(arg, "http://x"))
+            try:
+                target = urlsplit(dsn.args.get(arg, "http://x"))
+                port = target.port
+            except ValueError:
+                raise invalid(
+                    name, expected, f"{arg}= cannot be read: an unclosed [ or a port above 65535"
+                ) from None
+            if port == 0:
+                raise invalid(name, expected, f"{arg}= has port 0; ports are 1 to 65535")
             if target.scheme not in ("http", "https") or not target.netloc:
                 raise invalid(name, expected, f"{arg}= is not an http:// or https:// URL")
         return dsn
