@@ -249,3 +249,45 @@ def django_process(
 
 
 PASSWORD = "p@ss:w/rd#+% ?&é"  # every character that breaks unencoded URLs
+
+
+class SentrySink:
+    """A local HTTP server that records what a Sentry SDK sends (envelopes, decompressed)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.bodies: list[bytes] = []
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                import gzip
+                import zlib
+
+                data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                encoding = self.headers.get("Content-Encoding", "")
+                if encoding == "gzip":
+                    data = gzip.decompress(data)
+                elif encoding == "deflate":
+                    data = zlib.decompress(data)
+                elif encoding == "br":
+                    import brotli  # type: ignore[import-not-found]
+
+                    data = brotli.decompress(data)
+                sink.bodies.append(data)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
