@@ -301,3 +301,26 @@ def test_hostile_headers_never_redirect_elsewhere_and_never_500(host, forwarded,
         )
         if "example.com" not in host.lower() and "legacy.org" not in host.lower():
             pytest.fail(f"redirect for a foreign host: {host!r} -> {response['Location']}")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    filler=st.text(alphabet=string.ascii_letters + string.digits + ":/@?#. +-", max_size=40),
+    password=st.text(
+        alphabet=string.ascii_letters + string.digits + "!$&*()~", min_size=1, max_size=20
+    ),
+    position=st.floats(0, 1),
+)
+def test_redaction_of_a_megabyte_keeps_no_password(filler, password, position):
+    """Text of up to 1 MB built from hostile pieces (long runs of scheme characters, many
+    "://", many "@"), with one URL whose password must go, wherever it stands."""
+    from divio_settings.report import redact
+
+    chunk = filler or "a"
+    text = chunk * (1_000_000 // len(chunk))
+    at = int(len(text) * position)
+    # Blanks around the URL end the filler's own userinfo, as they would in a real log line.
+    text = f"{text[:at]} redis://user:{password}X9@cache.example.com:6379/0 {text[at:]}"
+    out = redact(text)
+    assert f":{password}X9@" not in out
+    assert "redis://user:********@cache.example.com:6379/0" in out
