@@ -27,17 +27,8 @@ SCHEMES: Final[dict[str, tuple[str, int | None, bool, bool]]] = {
     "file": ("django.core.mail.backends.filebased.EmailBackend", None, False, False),
 }
 EXAMPLE: Final = "submission://user:password@smtp.example.com:587"
-LEGACY: Final = (
-    "EMAIL_BACKEND",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_HOST_USER",
-    "EMAIL_HOST_PASSWORD",
-    "EMAIL_USE_TLS",
-    "EMAIL_USE_SSL",
-    "EMAIL_TIMEOUT",
-    "EMAIL_FILE_PATH",
-)
+# Django < 6.1's EMAIL_* settings: the registry lists them among what EMAIL_URL sets.
+LEGACY: Final = tuple(name for name in variables.EMAIL_URL.sets if name.startswith("EMAIL_"))
 
 
 def parse(name: str, url: str) -> dict[str, Any]:

@@ -291,3 +291,12 @@ class SentrySink:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope)
+        return "250 OK"

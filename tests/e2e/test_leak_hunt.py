@@ -21,6 +21,7 @@ import pytest
 
 from tests.helpers import (
     ROOT,
+    Inbox,
     SentrySink,
     child_env,
     free_port,
@@ -100,15 +101,6 @@ urlpatterns += [path("databases/", databases), path("storage/", storage), path("
                 path("cached/", cached), path("template/", template), path("broker/", broker)]
 """
 FAILURES = ("/databases/", "/storage/", "/mail/", "/cached/", "/template/", "/broker/", "/nowhere/")
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")

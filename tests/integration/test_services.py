@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.helpers import django_process, require_service, self_signed_cert
+from tests.helpers import Inbox, django_process, require_service, self_signed_cert
 
 pytestmark = pytest.mark.integration
 
@@ -113,15 +113,6 @@ for _ in range(45):
     read = "from django.core.cache import cache\nprint(cache.get('counter'))\n"
     assert django_process(environ, read).stdout.strip() == "90"
     assert json.loads(django_process(environ, check).stdout.splitlines()[-1]) == []
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 @pytest.fixture
