@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import databases, hosts, logs, report, security, static, storage
 from . import env as variables
-from .env import Changes, Env, awake, get, is_cloud, secret_values
+from .env import Changes, Env, Environment, awake, get, is_cloud, secret_values
 from .report import Report, Scrubber
 
 __all__ = ["apply"]
@@ -55,7 +55,7 @@ def apply(
     Each keyword switches one group off; ``media``, ``email`` and ``logging`` are the former
     names of ``storage``, ``mail`` and ``logs``.
     """
-    env: Env = os.environ if environ is None else environ
+    env = Environment(os.environ if environ is None else environ)
     on = {"security": security, "hosts": hosts, "databases": databases, "static": static}
     on |= {"storage": storage, "caches": caches, "mail": mail, "logs": logs, "sentry": sentry}
     on |= {"celery": celery, "checks": checks, **_renamed(renamed)}

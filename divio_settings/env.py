@@ -11,7 +11,7 @@ registry does not declare.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
@@ -634,7 +634,7 @@ def prefixed(
     if main and value is not None:
         found["default"] = (main.name, value)
     suffix = family.suffix
-    for name in sorted(name for name in env if name.endswith(suffix)):
+    for name in sorted(candidates(env, suffix)):
         prefix = name[: -len(suffix)]
         if not prefix[:1].isalpha() or not prefix.isupper():
             continue
@@ -662,12 +662,54 @@ _WAKING_ENDS: Final = tuple(_WAKING)
 
 
 def awake(env: Env) -> set[str]:
-    """The idle groups that one of their variables wakes up; one pass over the environment."""
-    groups: set[str] = set()
-    for name in env:
-        if name.endswith(_WAKING_ENDS):
-            groups.update(group for ending, group in _WAKING.items() if name.endswith(ending))
-    return groups
+    """The idle groups that one of their variables wakes up."""
+    return {group for ending, group in _WAKING.items() if candidates(env, ending)}
+
+
+# Every ending the library looks for in the names of the environment: the <PREFIX>_ families
+# and the idle groups' variables.
+_ENDINGS: Final = tuple(dict.fromkeys(v.suffix for v in VARIABLES if v.name.startswith(PREFIX)))
+_ENDINGS_ALL: Final = tuple(dict.fromkeys(_ENDINGS + _WAKING_ENDS))
+
+
+class Environment(Mapping[str, str]):
+    """The environment apply() reads (not copied), with the names that end like a variable of
+    the registry found in one pass (instead of one pass per family and group: a pod can have
+    thousands of unrelated variables)."""
+
+    def __init__(self, env: Env) -> None:
+        self._env = env
+        self._index: dict[str, list[str]] | None = None
+
+    def __getitem__(self, name: str) -> str:
+        return self._env[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
+
+    def ending(self, suffix: str) -> list[str]:
+        if self._index is None:
+            index: dict[str, list[str]] = {ending: [] for ending in _ENDINGS_ALL}
+            for name in self:
+                if name.endswith(_ENDINGS_ALL):
+                    for ending in _ENDINGS_ALL:
+                        if name.endswith(ending):
+                            index[ending].append(name)
+            self._index = index
+        found = self._index.get(suffix)
+        if found is None:
+            return [name for name in self if name.endswith(suffix)]
+        return found
+
+
+def candidates(env: Env, suffix: str) -> list[str]:
+    """The names of *env* that end with *suffix*."""
+    if isinstance(env, Environment):
+        return env.ending(suffix)
+    return [name for name in env if name.endswith(suffix)]
 
 
 def secret_values(env: Env) -> list[str]:
