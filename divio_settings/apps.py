@@ -19,6 +19,12 @@ class DivioSettingsConfig(AppConfig):
         checks.register()
         if server_process():
             log_key_fingerprints()
+        from django.conf import settings
+
+        if settings.DEBUG:
+            from .debug_page import redact_technical_404
+
+            redact_technical_404()
 
 
 SERVERS: Final = ("gunicorn", "uvicorn", "uwsgi", "daphne", "hypercorn", "granian")

@@ -37,3 +37,23 @@ class ExceptionReporter(DjangoReporter):
 
     def get_traceback_text(self) -> SafeString:
         return SafeString(redact(str(super().get_traceback_text())))
+
+
+def redact_technical_404() -> None:
+    """Django's DEBUG 404 page (the "Page not found" page with the URL patterns and the Http404
+    message) is not built by the exception reporter: redact it the same way. Installed by the
+    app's ready() while DEBUG is on; idempotent."""
+    from django.views import debug
+
+    original = debug.technical_404_response
+    if getattr(original, "divio_settings_redacted", False):
+        return
+
+    def technical_404_response(request: Any, exception: Any) -> Any:
+        response = original(request, exception)
+        charset = response.charset or "utf-8"
+        response.content = str(redact(response.content.decode(charset, "replace"))).encode(charset)
+        return response
+
+    technical_404_response.divio_settings_redacted = True  # type: ignore[attr-defined]
+    debug.technical_404_response = technical_404_response
