@@ -6,6 +6,7 @@ least one of them."""
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -59,3 +60,54 @@ def test_each_variable_changes_only_what_the_reference_says(variable):
         undocumented = effects[kind] - set(variable.sets)
         assert not undocumented, f"{name} in a {kind} environment also changes {undocumented}"
     assert any(effects.values()), f"{name}={variable.example} changes nothing anywhere"
+
+
+def documented_settings() -> set[str]:
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "reference" / "settings.md").read_text()
+    names: set[str] = set()
+    for row in text.splitlines():
+        if row.startswith("| `"):
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]*\*?)`", row.split("|")[1]))
+    return names
+
+
+def test_the_settings_reference_lists_exactly_what_apply_writes():
+    """Every setting apply() writes, in every kind of environment with every documented
+    example, has a row in docs/reference/settings.md, and every row is written somewhere."""
+    written: set[str] = set()
+    # startproject's settings, and a settings.py that sets almost nothing itself.
+    bare = {"__file__": "/app/x/settings.py", "INSTALLED_APPS": ["django.contrib.staticfiles"]}
+    for project in (dict(STARTPROJECT), bare):
+        for base in ENVIRONMENTS.values():
+            for variable in env.VARIABLES:
+                name = variable.name.replace(env.PREFIX, "ALT")
+                environ = base | dict(variable.context) | {name: variable.example}
+                environ.setdefault("SECRET_KEY", LIVE_KEY)
+                namespace = copy.deepcopy(project)
+                divio_settings.apply(namespace, environ=environ)
+                written |= set(namespace[divio_settings.ORIGINAL]["absent"])
+                written |= set(namespace[divio_settings.ORIGINAL]["values"])
+    # The conflict list shows only when two variables disagree.
+    namespace = copy.deepcopy(dict(STARTPROJECT))
+    divio_settings.apply(
+        namespace,
+        environ={"DATABASE_URL": "sqlite:////a.db", "DEFAULT_DATABASE_DSN": "sqlite:////b.db"},
+    )
+    written |= set(namespace[divio_settings.ORIGINAL]["absent"])
+    written.add(divio_settings.REPORT)
+    documented = documented_settings()
+    patterns = {name[:-1] for name in documented if name.endswith("*")}
+
+    def listed(setting: str) -> bool:
+        return setting in documented or any(setting.startswith(p) for p in patterns)
+
+    assert {s for s in written if not listed(s)} == set()
+    # MAILERS (Django 6.1+) or EMAIL_* (before): one of them is written.
+    assert "MAILERS" in written or any(s.startswith("EMAIL_") for s in written)
+    for name in documented - {"MAILERS", "EMAIL_*"}:
+        if name.endswith("*"):
+            assert any(s.startswith(name[:-1]) for s in written), name
+        else:
+            assert name in written, name
