@@ -78,7 +78,11 @@ def test_the_settings_reference_lists_exactly_what_apply_writes():
     example, has a row in docs/reference/settings.md, and every row is written somewhere."""
     written: set[str] = set()
     # startproject's settings, and a settings.py that sets almost nothing itself.
-    bare = {"__file__": "/app/x/settings.py", "INSTALLED_APPS": ["django.contrib.staticfiles"]}
+    bare: dict[str, Any] = {
+        "__file__": "/app/x/settings.py",
+        "INSTALLED_APPS": ["django.contrib.staticfiles"],
+    }
+    project: dict[str, Any]
     for project in (dict(STARTPROJECT), bare):
         for base in ENVIRONMENTS.values():
             for variable in env.VARIABLES:
