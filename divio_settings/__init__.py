@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import databases, hosts, logs, report, security, static, storage
 from . import env as variables
-from .env import Changes, Env, Environment, awake, get, is_cloud, secret_values
+from .env import Changes, Env, Environment, awake, clean, get, is_cloud, secret_values
 from .report import Report, Scrubber
 
 __all__ = ["apply"]
@@ -117,7 +117,7 @@ def _environment(env: Env) -> Changes:
             (variables.CACHE_URL, variables.PREFIXED_CACHE_URL),
         )
         if (value := get(env, main)) is not None
-        and env.get(f"DEFAULT{family.suffix}", value).strip() not in (value, "")
+        and clean(env.get(f"DEFAULT{family.suffix}")) not in (value, None)
     ]
     if conflicts:  # the first wins; divio_settings.W012 says so
         out.set("DIVIO_VARIABLE_CONFLICTS", conflicts, ", ".join(sum(conflicts, [])))

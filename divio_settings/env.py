@@ -537,10 +537,12 @@ def get(env: Env, variable: Variable) -> str | None:
     Divio's Control Panel keeps trailing spaces and Compose files are often written with quotes,
     so both are removed here, once, for every variable.
     """
-    return _clean(env.get(variable.name), variable.name)
+    return clean(env.get(variable.name), variable.name)
 
 
-def _clean(raw: str | None, name: str = "") -> str | None:
+def clean(raw: str | None, name: str = "") -> str | None:
+    """A raw value as every reader sees it: stripped of blanks and quotes, ``None`` when empty;
+    not UTF-8 is an error naming *name*."""
     if raw is None:
         return None
     try:
@@ -639,7 +641,7 @@ def prefixed(
         if not prefix[:1].isalpha() or not prefix.isupper():
             continue
         if prefix.replace("_", "").isalnum() and prefix.isascii():
-            value = _clean(env[name], name)
+            value = clean(env[name], name)
             if value is not None:
                 found.setdefault(prefix.lower(), (name, value))
     return found

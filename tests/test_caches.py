@@ -107,3 +107,31 @@ def test_aliases_and_merge():
 
 def test_no_url_keeps_settings_py():
     assert caches.settings_from_env({}, {"CACHES": {"default": {}}}).values == {}
+
+
+def test_cloud_without_cache_url_gets_the_shared_database_cache():
+    cloud = {"STAGE": "live", "DOMAIN": "x.example.com"}
+    values = caches.settings_from_env(cloud, {}).values
+    assert values["CACHES"] == {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_dbcache",
+        }
+    }
+    # settings.py's own CACHES (Redis, say) is its decision; locally and at build: locmem.
+    own = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    assert caches.settings_from_env(cloud, {"CACHES": own}).values == {}
+    assert caches.settings_from_env({}, {}).values == {}
+
+
+def test_the_same_value_twice_is_no_conflict():
+    import divio_settings
+
+    ns: dict[str, object] = {"__file__": "/app/x/settings.py"}
+    url = "postgres://u:p@db.example.com:5432/site"
+    divio_settings.apply(
+        ns, environ={"DATABASE_URL": f'"{url}"', "DEFAULT_DATABASE_DSN": f" {url} "}
+    )
+    assert "DIVIO_VARIABLE_CONFLICTS" not in ns
+    divio_settings.apply(ns, environ={"DATABASE_URL": url, "DEFAULT_DATABASE_DSN": url + "2"})
+    assert ns["DIVIO_VARIABLE_CONFLICTS"] == [["DATABASE_URL", "DEFAULT_DATABASE_DSN"]]
