@@ -316,3 +316,55 @@ def test_load_report_leaves_the_process_as_it_was(project, monkeypatch):
     assert sys.path == path
     assert "mysite.settings" not in sys.modules
     assert set(sys.modules) - modules <= {m for m in sys.modules if not m.startswith("mysite")}
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            ImproperlyConfigured("CACHE_URL: expected a URL"),
+            "divio-settings: CACHE_URL: expected a URL\n",
+        ),
+        (PermissionError(13, "Permission denied"), "divio-settings: Permission denied\n"),
+        (
+            KeyError("redis://u:hunter2secret@h:6379/0"),
+            "divio-settings: unexpected error: KeyError: 'redis://u:********@h:6379/0'\n",
+        ),
+    ],
+)
+def test_every_failure_is_one_line_without_a_traceback(monkeypatch, capsys, error, expected):
+    from divio_settings.cli import show
+
+    def failing(args):
+        raise error
+
+    monkeypatch.setattr(show, "run_check", failing)
+    assert main(["check"]) == 1
+    assert capsys.readouterr().err == expected
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """`divio-settings show … | head`: the reader leaves, the command stops, no traceback."""
+    import os
+    import subprocess
+
+    script = tmp_path / "big.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        "from divio_settings.cli import main, show\n"
+        "def big(args):\n    for _ in range(100_000):\n        print('x' * 80)\n    return 0\n"
+        "show.run_show = big\nsys.exit(main(['show']))\n"
+    )
+    reader = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"{sys.executable} {script} | head -c 10 > /dev/null; echo ${{PIPESTATUS[0]}}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ},
+    )
+    assert reader.stderr == ""
+    assert reader.stdout.strip() == "1"

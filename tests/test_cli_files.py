@@ -421,3 +421,42 @@ def test_the_hostile_corpus_through_every_subcommand_gives_no_traceback(
                 assert line.startswith(("divio-settings: ", "error: ", "warning: ")) or re.match(
                     r"^[A-Z][A-Z0-9_]*: expected ", line
                 ), line
+
+
+def test_unreadable_python_is_one_line(project, capsys):
+    settings = project / "mysite" / "settings.py"
+    original = settings.read_text()
+    settings.write_text(original + "\ndef broken(:\n")
+    assert main(["init", str(project)]) == 1
+    assert "mysite/settings.py does not parse as Python (line" in capsys.readouterr().err
+    settings.write_bytes(b"# -*- coding: no-such-codec -*-\n" + original.encode())
+    assert main(["init", str(project)]) == 1
+    assert "mysite/settings.py: unknown encoding" in capsys.readouterr().err
+
+
+def test_text_that_the_file_encoding_cannot_hold_is_refused(tmp_path):
+    (tmp_path / "f.py").write_bytes(b"# -*- coding: latin-1 -*-\nx = 1\n")
+    file = files.TextFile(tmp_path, tmp_path / "f.py", python=True)
+    assert file.encoded("x = '\u00e9'\n") == "x = '\u00e9'\n".encode("latin-1")
+    with pytest.raises(files.UserError, match="cannot be written in iso-8859-1"):
+        file.encoded("x = '\u20ac'\n")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"A=1\nB=\xff\n", "line 2: not UTF-8"),
+        (b'A="one\nt\x00wo"\n', "line 2: a NUL byte"),
+    ],
+)
+def test_env_file_bytes_errors_name_the_line(tmp_path, raw, message):
+    path = tmp_path / "env"
+    path.write_bytes(raw)
+    with pytest.raises(files.UserError, match=re.escape(message)):
+        files.read_env_file(str(path), {})
+
+
+def test_env_file_dollar_without_a_name_is_literal(tmp_path):
+    assert read("A=cost $5 and $", {}, tmp_path) == {"A": "cost $5 and $"}
+    with pytest.raises(files.UserError, match="cannot read"):
+        files.read_env_file(str(tmp_path / "missing"), {})

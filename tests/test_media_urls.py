@@ -169,3 +169,18 @@ def test_media_headers_first_match_wins():
     none: Any = build_backend(StorageDSN("s3://K:S@bucket.s3.amazonaws.com/?acl=none"))
     assert "ACL" not in none.get_object_parameters("a.png")
     assert none.default_acl is None
+
+
+@override_settings(
+    MEDIA_HEADERS=[
+        (r"\.css$", {"CacheControl": "max-age=60", "Unknown": "dropped"}),
+        (r".*", {"CacheControl": "max-age=3600", "ContentDisposition": "inline"}),
+    ]
+)
+def test_azure_media_headers_become_content_settings_first_match_wins():
+    storage: Any = build_backend(StorageDSN(AZ_DSNS[0]))
+    css = storage._get_content_settings_parameters("a/b.css")
+    assert css["cache_control"] == "max-age=60"
+    assert "content_disposition" not in css or css["content_disposition"] is None
+    png = storage._get_content_settings_parameters("a.png")
+    assert (png["cache_control"], png["content_disposition"]) == ("max-age=3600", "inline")

@@ -1,0 +1,81 @@
+"""The app's start-up work: check registration, the signing key's fingerprints, the 404 page."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from django.test import override_settings
+
+from divio_settings import apps
+from divio_settings.report import fingerprint
+
+
+def test_server_processes_log_the_key_fingerprints_once(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "gunicorn", sys.modules[__name__])
+    assert apps.server_process()
+    with (
+        caplog.at_level(logging.INFO, logger="divio_settings"),
+        override_settings(SECRET_KEY="k" * 50, SECRET_KEY_FALLBACKS=["old-key-1", "old-key-2"]),
+    ):
+        apps.log_key_fingerprints()
+    assert caplog.messages == [
+        f"SECRET_KEY fingerprint {fingerprint('k' * 50)}; SECRET_KEY_FALLBACKS fingerprints: "
+        f"{fingerprint('old-key-1')}, {fingerprint('old-key-2')}"
+    ]
+    assert "k" * 50 not in caplog.text
+
+
+def test_management_commands_are_not_server_processes(monkeypatch):
+    for name in apps.SERVERS:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(sys, "argv", ["manage.py", "dumpdata"])
+    assert not apps.server_process()
+    monkeypatch.setattr(sys, "argv", ["manage.py", "runserver"])
+    assert apps.server_process()
+
+
+def test_ready_installs_the_404_redaction_while_debug(settings):
+    from django.apps import apps as registry
+    from django.views import debug
+
+    original = debug.technical_404_response
+    try:
+        settings.DEBUG = True
+        registry.get_app_config("divio_settings").ready()
+        assert getattr(debug.technical_404_response, "divio_settings_redacted", False)
+        wrapped = debug.technical_404_response
+        registry.get_app_config("divio_settings").ready()  # idempotent
+        assert debug.technical_404_response is wrapped
+    finally:
+        debug.technical_404_response = original
+
+
+def test_the_debug_404_page_shows_no_secret(settings, client):
+    """An Http404 whose message carries a URL password: Django's DEBUG page, redacted."""
+    from django.http import Http404
+    from django.urls import path
+    from django.views import debug
+
+    from divio_settings.debug_page import redact_technical_404
+
+    def view(request):
+        raise Http404("no object at redis://u:Zq8NotFoundSecret@h:6379/0")
+
+    import types
+
+    urlconf = types.ModuleType("leaky_urls")
+    urlconf.urlpatterns = [path("thing/", view)]  # type: ignore[attr-defined]
+    sys.modules["leaky_urls"] = urlconf
+    original = debug.technical_404_response
+    try:
+        settings.DEBUG = True
+        settings.ROOT_URLCONF = "leaky_urls"
+        redact_technical_404()
+        response = client.get("/thing/")
+        assert response.status_code == 404
+        assert b"Zq8NotFoundSecret" not in response.content
+        assert b"redis://u:********@h:6379/0" in response.content
+    finally:
+        debug.technical_404_response = original
+        del sys.modules["leaky_urls"]
