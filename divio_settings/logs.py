@@ -21,6 +21,16 @@ class RedactingFormatter(logging.Formatter):
         return str(redact(super().format(record)))
 
 
+class OneLineWarning(logging.Filter):
+    """A request with a Host that is not allowed (scanners send thousands a day): one WARNING
+    line without a traceback, instead of an ERROR with 14 lines of traceback and an error mail."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = None
+        return True
+
+
 def _admin_email_handler() -> type[logging.Handler]:
     from django.utils.log import AdminEmailHandler
 
@@ -56,6 +66,7 @@ def config(level: str) -> dict[str, Any]:
         },
         "filters": {
             "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+            "one_line_warning": {"()": "divio_settings.logs.OneLineWarning"},
         },
         "handlers": {
             "stdout": {
@@ -77,6 +88,12 @@ def config(level: str) -> dict[str, Any]:
         # production request errors (django.request, with traceback) would vanish.
         "loggers": {
             "django": {"handlers": ["stdout", "mail_admins"], "level": level, "propagate": False},
+            # Unknown Host headers: a warning line each, no traceback, no error mail.
+            "django.security.DisallowedHost": {
+                "handlers": ["stdout"],
+                "filters": ["one_line_warning"],
+                "propagate": False,
+            },
             # The Azure SDK logs every HTTP request of the media storage at INFO.
             "azure": {"level": "WARNING"},
         },

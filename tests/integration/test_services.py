@@ -255,3 +255,35 @@ sys.stderr.write(str(response.status_code))
     assert "RuntimeError: boom amqp://guest:********@rabbit:5672/" in result.stdout
     assert "brokersecret" not in result.stdout
     assert "dbsecret" not in result.stdout
+
+
+def test_unknown_hosts_are_one_warning_line_each_without_traceback_or_mail():
+    """Scanners send thousands of requests with foreign Host headers: 1,000 of them give 1,000
+    log lines at WARNING, no traceback, and no error mail to ADMINS."""
+    environ = {
+        "STAGE": "live",
+        "DOMAIN": "example.com",
+        "SECRET_KEY": "k" * 50,
+        "SECURE_SSL_REDIRECT": "false",
+        "EMAIL_URL": "memory:",
+    }
+    body = """
+from django.core import mail
+from django.test import Client
+client = Client()
+codes = {client.get("/", HTTP_HOST=f"scanner{i}.example.net").status_code for i in range(1000)}
+sys.stderr.write(json.dumps({"codes": sorted(codes), "mails": len(getattr(mail, "outbox", []))}))
+"""
+    result = django_process(
+        environ, body, {"MIDDLEWARE": [], "ADMINS": [["Ops", "ops@example.com"]]}
+    )
+    assert json.loads(result.stderr.strip().splitlines()[-1]) == {"codes": [400], "mails": 0}
+    lines = [
+        line for line in result.stdout.splitlines() if "django.security.DisallowedHost" in line
+    ]
+    assert len(lines) == 1000
+    assert all(
+        " WARNING django.security.DisallowedHost Invalid HTTP_HOST header" in line for line in lines
+    )
+    assert len(result.stdout.splitlines()) == 1000
+    assert "Traceback" not in result.stdout
