@@ -100,3 +100,33 @@ def test_bad_dsns_name_the_variable_not_the_secret(dsn, detail):
     assert detail in str(error.value)
     assert "topsecret" not in str(error.value)
     assert "top/secret" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("dsn", "spelling"),
+    [
+        (
+            "s3://minio:topsecret@127.0.0.1:9000/media",
+            "s3://KEY:SECRET@media/?endpoint=http://127.0.0.1:9000",
+        ),
+        (
+            "s3://minio:topsecret@minio:9000/media/sub",
+            "s3://KEY:SECRET@media/?endpoint=http://minio:9000",
+        ),
+        ("s3://minio:topsecret@[::1]:9000/m", "s3://KEY:SECRET@m/?endpoint=http://[::1]:9000"),
+        ("s3://minio:topsecret@10.0.0.7/", "s3://KEY:SECRET@BUCKET/?endpoint=http://10.0.0.7"),
+    ],
+)
+def test_minio_spelling_is_refused_with_the_endpoint_spelling(dsn, spelling):
+    """MinIO's own DSN form would otherwise give MEDIA_URL https://0.0.1/127/… and fail at the
+    first upload with an SSL error."""
+    with pytest.raises(ImproperlyConfigured, match=r"^DEFAULT_STORAGE_DSN: expected ") as error:
+        storage.settings_from_env({"DEFAULT_STORAGE_DSN": dsn}, {})
+    assert spelling in str(error.value)
+    assert "topsecret" not in str(error.value)
+    fixed = spelling.replace("KEY:SECRET", "minio:topsecret").replace("BUCKET", "media")
+    changes = storage.settings_from_env({"DEFAULT_STORAGE_DSN": fixed}, {})
+    assert (
+        changes.values["MEDIA_URL"]
+        == spelling.split("endpoint=")[1] + "/" + fixed.split("@")[1].split("/")[0] + "/"
+    )

@@ -46,7 +46,6 @@ S3_MARKERS: Final = (
     ".s3-",
     ".s3.",
 )
-PUBLIC_ACLS: Final = frozenset({"public-read", "public-read-write"})
 NO_ACL: Final = frozenset({"", "none"})
 FURL_SAFE: Final = ":@-._~!$&'()*+,;="
 # A file DSN's folder is served at MEDIA_URL while DEBUG is on: never the system's own folders.
@@ -91,6 +90,28 @@ class S3Parts:
     signature_version: str | None
     own_endpoint: bool
 
+    def bucket_url(self) -> str:
+        """The bucket's URL as botocore builds it, unsigned: with an explicit endpoint_url
+        (django-storage-url always passes one) "auto" addressing means the path style, and an
+        endpoint on an IP address is always addressed by path."""
+        scheme, _, host = self.endpoint_url.partition("://")
+        if self.addressing_style != "virtual" or _is_ip(urlsplit(self.endpoint_url).hostname or ""):
+            return f"{self.endpoint_url}/{self.bucket}/"
+        return f"{scheme}://{self.bucket}.{host}/"
+
+
+def _server_form(parts: SplitResult) -> bool:
+    try:
+        port = parts.port
+    except ValueError:
+        return False  # check_url has reported a bad port already
+    return port is not None or _is_ip(parts.hostname or "")
+
+
+def _is_ip(host: str) -> bool:
+    """An IPv4 address, or an IPv6 one with or without its brackets."""
+    return ":" in host or host.startswith("[") or host.replace(".", "").isdigit()
+
 
 class StorageDSN:
     """One storage DSN, split once: its scheme, credentials, host, path and query arguments."""
@@ -132,6 +153,17 @@ class StorageDSN:
                 )
         elif not parts.hostname:
             raise invalid(name, expected, "it has no host")
+        elif parts.scheme == "s3" and "endpoint" not in dsn.args and _server_form(parts):
+            # MinIO's own spelling, s3://KEY:SECRET@host:port/bucket: the host is the server, not
+            # a bucket, and would be read as bucket "0.0" on endpoint https://1:9000.
+            server = "http://" + parts.netloc.rpartition("@")[2]
+            bucket = parts.path.strip("/").partition("/")[0] or "BUCKET"
+            raise invalid(
+                name,
+                f"the bucket as host and the server in endpoint=: "
+                f"s3://KEY:SECRET@{bucket}/?endpoint={server}",
+                "the host is a server address (a port or an IP address), not a bucket",
+            )
         elif parts.scheme == "az" and not (parts.username and parts.password):
             raise invalid(
                 name,
@@ -179,12 +211,7 @@ class StorageDSN:
             folder = f"{s3.location.rstrip('/')}/" if s3.location else ""
             if s3.custom_domain:
                 return f"{s3.url_protocol}//{s3.custom_domain}/{folder}"
-            if s3.addressing_style != "virtual":
-                # With an explicit endpoint_url (django-storage-url always passes one)
-                # botocore's "auto" addressing uses the path style.
-                return f"{s3.endpoint_url}/{s3.bucket}/{folder}"
-            scheme, _, host = s3.endpoint_url.partition("://")
-            return f"{scheme}://{s3.bucket}.{host}/{folder}"
+            return f"{s3.bucket_url()}{folder}"
         return self.azure_prefix()
 
     def azure_prefix(self) -> str:
@@ -205,8 +232,8 @@ class StorageDSN:
         return "https://" + (self.args.get("domain") or f"{account}.{self.parts.hostname}")
 
     def url_function(self) -> Callable[[str], str] | None:
-        """A function name -> public URL equal to the real backend's, or None where only the
-        real backend can tell (signed or ACL-restricted S3 URLs, S3 without a custom domain)."""
+        """A function name -> URL equal to the real backend's, or None where only the real
+        backend can tell: signed S3 URLs (``qs_auth=true``)."""
         if self.scheme == "s3":
             return _s3_url_function(self.s3)
         if self.scheme == "az":
@@ -289,17 +316,30 @@ def safe_join(base: str, path: str) -> str:
 
 
 def _s3_url_function(s3: S3Parts) -> Callable[[str], str] | None:
+    """Unsigned URLs (no ``qs_auth``) are a pure function of the DSN whatever the ACL: with a
+    custom domain django-storages joins it with the name, without one botocore builds the
+    bucket's URL and quotes the key (safe="/~"). Signed URLs need the SDK."""
     from django.utils.encoding import filepath_to_uri
 
-    if s3.querystring_auth or not s3.custom_domain or s3.acl not in PUBLIC_ACLS:
+    if s3.querystring_auth:
         return None
-    prefix = f"{s3.url_protocol}//{s3.custom_domain}/"
     location = s3.location
+    if s3.custom_domain:
+        prefix = f"{s3.url_protocol}//{s3.custom_domain}/"
 
-    def s3_url(name: str) -> str:
-        return prefix + filepath_to_uri(safe_join(location, clean_name(name)))
+        def s3_url(name: str) -> str:
+            return prefix + filepath_to_uri(safe_join(location, clean_name(name)))
 
-    return s3_url
+        return s3_url
+    bucket = s3.bucket_url()
+
+    def s3_key_url(name: str) -> str:
+        key = safe_join(location, clean_name(name))
+        if not key:
+            raise ValueError("an object URL needs a name (botocore: the Key is empty)")
+        return bucket + quote(key, safe="/~")
+
+    return s3_key_url
 
 
 def _azure_url_function(dsn: StorageDSN) -> Callable[[str], str]:
