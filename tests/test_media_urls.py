@@ -73,7 +73,7 @@ def real_backend(dsn: str) -> Any:
 
 def real_url(dsn: str, name: str) -> str | type[Exception]:
     try:
-        return real_backend(dsn).url(name)
+        return str(real_backend(dsn).url(name))
     except Exception as error:  # the pure version must fail the same way
         return type(error)
 
