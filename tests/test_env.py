@@ -121,3 +121,23 @@ def test_base_dir_prefers_base_dir_then_settings_file(tmp_path):
 def test_shown_shortens_long_values():
     assert env.shown("a" * 100) == ascii("a" * 60 + "…")
     assert env.shown("é") == "'\\xe9'"
+
+
+def test_os_environ_is_searched_like_any_mapping(monkeypatch):
+    """os.environ's names are searched in its table of bytes (half the time); what is found must
+    be what a search of the decoded names finds, non-ASCII and undecodable names included."""
+    import os
+
+    names = ["ALT_DATABASE_DSN", "ÜBER_CACHE_URL", "X_STORAGE_DSN", "SENTRY_DSN", "NOT_A_DSN_"]
+    for name in names:
+        monkeypatch.setenv(name, "value")
+    undecodable = os.fsdecode(b"\xff_DATABASE_DSN")
+    monkeypatch.setitem(os.environ, undecodable, "value")
+    plain = dict(os.environ)
+    for ending in ("_DATABASE_DSN", "_CACHE_URL", "_STORAGE_DSN", "SENTRY_DSN"):
+        found = env.Environment(os.environ).ending(ending)
+        assert sorted(found) == sorted(env.Environment(plain).ending(ending))
+    assert {"ALT_DATABASE_DSN", undecodable} <= set(
+        env.Environment(os.environ).ending("_DATABASE_DSN")
+    )
+    assert "ÜBER_CACHE_URL" in env.Environment(os.environ).ending("_CACHE_URL")
