@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os.path
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Changes, Env, base_dir, invalid, prefixed, read_bool, read_int
+from .env import Changes, Env, base_dir, check_url, invalid, prefixed, read_bool, read_int
 
 EXAMPLE: Final = "postgres://user:password@host:5432/name"
 POSTGRES: Final = "django.db.backends.postgresql"
+GENERIC_SCHEMES: Final = frozenset({"postgres", "postgresql", "pgsql", "mysql", "sqlite"})
 
 
 def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
@@ -18,16 +19,14 @@ def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
     return prefixed(env, variables.PREFIXED_DATABASE_DSN, main=variables.DATABASE_URL)
 
 
-def schemes() -> list[str]:
+def schemes() -> Collection[str]:
     from dj_database_url import ENGINE_SCHEMES
 
-    return sorted(ENGINE_SCHEMES)
+    return ENGINE_SCHEMES.keys()
 
 
 def parse(name: str, url: str, max_age: int, health: bool, pool: bool) -> dict[str, Any]:
     import dj_database_url
-
-    from .env import check_url
 
     if url != "sqlite://:memory:":
         check_url(name, url, schemes(), EXAMPLE)
@@ -44,13 +43,42 @@ def parse(name: str, url: str, max_age: int, health: bool, pool: bool) -> dict[s
     return config
 
 
-def merge_alias(own: Any, parsed: dict[str, Any]) -> dict[str, Any]:
+# The database each engine speaks to: settings.py's PostGIS (or another wrapper of the same
+# database) is kept for a plain postgres:// URL.
+VENDORS: Final = (("postg", "postgresql"), ("mysql", "mysql"), ("sqlite", "sqlite"))
+VENDORS_TOO: Final = (("spatialite", "sqlite"), ("oracle", "oracle"))
+# dj-database-url fills these whether or not anything asked for them.
+UNGOVERNED: Final = ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS")
+
+
+def vendor(engine: object) -> str | None:
+    name = str(engine).rpartition(".")[2] if engine else ""
+    for part, database in VENDORS + VENDORS_TOO:
+        if part in name:
+            return database
+    return None
+
+
+def merge_alias(
+    own: Any, parsed: dict[str, Any], url: str = "", governed: Collection[str] = ()
+) -> dict[str, Any]:
     """The environment's connection wins; settings.py's extras (TEST, ATOMIC_REQUESTS, OPTIONS)
-    are kept when the engine is the same."""
-    if not isinstance(own, Mapping) or own.get("ENGINE") != parsed["ENGINE"]:
+    are kept when it speaks to the same database, and so are its ENGINE when the URL's scheme is
+    the generic one (PostGIS for postgres://) and its CONN_MAX_AGE, CONN_HEALTH_CHECKS and
+    DISABLE_SERVER_SIDE_CURSORS unless a variable (*governed*) sets them."""
+    if not isinstance(own, Mapping):
         return parsed
+    engine = own.get("ENGINE")
+    if engine != parsed["ENGINE"]:
+        generic = url.partition(":")[0].lower() in GENERIC_SCHEMES
+        if not generic or vendor(engine) is None or vendor(engine) != vendor(parsed["ENGINE"]):
+            return parsed
+        parsed = {**parsed, "ENGINE": engine}
     options = {**own.get("OPTIONS", {}), **parsed.get("OPTIONS", {})}
     result = {**own, **parsed}
+    for key in UNGOVERNED:
+        if key in own and key not in governed:
+            result[key] = own[key]
     if options:
         result["OPTIONS"] = options
     return result
@@ -89,8 +117,15 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     health = bool(max_age) if health is None else health
     own = dict(current.get("DATABASES") or {})
     found = urls_from_env(env)
+    # DATABASE_CONN_MAX_AGE decides health checks too; the pool needs CONN_MAX_AGE 0.
+    governed: list[str] = []
+    if pool or variables.get(env, variables.DATABASE_CONN_MAX_AGE) is not None:
+        governed += ["CONN_MAX_AGE", "CONN_HEALTH_CHECKS"]
+    if variables.get(env, variables.DATABASE_CONN_HEALTH_CHECKS) is not None:
+        governed.append("CONN_HEALTH_CHECKS")
     for alias, (name, url) in found.items():
-        own[alias] = merge_alias(own.get(alias), parse(name, url, max_age, health, pool))
+        parsed = parse(name, url, max_age, health, pool)
+        own[alias] = merge_alias(own.get(alias), parsed, url, governed)
     if pool:
         _pool_own_databases(own, found)
     if "default" not in own:

@@ -11,7 +11,7 @@ registry does not declare.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
@@ -586,37 +586,43 @@ def read_list(env: Env, variable: Variable) -> list[str]:
     return [item for item in items if item]
 
 
-def check_url(name: str, value: str, schemes: Sequence[str], example: str) -> SplitResult:
-    expected = f"a URL like {example}"
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise invalid(name, expected, "it contains control characters")
+def check_url(name: str, value: str, schemes: Collection[str], example: str) -> SplitResult:
+    # Printable ASCII (the usual case) has no control character and no blank but " ": two
+    # C-level tests instead of a Python-level look at every character.
+    plain = value.isascii() and value.isprintable()
+    if not plain and any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise invalid(name, f"a URL like {example}", "it contains control characters")
     if "://" not in value:
-        raise invalid(name, expected, "it has no scheme:// prefix")
-    if any(char.isspace() for char in value):
-        raise invalid(name, expected, "it contains a blank; percent-encode it as %20")
+        raise invalid(name, f"a URL like {example}", "it has no scheme:// prefix")
+    if " " in value if plain else any(char.isspace() for char in value):
+        raise invalid(
+            name, f"a URL like {example}", "it contains a blank; percent-encode it as %20"
+        )
     try:
         parts = urlsplit(value)
         port = parts.port  # urllib validates the port lazily (and refuses above 65535)
     except ValueError:
         raise invalid(
             name,
-            expected,
+            f"a URL like {example}",
             "the host or port cannot be read; percent-encode special characters in the "
             "user name and password (# as %23, / as %2F, @ as %40, : as %3A, ? as %3F)",
         ) from None
     if port == 0:
-        raise invalid(name, expected, "the port is 0; ports are 1 to 65535")
+        raise invalid(name, f"a URL like {example}", "the port is 0; ports are 1 to 65535")
     scheme = parts.scheme.lower()
     if scheme not in schemes:
         known = ", ".join(sorted(schemes))
-        raise invalid(name, expected, f"the scheme {shown(scheme)} is not one of: {known}")
+        raise invalid(
+            name, f"a URL like {example}", f"the scheme {shown(scheme)} is not one of: {known}"
+        )
     if "#" in value:
-        raise invalid(name, expected, "it contains '#'; percent-encode it as %23")
+        raise invalid(name, f"a URL like {example}", "it contains '#'; percent-encode it as %23")
     if "@" in value.split("://", 1)[1][len(parts.netloc) :]:
         # user:pa/ss@host or user:pa?ss@host: the credentials spill into the path or query.
         raise invalid(
             name,
-            expected,
+            f"a URL like {example}",
             "the user name or password has a '/' or '?' that must be "
             "percent-encoded (/ as %2F, ? as %3F)",
         )
@@ -631,6 +637,16 @@ def prefixed(
     The alias is the prefix in lower case; *main* (DATABASE_URL, CACHE_URL) is 'default' and wins
     over DEFAULT_…. Prefixes are upper case letters, digits and underscores.
     """
+    if isinstance(env, Environment):
+        key = (family.name, main.name if main else "")
+        cached = env.families.get(key)
+        if cached is None:
+            cached = env.families[key] = _prefixed(env, family, main)
+        return dict(cached)
+    return _prefixed(env, family, main)
+
+
+def _prefixed(env: Env, family: Variable, main: Variable | None) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     value = get(env, main) if main else None
     if main and value is not None:
@@ -683,6 +699,8 @@ class Environment(Mapping[str, str]):
     def __init__(self, env: Env) -> None:
         self._env = env
         self._index: dict[str, list[str]] | None = None
+        # prefixed()'s answers: read by the group, the secret scrubber and the report alike.
+        self.families: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
 
     def __getitem__(self, name: str) -> str:
         return self._env[name]

@@ -186,3 +186,79 @@ def test_pool_applies_to_settings_py_postgres_databases():
     own = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "x", "OPTIONS": {"a": 1}}}
     values = databases.settings_from_env({"DATABASE_POOL": "true"}, {"DATABASES": own}).values
     assert values["DATABASES"]["default"]["OPTIONS"] == {"a": 1, "pool": True}
+
+
+OWN_CHOICES = {
+    "ENGINE": "django.db.backends.postgresql",
+    "NAME": "own",
+    "CONN_MAX_AGE": 600,
+    "CONN_HEALTH_CHECKS": True,
+    "DISABLE_SERVER_SIDE_CURSORS": True,
+    "OPTIONS": {"sslmode": "require"},
+}
+
+
+def test_settings_py_choices_no_variable_governs_are_kept():
+    """A project behind pgbouncer disables server-side cursors and keeps persistent
+    connections; DATABASE_URL says where the database is, not how to use it."""
+    dbs = databases.settings_from_env(
+        {"DATABASE_URL": "postgres://u:p@db:5432/x"}, {"DATABASES": {"default": OWN_CHOICES}}
+    ).values["DATABASES"]
+    assert dbs["default"]["NAME"] == "x"
+    assert dbs["default"]["CONN_MAX_AGE"] == 600
+    assert dbs["default"]["CONN_HEALTH_CHECKS"] is True
+    assert dbs["default"]["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert dbs["default"]["OPTIONS"] == {"sslmode": "require"}
+
+
+@pytest.mark.parametrize(
+    ("env", "max_age", "health"),
+    [
+        ({"DATABASE_CONN_MAX_AGE": "60"}, 60, True),
+        ({"DATABASE_CONN_MAX_AGE": "0"}, 0, False),
+        ({"DATABASE_CONN_HEALTH_CHECKS": "false"}, 600, False),
+        ({"DATABASE_POOL": "true"}, 0, False),
+    ],
+)
+def test_variables_still_win_over_settings_py(env, max_age, health):
+    dbs = databases.settings_from_env(
+        {"DATABASE_URL": "postgres://u:p@db:5432/x", **env},
+        {"DATABASES": {"default": OWN_CHOICES}},
+    ).values["DATABASES"]
+    assert dbs["default"]["CONN_MAX_AGE"] == max_age
+    assert dbs["default"]["CONN_HEALTH_CHECKS"] is health
+
+
+@pytest.mark.parametrize(
+    ("own", "url", "engine"),
+    [
+        (
+            "django.contrib.gis.db.backends.postgis",
+            "postgres://u@h/x",
+            "django.contrib.gis.db.backends.postgis",
+        ),
+        (
+            "django_prometheus.db.backends.postgresql",
+            "postgresql://u@h/x",
+            "django_prometheus.db.backends.postgresql",
+        ),
+        (
+            "django.contrib.gis.db.backends.mysql",
+            "mysql://u@h/x",
+            "django.contrib.gis.db.backends.mysql",
+        ),
+        # The URL names another database, or names the engine itself: the URL wins.
+        ("django.contrib.gis.db.backends.postgis", "mysql://u@h/x", "django.db.backends.mysql"),
+        (
+            "django.db.backends.postgresql",
+            "postgis://u@h/x",
+            "django.contrib.gis.db.backends.postgis",
+        ),
+    ],
+)
+def test_settings_py_engine_kept_for_a_generic_url_of_the_same_database(own, url, engine):
+    dbs = databases.settings_from_env(
+        {"DATABASE_URL": url}, {"DATABASES": {"default": {"ENGINE": own, "NAME": "own"}}}
+    ).values["DATABASES"]
+    assert dbs["default"]["ENGINE"] == engine
+    assert dbs["default"]["NAME"] == "x"
