@@ -155,8 +155,7 @@ def _groups(on: Mapping[str, bool], env: Env) -> list[GroupFunction]:
         from . import celery
 
         groups.append(celery.settings_from_env)
-    if on["checks"]:
-        groups.append(_app)
+    groups.append(_app if on["checks"] else _no_checks)
     return groups
 
 
@@ -166,6 +165,14 @@ def _app(env: Env, current: Mapping[str, Any]) -> Changes:
     apps = list(current.get("INSTALLED_APPS") or [])
     if apps and APP not in apps:
         out.set("INSTALLED_APPS", [*apps, APP], "divio_settings system checks")
+    return out
+
+
+def _no_checks(env: Env, current: Mapping[str, Any]) -> Changes:
+    """checks=False: the app may still be there for runserver (static.py); it registers no checks."""
+    out = Changes()
+    if APP in (current.get("INSTALLED_APPS") or []):
+        out.set("DIVIO_SETTINGS_CHECKS", False, "apply(checks=False)")
     return out
 
 

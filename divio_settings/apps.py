@@ -1,4 +1,5 @@
-"""The Django app that registers divio_settings' system checks."""
+"""The Django app: divio_settings' system checks, start-up log lines, the redacted 404 page and
+(management/commands/runserver.py) runserver without Django's static handler."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ class DivioSettingsConfig(AppConfig):
     verbose_name = "Divio settings"
 
     def ready(self) -> None:
-        from . import checks
+        from django.conf import settings
 
-        checks.register()
+        if getattr(settings, "DIVIO_SETTINGS_CHECKS", True):
+            from . import checks
+
+            checks.register()
         if server_process():
             log_key_fingerprints()
-        from django.conf import settings
 
         if settings.DEBUG:
             from .debug_page import redact_technical_404

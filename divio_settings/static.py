@@ -1,4 +1,5 @@
-"""Static files: STATIC_URL/ROOT, WhiteNoise middleware and storage, runserver_nostatic."""
+"""Static files: STATIC_URL/ROOT, WhiteNoise middleware and storage, runserver without
+Django's static handler."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ WHITENOISE_STORAGE: Final = "whitenoise.storage.CompressedManifestStaticFilesSto
 FILE_STORAGE: Final = "django.core.files.storage.FileSystemStorage"
 STATICFILES_APP: Final = "django.contrib.staticfiles"
 NOSTATIC_APP: Final = "whitenoise.runserver_nostatic"
+# Our app's runserver is WhiteNoise's runserver_nostatic, imported only when runserver runs.
+OWN_APP: Final = "divio_settings"
 SOURCE: Final = "default (WhiteNoise)"
 OWN_MIDDLEWARE: Final = "divio_settings."
 
@@ -27,12 +30,14 @@ def with_whitenoise(middleware: list[str]) -> list[str]:
     return [*rest[:position], WHITENOISE_MIDDLEWARE, *rest[position:]]
 
 
-def with_nostatic(apps: list[str]) -> list[str]:
-    rest = [app for app in apps if app != NOSTATIC_APP]
-    if STATICFILES_APP not in rest:
-        return rest
+def with_runserver(apps: list[str]) -> list[str]:
+    """The divio_settings app (whose runserver is WhiteNoise's) right before staticfiles, whose
+    runserver it replaces; a project that lists WhiteNoise's own app keeps it."""
+    if NOSTATIC_APP in apps or STATICFILES_APP not in apps:
+        return apps
+    rest = [app for app in apps if app != OWN_APP]
     position = rest.index(STATICFILES_APP)
-    return [*rest[:position], NOSTATIC_APP, *rest[position:]]
+    return [*rest[:position], OWN_APP, *rest[position:]]
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
@@ -46,7 +51,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     if placed != middleware:
         out.set("MIDDLEWARE", placed, SOURCE)
     apps = list(current.get("INSTALLED_APPS") or [])
-    ordered = with_nostatic(apps)
+    ordered = with_runserver(apps)
     if ordered != apps:
         out.set("INSTALLED_APPS", ordered, SOURCE)
     storages = dict(current.get("STORAGES") or {})

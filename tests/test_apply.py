@@ -26,7 +26,24 @@ def test_no_environment_newcomer_laptop():
     assert ns["DATABASES"] == STARTPROJECT["DATABASES"]
     assert ns["SECURE_SSL_REDIRECT"] is False
     assert "whitenoise.middleware.WhiteNoiseMiddleware" in ns["MIDDLEWARE"]
-    assert ns["INSTALLED_APPS"][-1] == "divio_settings"
+    apps = ns["INSTALLED_APPS"]
+    assert apps.index("divio_settings") + 1 == apps.index("django.contrib.staticfiles")
+    assert apps.count("divio_settings") == 1
+
+
+def test_app_last_without_staticfiles_and_checks_switch_kept():
+    ns = {"INSTALLED_APPS": ["django.contrib.auth"], "__file__": "/app/x/settings.py"}
+    divio_settings.apply(ns, environ={})
+    assert ns["INSTALLED_APPS"] == ["django.contrib.auth", "divio_settings"]
+    assert "DIVIO_SETTINGS_CHECKS" not in ns
+    off = startproject()
+    divio_settings.apply(off, environ={}, checks=False)
+    assert "divio_settings" in off["INSTALLED_APPS"]  # for runserver
+    assert off["DIVIO_SETTINGS_CHECKS"] is False
+    plain = startproject()
+    divio_settings.apply(plain, environ={}, checks=False, static=False)
+    assert "divio_settings" not in plain["INSTALLED_APPS"]
+    assert "DIVIO_SETTINGS_CHECKS" not in plain
 
 
 def test_guide_env_local():

@@ -79,3 +79,17 @@ def test_the_debug_404_page_shows_no_secret(settings, client):
     finally:
         debug.technical_404_response = original
         del sys.modules["leaky_urls"]
+
+
+def test_ready_registers_the_checks_unless_switched_off(settings, monkeypatch):
+    from django.apps import apps as registry
+
+    from divio_settings import checks
+
+    calls: list[bool] = []
+    monkeypatch.setattr(checks, "register", lambda: calls.append(True))
+    registry.get_app_config("divio_settings").ready()
+    assert calls == [True]
+    settings.DIVIO_SETTINGS_CHECKS = False  # apply(checks=False) with the app kept for runserver
+    registry.get_app_config("divio_settings").ready()
+    assert calls == [True]

@@ -8,7 +8,7 @@ WN = static.WHITENOISE_MIDDLEWARE
 SEC = static.SECURITY_MIDDLEWARE
 
 
-def test_startproject_gets_whitenoise_after_security_and_nostatic():
+def test_startproject_gets_whitenoise_after_security_and_our_runserver():
     values = static.settings_from_env({}, STARTPROJECT).values
     assert values["MIDDLEWARE"][:3] == [
         SEC,
@@ -16,9 +16,8 @@ def test_startproject_gets_whitenoise_after_security_and_nostatic():
         "django.contrib.sessions.middleware.SessionMiddleware",
     ]
     apps = values["INSTALLED_APPS"]
-    assert apps.index("whitenoise.runserver_nostatic") + 1 == apps.index(
-        "django.contrib.staticfiles"
-    )
+    assert apps.index("divio_settings") + 1 == apps.index("django.contrib.staticfiles")
+    assert "whitenoise.runserver_nostatic" not in apps
     assert values["STORAGES"] == {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -45,8 +44,17 @@ def test_nothing_changes_when_already_right():
     assert static.settings_from_env({}, current).values == {}
 
 
-def test_no_staticfiles_app_no_nostatic():
-    assert static.with_nostatic(["a"]) == ["a"]
+def test_our_app_moves_before_staticfiles_unless_whitenoise_app_is_listed():
+    assert static.with_runserver(["a"]) == ["a"]
+    assert static.with_runserver(["divio_settings", "a"]) == ["divio_settings", "a"]
+    staticfiles = "django.contrib.staticfiles"
+    assert static.with_runserver([staticfiles, "x", "divio_settings"]) == [
+        "divio_settings",
+        staticfiles,
+        "x",
+    ]
+    own = ["whitenoise.runserver_nostatic", staticfiles, "divio_settings"]
+    assert static.with_runserver(own) == own
 
 
 def test_user_storages_are_preserved():

@@ -151,3 +151,29 @@ def test_hashed_static_file_through_whitenoise(project):
     assert "immutable" in headers["Cache-Control"]
     assert "max-age=315360000" in headers["Cache-Control"]
     assert body[:2] == b"\x1f\x8b"
+
+
+def test_whitenoise_is_loaded_only_where_static_files_are_served(project):
+    """shell and a worker (django.setup(), as Celery does) serve no static file and do not import
+    WhiteNoise; runserver (with DEBUG on, as a newcomer runs it) serves static files through
+    WhiteNoise, not Django's handler. (Commands that run the system checks import it: Django's
+    auth check imports every middleware class.)"""
+    probe = "import sys; print(sorted(m for m in sys.modules if m.startswith('whitenoise')))"
+    result = manage(project, "shell", "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    worker = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {probe}"],
+        cwd=project,
+        env={**child_env(), "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "mysite.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert worker.returncode == 0, worker.stderr
+    assert worker.stdout.strip() == "[]"
+    with server(project, {"DJANGO_DEBUG": "true"}) as base:
+        status, headers, _ = get(base + "/static/admin/css/base.css")
+    assert status == 200
+    # WhiteNoise's mark; Django's static view sends no such header.
+    assert headers.get("Access-Control-Allow-Origin") == "*"
