@@ -2,18 +2,22 @@
 
 A live environment's variables plus 0, 100, 1,000 and 10,000 unrelated ones (a Kubernetes pod gets
 about seven per service in its namespace), and 1, 10 and 100 extra database aliases; microseconds
-per apply(), the best of 7 repeats (warm, in this process).
+per apply(), the best of 7 repeats (warm, in this process). The environment is a dict here; the
+process's own os.environ is measured too (its names are read from its table of bytes).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import timeit
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import divio_settings  # noqa: E402
+import divio_settings
 
 LIVE = {
     "DOMAIN": "example.us.aldryn.io",
@@ -28,29 +32,62 @@ BASE = {
     "MIDDLEWARE": ["django.middleware.security.SecurityMiddleware"],
     "INSTALLED_APPS": ["django.contrib.staticfiles"],
 }
+COUNTS = (0, 100, 1_000, 10_000)
+ALIASES = (1, 10, 100)
 
 
-def per_apply(environ: dict[str, str], number: int) -> float:
+def per_apply(environ: Mapping[str, str] | None, number: int, repeat: int) -> float:
     runs = timeit.repeat(
-        lambda: divio_settings.apply(dict(BASE), environ=environ), number=number, repeat=7
+        lambda: divio_settings.apply(dict(BASE), environ=environ), number=number, repeat=repeat
     )
     return min(runs) / number * 1e6
 
 
-def main() -> int:
-    base = per_apply(LIVE, 50)
-    for count in (0, 100, 1_000, 10_000):
-        environ = LIVE | {f"UNRELATED_VARIABLE_{i}": "x" * 20 for i in range(count)}
-        micro = per_apply(environ, 50)
-        print(f"{count:>6} unrelated variables  {micro:8.0f} µs  {micro / base:5.2f} × none")
-    for aliases in (1, 10, 100):
+def unrelated(count: int) -> dict[str, str]:
+    return {f"UNRELATED_VARIABLE_{i}": "x" * 20 for i in range(count)}
+
+
+def measure(repeat: int = 7) -> dict[str, Any]:
+    base = per_apply(LIVE, 50, repeat)
+    out: dict[str, Any] = {"live_us": round(base, 1), "unrelated": {}, "os_environ": {}}
+    for count in COUNTS:
+        micro = per_apply(LIVE | unrelated(count), 50, repeat)
+        out["unrelated"][count] = {"us": round(micro, 1), "ratio": round(micro / base, 2)}
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(LIVE)
+        os_base = per_apply(None, 50, repeat)
+        for count in COUNTS:
+            os.environ.clear()
+            os.environ.update(LIVE | unrelated(count))
+            micro = per_apply(None, 50, repeat)
+            out["os_environ"][count] = {"us": round(micro, 1), "ratio": round(micro / os_base, 2)}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    out["aliases"] = {}
+    for aliases in ALIASES:
         environ = LIVE | {
             f"A{i}_DATABASE_DSN": f"postgres://u:p@db{i}:5432/x" for i in range(aliases)
         }
-        micro = per_apply(environ, 20)
+        micro = per_apply(environ, 20, repeat)
+        out["aliases"][aliases] = {"us": round(micro, 1), "each_us": round((micro - base) / aliases, 1)}
+    return out
+
+
+def main() -> int:
+    figures = measure()
+    print(f"live environment: {figures['live_us']} µs per apply()")
+    for count in COUNTS:
+        plain, real = figures["unrelated"][count], figures["os_environ"][count]
         print(
-            f"{aliases:>6} database aliases     {micro:8.0f} µs  {(micro - base) / aliases:5.1f} µs each"
+            f"{count:>6} unrelated variables  {plain['us']:8.0f} µs {plain['ratio']:5.2f} ×"
+            f"   in os.environ {real['us']:8.0f} µs {real['ratio']:5.2f} ×"
         )
+    for aliases in ALIASES:
+        row = figures["aliases"][aliases]
+        print(f"{aliases:>6} database aliases     {row['us']:8.0f} µs  {row['each_us']:5.1f} µs each")
     return 0
 
 

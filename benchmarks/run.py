@@ -1,15 +1,21 @@
 """divio-settings benchmarks: `python benchmarks/run.py [--quick]` (or `tox -e bench`).
 
-Three copies of a fresh `startproject` are measured side by side in one run:
+Copies of a fresh `startproject` are measured side by side in one run:
 
-- stock: startproject as it is;
-- guide: the hand-written settings of Divio's deployment guide (dj-database-url,
-  django-storage-url, WhiteNoise), with STORAGES as Divio's current quickstart writes it;
-- ours:  startproject plus `divio_settings.apply(globals())`.
+- stock:    startproject as it is (SQLite);
+- stock-pg: startproject with DATABASES pointed at PostgreSQL by hand (the driver's share);
+- guide:    the hand-written settings of Divio's deployment guide (dj-database-url,
+            django-storage-url, WhiteNoise), with STORAGES as Divio's current quickstart writes it;
+- ours:     startproject plus `divio_settings.apply(globals())`.
 
-Every figure is a median with min-max over repeated runs, each in a fresh process where a fresh
-process is what users pay for. Load comes from wrk in a second process, against 127.0.0.1 only,
-bounded in time. Results go to benchmarks/results/latest.json and docs/_static/benchmarks.svg.
+guide and ours get the same DATABASE_URL (PostgreSQL) and storage DSN. Start-up comparisons are
+interleaved (every variant once per round, the order rotating, >= 30 rounds) and each ratio is the
+median of the per-round ratios, with min-max; the settings cost is measured over the whole of
+`django.setup()`. Where valgrind is installed, callgrind's instruction counts of the same
+`django.setup()` are recorded beside the wall times (they do not drift with machine load). Media:
+the first use of 50 URLs for every DSN form. Load comes from wrk in a second process, against
+127.0.0.1 only, bounded in time. Results go to benchmarks/results/latest.json and
+docs/_static/benchmarks.svg.
 """
 
 from __future__ import annotations
@@ -43,12 +49,31 @@ DSNS = {
     "azure": "az://exampletest43b4705bdf:c2U9MjAzNi0wMS0yJnNwPXJ3ZGxjJnNpZz1hYmM%3D"
     "@blob.core.windows.net/public-media",
 }
+# Every form of media DSN whose URLs are public, for the first-media-use table. The guide's
+# django-storage-url cannot read endpoint= (ours), so those rows have no guide column.
+MEDIA_DSNS = {
+    **DSNS,
+    "s3-no-domain": "s3://AKIA:t62L%2BOw@example-live.s3.eu-central-1.amazonaws.com/",
+    "s3-acl-none": "s3://AKIA:S@example-live.s3.amazonaws.com/?acl=none&domain=m.example.com",
+    "exoscale": "s3://EXO:S@example-test-7654.sos-ch-dk-2.exo.io/?auth=s3",
+    "minio-how-to": "s3://minioadmin:minioadmin@media/?endpoint=http://127.0.0.1:9000"
+    "&url=http%3A%2F%2Flocalhost%3A9000%2Fmedia&acl=none",
+    "endpoint-no-url": "s3://K:S@media/?endpoint=http://127.0.0.1:9000",
+}
+OURS_ONLY = ("minio-how-to", "endpoint-no-url")
+# Never connected to: check and setup open no connection, but load the driver.
+DATABASE_URL = "postgres://bench:bench@127.0.0.1:5432/bench"
+STOCK_PG = """
+DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "bench",
+    "USER": "bench", "PASSWORD": "bench", "HOST": "127.0.0.1", "PORT": "5432"}}
+"""
 BASE_ENV = {
     "DJANGO_DEBUG": "False",
     "SECURE_SSL_REDIRECT": "False",
     "SECRET_KEY": KEY,
     "DOMAIN_ALIASES": "testserver, localhost, 127.0.0.1",
     "LOG_LEVEL": "WARNING",
+    "DATABASE_URL": DATABASE_URL,
 }
 
 GUIDE_SETTINGS = """
@@ -78,7 +103,14 @@ STORAGES = {
 MEDIA_URL = "media/"
 MEDIA_ROOT = os.path.join("/data/media/")
 """
-OUR_SETTINGS = "\nimport divio_settings\ndivio_settings.apply(globals())\n"
+OUR_SETTINGS = """
+import time as _bench_time
+_bench_start = _bench_time.perf_counter()
+import divio_settings
+divio_settings.apply(globals())
+BENCH_OWN_SETTINGS_MS = (_bench_time.perf_counter() - _bench_start) * 1000
+"""
+VARIANTS = ("stock", "stock-pg", "guide", "ours")
 URLS = """
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
@@ -109,7 +141,7 @@ def median_range(values: list[float]) -> dict[str, float]:
 
 def make_projects(tmp: Path) -> dict[str, Path]:
     projects = {}
-    for variant in ("stock", "guide", "ours"):
+    for variant in VARIANTS:
         path = tmp / variant
         path.mkdir()
         subprocess.run(
@@ -127,6 +159,7 @@ def make_projects(tmp: Path) -> dict[str, Path]:
                     "ALLOWED_HOSTS = []", "ALLOWED_HOSTS = ['testserver', 'localhost', '127.0.0.1']"
                 )
                 .replace("DEBUG = True", "DEBUG = False")
+                + (STOCK_PG if variant == "stock-pg" else "")
             )
         urls = path / PACKAGE / "urls.py"
         urls.write_text(urls.read_text() + URLS)
@@ -158,19 +191,25 @@ def python(project: Path, code: str, extra: Mapping[str, str]) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-IMPORT_TIME = """
-import time
-# What manage.py has imported by the time it reads the settings.
-from django.core.management import execute_from_command_line
+SETUP = """
+import json, resource, sys, time
 start = time.perf_counter()
-import benchsite.settings
-print((time.perf_counter() - start) * 1000)
-"""
-RSS = """
-import resource, django
+import django
 django.setup()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+elapsed = (time.perf_counter() - start) * 1000
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from django.conf import settings
+own = getattr(settings, "BENCH_OWN_SETTINGS_MS", None)
+if own is not None:
+    # The app's ready() (check registration) again, its module imported afresh.
+    from django.apps import apps
+    sys.modules.pop("divio_settings.checks", None)
+    ready = time.perf_counter()
+    apps.get_app_config("divio_settings").ready()
+    own += (time.perf_counter() - ready) * 1000
+print(json.dumps({"ms": elapsed, "rss_mib": rss, "own_ms": own}))
 """
+CALLGRIND_SETUP = "import django; django.setup()"
 FIRST_MEDIA_REQUEST = """
 import json, resource, sys, time, timeit, django
 django.setup()
@@ -190,23 +229,111 @@ print(json.dumps({"ms": elapsed, "rss_mib": (after - before) / 1024, "per_url_us
 """
 
 
-def repeat(function: Callable[[], float], runs: int) -> dict[str, float]:
-    return median_range([function() for _ in range(runs)])
+def interleaved(samplers: Mapping[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+    """Every sampler once per round, the order rotating each round (drift of the machine during
+    the run then favours no variant)."""
+    names = list(samplers)
+    out: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            out[name].append(samplers[name]())
+    return out
 
 
-def bench_startup(projects: dict[str, Path], runs: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"import_ms": {}, "check_s": {}, "rss_mib": {}}
-    for variant, project in projects.items():
-        for dsn_name, dsn in DSNS.items():
-            env = {"DEFAULT_STORAGE_DSN": dsn}
-            key = f"{variant}/{dsn_name}"
-            if variant == "stock" and dsn_name != "file":
-                continue
-            out["import_ms"][key] = repeat(
-                lambda: float(python(project, IMPORT_TIME, env)), runs * 2
+def pair_ratio(a: list[float], b: list[float]) -> dict[str, float]:
+    """Median (min-max) of the per-round ratios a/b."""
+    per_round = [x / y for x, y in zip(a, b, strict=True)]
+    return {k: round(v, 3) for k, v in median_range(per_round).items()}
+
+
+STARTUP_COMBOS = (
+    ("stock", "file"),
+    ("stock-pg", "file"),
+    *((variant, dsn) for dsn in DSNS for variant in ("guide", "ours")),
+)
+
+
+def bench_startup(projects: dict[str, Path], rounds: int) -> dict[str, Any]:
+    """django.setup() (in-process timer, RSS, our own code's share) and `manage.py check` (wall
+    time of the whole process), interleaved."""
+    setups: dict[str, list[dict[str, Any]]] = {}
+
+    def setup_sampler(variant: str, dsn: str) -> Callable[[], float]:
+        key = f"{variant}/{dsn}"
+
+        def sample() -> float:
+            result = json.loads(
+                python(projects[variant], SETUP, {"DEFAULT_STORAGE_DSN": DSNS[dsn]})
             )
-            out["check_s"][key] = repeat(lambda: timed_check(project, env), runs)
-            out["rss_mib"][key] = repeat(lambda: float(python(project, RSS, env)), runs)
+            setups.setdefault(key, []).append(result)
+            return float(result["ms"])
+
+        return sample
+
+    def check_sampler(variant: str, dsn: str) -> Callable[[], float]:
+        return lambda: timed_check(projects[variant], {"DEFAULT_STORAGE_DSN": DSNS[dsn]})
+
+    setup_ms = interleaved(
+        {f"{v}/{d}": setup_sampler(v, d) for v, d in STARTUP_COMBOS}, rounds
+    )
+    check_s = interleaved(
+        {f"{v}/{d}": check_sampler(v, d) for v, d in STARTUP_COMBOS}, rounds
+    )
+    out: dict[str, Any] = {
+        "rounds": rounds,
+        "setup_ms": {key: median_range(values) for key, values in setup_ms.items()},
+        "check_s": {key: median_range(values) for key, values in check_s.items()},
+        "rss_mib": {
+            key: median_range([r["rss_mib"] for r in results]) for key, results in setups.items()
+        },
+        "own_ms": {
+            key: median_range([r["own_ms"] for r in results])
+            for key, results in setups.items()
+            if key.startswith("ours/")
+        },
+        "ratios": {},
+    }
+    for dsn in DSNS:
+        for measure, values in (("setup", setup_ms), ("check", check_s)):
+            ours = values[f"ours/{dsn}"]
+            out["ratios"][f"{measure} ours/guide {dsn}"] = pair_ratio(ours, values[f"guide/{dsn}"])
+            out["ratios"][f"{measure} ours/stock {dsn}"] = pair_ratio(ours, values["stock/file"])
+            out["ratios"][f"{measure} ours/stock-pg {dsn}"] = pair_ratio(
+                ours, values["stock-pg/file"]
+            )
+            out["ratios"][f"{measure} guide/stock-pg {dsn}"] = pair_ratio(
+                values[f"guide/{dsn}"], values["stock-pg/file"]
+            )
+    out["ratios"]["setup stock-pg/stock (the driver)"] = pair_ratio(
+        setup_ms["stock-pg/file"], setup_ms["stock/file"]
+    )
+    out["ratios"]["check stock-pg/stock (the driver)"] = pair_ratio(
+        check_s["stock-pg/file"], check_s["stock/file"]
+    )
+    return out
+
+
+def bench_instructions(projects: dict[str, Path]) -> dict[str, int] | None:
+    """callgrind's instruction count (Ir) of a whole process that runs django.setup()."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    out: dict[str, int] = {}
+    for variant, dsn in STARTUP_COMBOS:
+        result = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+             sys.executable, "-c", CALLGRIND_SETUP],
+            cwd=projects[variant],
+            capture_output=True,
+            text=True,
+            env=child_env(projects[variant], {"DEFAULT_STORAGE_DSN": DSNS[dsn]}),
+            timeout=600,
+        )
+        found = re.search(r"Collected : (\d+)", result.stderr)
+        if result.returncode != 0 or not found:
+            raise RuntimeError(result.stderr[-2000:])
+        out[f"{variant}/{dsn}"] = int(found.group(1))
     return out
 
 
@@ -247,23 +374,51 @@ def bench_apply(runs: int) -> dict[str, float]:
     return median_range([t / 200 * 1e6 for t in times])  # microseconds
 
 
-def bench_media(projects: dict[str, Path], runs: int) -> dict[str, Any]:
+def bench_media(projects: dict[str, Path], rounds: int) -> dict[str, Any]:
+    """The first use of 50 media URLs in a fresh worker, for every DSN form, guide and ours
+    interleaved; the extra over each variant's own file case is what the DSN form costs."""
+    samples: dict[str, list[dict[str, Any]]] = {}
+
+    def sampler(variant: str, form: str) -> Callable[[], float]:
+        def sample() -> float:
+            result = json.loads(
+                python(projects[variant], FIRST_MEDIA_REQUEST, {"DEFAULT_STORAGE_DSN": MEDIA_DSNS[form]})
+            )
+            samples.setdefault(f"{variant}/{form}", []).append(result)
+            return float(result["ms"])
+
+        return sample
+
+    combos = {
+        f"{variant}/{form}": sampler(variant, form)
+        for form in MEDIA_DSNS
+        for variant in ("guide", "ours")
+        if not (variant == "guide" and form in OURS_ONLY)
+    }
+    interleaved(combos, rounds)
     out: dict[str, Any] = {}
-    for variant in ("guide", "ours"):
-        for dsn_name, dsn in DSNS.items():
-            samples = [
-                json.loads(
-                    python(projects[variant], FIRST_MEDIA_REQUEST, {"DEFAULT_STORAGE_DSN": dsn})
-                )
-                for _ in range(runs)
-            ]
-            out[f"{variant}/{dsn_name}"] = {
-                "first_request_ms": median_range([s["ms"] for s in samples]),
-                "rss_mib": median_range([s["rss_mib"] for s in samples]),
-                "per_url_us": median_range([s["per_url_us"] for s in samples]),
-                "sdk_loaded": samples[0]["sdk"],
-            }
+    for key, results in samples.items():
+        out[key] = {
+            "first_request_ms": median_range([r["ms"] for r in results]),
+            "rss_mib": median_range([r["rss_mib"] for r in results]),
+            "per_url_us": median_range([r["per_url_us"] for r in results]),
+            "sdk_loaded": sorted({m for r in results for m in r["sdk"]}),
+        }
+    for key in list(out):
+        variant = key.split("/")[0]
+        file_ms = out[f"{variant}/file"]["first_request_ms"]["median"]
+        file_rss = out[f"{variant}/file"]["rss_mib"]["median"]
+        out[key]["extra_ms"] = round(out[key]["first_request_ms"]["median"] - file_ms, 2)
+        out[key]["extra_rss_mib"] = round(out[key]["rss_mib"]["median"] - file_rss, 2)
     return out
+
+
+def bench_scale(quick: bool) -> dict[str, Any]:
+    """apply() against the size of the environment and the number of aliases (env_scale.py)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import env_scale
+
+    return env_scale.measure(repeat=3 if quick else 7)
 
 
 def free_port() -> int:
@@ -449,15 +604,14 @@ def ratio(a: float, b: float) -> float:
 
 
 def ratios(results: dict[str, Any]) -> dict[str, float]:
-    start, media, http = results["startup"], results["media"], results["http"]
+    """The chart's bars: medians of per-round ratios (start-up), ratios of medians (HTTP)."""
+    start, http = results["startup"], results["http"]
     r = {}
-    stock_check = start["check_s"]["stock/file"]["median"]
-    for key, value in start["check_s"].items():
-        r[f"check {key} / stock"] = ratio(value["median"], stock_check)
     for dsn in DSNS:
-        r[f"check ours/{dsn} / guide/{dsn}"] = ratio(
-            start["check_s"][f"ours/{dsn}"]["median"], start["check_s"][f"guide/{dsn}"]["median"]
-        )
+        r[f"setup ours/guide, {dsn}"] = start["ratios"][f"setup ours/guide {dsn}"]["median"]
+        r[f"check ours/guide, {dsn}"] = start["ratios"][f"check ours/guide {dsn}"]["median"]
+    r["check ours/stock-pg, file"] = start["ratios"]["check ours/stock-pg file"]["median"]
+    r["check ours/stock, file"] = start["ratios"]["check ours/stock file"]["median"]
     for server in ("gunicorn", "uvicorn"):
         r[f"view rps ours/guide {server}"] = ratio(
             http[f"ours/{server}/view"]["rps"]["median"],
@@ -469,17 +623,6 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
     if http.get("nginx/static"):
         r["static rps whitenoise/nginx"] = ratio(
             http["ours/gunicorn/static"]["rps"]["median"], http["nginx/static"]["rps"]["median"]
-        )
-    for dsn in ("s3", "azure"):
-        r[f"media first request ours/{dsn} - ours/file (ms)"] = round(
-            media[f"ours/{dsn}"]["first_request_ms"]["median"]
-            - media["ours/file"]["first_request_ms"]["median"],
-            2,
-        )
-        r[f"media first request guide/{dsn} - guide/file (ms)"] = round(
-            media[f"guide/{dsn}"]["first_request_ms"]["median"]
-            - media["guide/file"]["first_request_ms"]["median"],
-            2,
         )
     return r
 
@@ -518,10 +661,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs, shorter loads")
     parser.add_argument("--skip-http", action="store_true", help="no gunicorn/uvicorn/nginx load")
+    parser.add_argument("--rounds", type=int, default=30, help="start-up rounds (default 30)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json",
                         help="where the JSON results go (default: benchmarks/results/latest.json)")
     args = parser.parse_args(argv)
     runs, seconds = (3, 2) if args.quick else (7, 5)
+    rounds, media_rounds = (2, 1) if args.quick else (args.rounds, 10)
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # nginx workers read STATIC_ROOT
@@ -533,9 +678,11 @@ def main(argv: list[str] | None = None) -> int:
                 "platform": platform.platform(),
                 "django": django_version(),
             },
-            "startup": bench_startup(projects, runs),
+            "startup": bench_startup(projects, rounds),
+            "instructions": None if args.quick else bench_instructions(projects),
             "apply_us": bench_apply(runs),
-            "media": bench_media(projects, runs),
+            "scale": bench_scale(args.quick),
+            "media": bench_media(projects, media_rounds),
             "http": {} if args.skip_http else bench_http(projects, 3, seconds),
         }
     if results["http"] and not args.quick:
@@ -545,6 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = round(time.time() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results["startup"]["ratios"], indent=2))
     print(json.dumps(results.get("ratios", {}), indent=2))
     print(f"written {args.output} in {results['seconds']} s")
     return 0
