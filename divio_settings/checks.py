@@ -276,22 +276,23 @@ def check_urls(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messag
     return messages
 
 
-def check_ephemeral_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
-    """A cloud environment on a key that cannot sign anything lasting: the ephemeral one
-    apply() generates while SECRET_KEY is unset, or startproject's public 'django-insecure-'
-    one (reachable when the security group is off or a later line replaces the key)."""
+def check_environment_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """A cloud environment on a key that is not the environment's: the one apply() derives
+    outside the cloud while SECRET_KEY is unset (each machine has another), or startproject's
+    public 'django-insecure-' one (reachable when the security group is off or a later line
+    replaces the key)."""
     report = getattr(settings, "DIVIO_SETTINGS_REPORT", [])
-    ephemeral = any(
-        row["setting"] == "SECRET_KEY" and row["source"].startswith("ephemeral") for row in report
+    derived = any(
+        row["setting"] == "SECRET_KEY" and row["source"].startswith("derived") for row in report
     )
     insecure = str(getattr(settings, "SECRET_KEY", "")).startswith("django-insecure-")
-    if not (_cloud() and (ephemeral or insecure)):
+    if not (_cloud() and (derived or insecure)):
         return []
-    what = "an ephemeral key generated for this process" if ephemeral else "startproject's key"
+    what = "a key derived on one machine" if derived else "startproject's key"
     return [
         checks.Error(
-            f"SECRET_KEY is {what} in a cloud environment: sessions and signed data break on "
-            "every restart or differ between containers, or anyone can forge them.",
+            f"SECRET_KEY is {what} in a cloud environment: sessions and signed data differ "
+            "between containers, or anyone can forge them.",
             hint="Set SECRET_KEY in the environment's variables (and let apply() use it).",
             id="divio_settings.E005",
         )
@@ -343,7 +344,7 @@ CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
     (check_sentry_installed, False),
     (check_connections, False),
     (check_urls, False),
-    (check_ephemeral_key, True),
+    (check_environment_key, True),
     (check_public_suffix_wildcard, False),
     (check_variable_conflicts, False),
 )

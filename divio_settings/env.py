@@ -137,7 +137,7 @@ SECRET_KEY: Final = Variable(
     "security",
     "string",
     "Django's signing key.",
-    "required in the cloud; an ephemeral per-process key locally and at build time",
+    "required in the cloud; locally and at build time a key derived from the machine and the project folder",
     secret=True,
     sets=("SECRET_KEY",),
     example="Zf3kq9Lw0pX7vB2nR8tY5uJ1cH6gD4sM",

@@ -6,7 +6,18 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Changes, Env, get, invalid, is_cloud, read_bool, read_int, read_list
+from .env import (
+    Changes,
+    Env,
+    base_dir,
+    clean,
+    get,
+    invalid,
+    is_cloud,
+    read_bool,
+    read_int,
+    read_list,
+)
 
 PROXY_SSL_HEADER: Final = ("HTTP_X_FORWARDED_PROTO", "https")
 DEFAULT_HSTS_SECONDS: Final = 3600
@@ -16,6 +27,10 @@ REPORTING: Final = {
 }
 INSECURE_PREFIX: Final = "django-insecure-"
 HSTS_FLAGS: Final = (variables.SECURE_HSTS_INCLUDE_SUBDOMAINS, variables.SECURE_HSTS_PRELOAD)
+# settings.py's explicit consent to sign a cloud site with a key written in its code.
+ALLOW_COMMITTED: Final = "DIVIO_SETTINGS_ALLOW_COMMITTED_SECRET_KEY"
+# Other projects' names for the key, named in the error when the variable is missing.
+OLD_KEY_NAMES: Final = ("DJANGO_SECRET_KEY", "SECRET", "APP_SECRET_KEY")
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
@@ -42,16 +57,60 @@ def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes)
                 "SECRET_KEY",
                 "a secret key in a cloud environment (DOMAIN or STAGE is set)",
                 "the variable is unset and settings.py has no key of its own other than "
-                "startproject's 'django-insecure-' one",
+                "startproject's 'django-insecure-' one" + _renamed_hint(env),
+            )
+        if cloud and not current.get(ALLOW_COMMITTED) and _committed(str(own), current):
+            raise invalid(
+                "SECRET_KEY",
+                "the signing key from the environment in a cloud environment",
+                "settings.py's key is written in the project's code, so anyone with the "
+                f"repository can sign sessions; set SECRET_KEY{_renamed_hint(env, ',')} or "
+                f"keep the key with {ALLOW_COMMITTED} = True in settings.py",
             )
         if not own:
-            # Never a fixed string: a key nobody can know, valid for this process only.
-            import secrets
-
-            out.set("SECRET_KEY", secrets.token_urlsafe(50), "ephemeral (SECRET_KEY unset)")
+            out.set("SECRET_KEY", local_key(current), "derived locally (SECRET_KEY unset)")
     fallbacks = read_list(env, variables.SECRET_KEY_FALLBACKS)
     if fallbacks:
         out.set("SECRET_KEY_FALLBACKS", fallbacks, "SECRET_KEY_FALLBACKS")
+
+
+def _renamed_hint(env: Env, lead: str = ";") -> str:
+    present = [name for name in OLD_KEY_NAMES if clean(env.get(name)) is not None]
+    return f"{lead} {present[0]} is set, but the variable is SECRET_KEY" if present else ""
+
+
+def _committed(key: str, current: Mapping[str, Any]) -> bool:
+    """Whether the key is written in a Python file of the settings module's folder (settings.py
+    and the modules of a settings package); a key read from a variable or a secret file is not."""
+    import os.path
+    from pathlib import Path
+
+    settings_file = current.get("__file__")
+    if not isinstance(settings_file, str):
+        return False
+    for path in Path(os.path.dirname(os.path.abspath(settings_file))).glob("*.py"):
+        try:
+            if key in path.read_text(errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def local_key(current: Mapping[str, Any]) -> str:
+    """Outside the cloud without any key: one derived from this machine and the project's
+    folder, never a fixed string and never stored, the same in every process (runserver's
+    reloads, several workers), so sessions survive a restart."""
+    import hashlib
+    import socket
+
+    try:
+        with open("/etc/machine-id") as machine_id:
+            machine = machine_id.read().strip()
+    except OSError:
+        machine = ""
+    seed = f"{machine}|{socket.gethostname()}|{base_dir(current)}"
+    return "divio-local-" + hashlib.blake2b(seed.encode(), digest_size=32).hexdigest()
 
 
 def _debug(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:

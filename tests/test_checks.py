@@ -152,24 +152,32 @@ class CheckTests(SimpleTestCase):
     @override_settings(
         DIVIO_ENVIRONMENT="cloud",
         DIVIO_SETTINGS_REPORT=[
-            {"setting": "SECRET_KEY", "value": "********", "source": "ephemeral (SECRET_KEY unset)"}
+            {
+                "setting": "SECRET_KEY",
+                "value": "********",
+                "source": "derived locally (SECRET_KEY unset)",
+            }
         ],
     )
-    def test_ephemeral_key_in_cloud(self):
-        assert ids(checks.check_ephemeral_key) == ["divio_settings.E005"]
+    def test_derived_key_in_cloud(self):
+        assert ids(checks.check_environment_key) == ["divio_settings.E005"]
 
     @override_settings(
         DIVIO_ENVIRONMENT="local",
         DIVIO_SETTINGS_REPORT=[
-            {"setting": "SECRET_KEY", "value": "********", "source": "ephemeral (SECRET_KEY unset)"}
+            {
+                "setting": "SECRET_KEY",
+                "value": "********",
+                "source": "derived locally (SECRET_KEY unset)",
+            }
         ],
     )
-    def test_ephemeral_key_locally_passes(self):
-        assert ids(checks.check_ephemeral_key) == []
+    def test_derived_key_locally_passes(self):
+        assert ids(checks.check_environment_key) == []
 
     @override_settings(DIVIO_ENVIRONMENT="cloud", SECRET_KEY="django-insecure-abc")
     def test_startproject_key_in_cloud(self):
-        assert ids(checks.check_ephemeral_key) == ["divio_settings.E005"]
+        assert ids(checks.check_environment_key) == ["divio_settings.E005"]
 
     @override_settings(MIDDLEWARE=[SEC], ALLOWED_HOSTS=["*"])
     def test_checks_are_bound(self):

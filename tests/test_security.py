@@ -23,17 +23,49 @@ def test_cloud_without_secret_key_refuses_to_start(own):
     assert "django-insecure-abc" not in str(error.value)
 
 
-def test_cloud_keeps_a_deliberate_key_from_settings_py():
-    out = security.settings_from_env({"STAGE": "test"}, {"SECRET_KEY": "read-from-a-secret-file"})
+def test_cloud_keeps_a_key_settings_py_reads_from_elsewhere(tmp_path):
+    """A key read from a secret file or a variable of the project's own is not in the code."""
+    settings_py = tmp_path / "settings.py"
+    settings_py.write_text("SECRET_KEY = open('/run/secrets/key').read()\n")
+    current = {"SECRET_KEY": "read-from-a-secret-file", "__file__": str(settings_py)}
+    out = security.settings_from_env({"STAGE": "test"}, current)
     assert "SECRET_KEY" not in out.values
 
 
-def test_local_without_key_gets_an_ephemeral_one_never_fixed():
-    first = security.settings_from_env({}, {}).values["SECRET_KEY"]
-    second = security.settings_from_env({}, {}).values["SECRET_KEY"]
-    assert first != second
-    assert len(first) >= 50
-    assert len(set(first)) > 5
+def test_cloud_refuses_a_key_written_in_a_settings_package(tmp_path):
+    """The Wagtail demo: base.py holds a literal key, production.py star-imports it, and the
+    environment still has the project's old variable name."""
+    package = tmp_path / "settings"
+    package.mkdir()
+    committed = "c-%w3y0a7n+public+on+github+(x)!"
+    (package / "base.py").write_text(f"SECRET_KEY = {committed!r}\n")
+    (package / "production.py").write_text("from .base import *\n")
+    current = {"SECRET_KEY": committed, "__file__": str(package / "production.py")}
+    env = {"STAGE": "live", "DOMAIN": "example.com", "DJANGO_SECRET_KEY": "x" * 50}
+    with pytest.raises(
+        ImproperlyConfigured, match=r"^SECRET_KEY: expected the signing key"
+    ) as error:
+        security.settings_from_env(env, current)
+    message = str(error.value)
+    assert "DJANGO_SECRET_KEY is set, but the variable is SECRET_KEY" in message
+    assert "DIVIO_SETTINGS_ALLOW_COMMITTED_SECRET_KEY = True" in message
+    assert committed not in message
+    assert "x" * 50 not in message
+    allowed = {**current, "DIVIO_SETTINGS_ALLOW_COMMITTED_SECRET_KEY": True}
+    assert "SECRET_KEY" not in security.settings_from_env(env, allowed).values
+    # Locally and at build time the committed key keeps working.
+    assert "SECRET_KEY" not in security.settings_from_env({}, current).values
+
+
+def test_local_without_key_gets_a_derived_one_never_fixed(tmp_path):
+    """The same key in every process of one project on one machine (runserver's reloads,
+    several workers), another for another project; never a string anyone else knows."""
+    first = security.settings_from_env({}, {"BASE_DIR": str(tmp_path / "a")}).values
+    again = security.settings_from_env({}, {"BASE_DIR": str(tmp_path / "a")}).values
+    other = security.settings_from_env({}, {"BASE_DIR": str(tmp_path / "b")}).values
+    assert first["SECRET_KEY"] == again["SECRET_KEY"] != other["SECRET_KEY"]
+    assert len(first["SECRET_KEY"]) >= 50
+    assert len(set(first["SECRET_KEY"])) > 5
 
 
 def test_local_keeps_settings_py_key():
