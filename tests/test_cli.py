@@ -23,6 +23,25 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def server_arguments(project: Path, command: str, env: dict[str, str]) -> str:
+    """What the CMD's server would be started with: the command run by /bin/sh (as Docker runs
+    a CMD in shell form), the server replaced by a script that prints its arguments."""
+    bin_dir = project / "fake-bin"
+    bin_dir.mkdir(exist_ok=True)
+    for server in GATEWAYS:
+        fake = bin_dir / server
+        fake.write_text(f'#!/bin/sh\necho {server} "$@"\n')
+        fake.chmod(0o755)
+    result = subprocess.run(
+        ["/bin/sh", "-c", command],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
 @pytest.mark.parametrize("database", ["postgres", "mysql"])
 @pytest.mark.parametrize("gateway", sorted(GATEWAYS))
 def test_init_writes_the_guide_files(project, database, gateway, capsys):
@@ -36,11 +55,28 @@ def test_init_writes_the_guide_files(project, database, gateway, capsys):
     assert not [line for line in dockerfile.splitlines() if line.startswith("ENTRYPOINT")]
     cmd = [line for line in dockerfile.splitlines() if line.startswith("CMD ")]
     assert len(cmd) == 1
+    # The shell the Dockerfile's CMD runs in, with stand-ins that print what they were given.
+    assert (
+        server_arguments(project, cmd[0][4:], {})
+        == {
+            "gunicorn": "gunicorn --bind=0.0.0.0:80 --forwarded-allow-ips=* --workers=1 --timeout=30 --max-requests=0 mysite.wsgi",
+            "uvicorn": "uvicorn --host=0.0.0.0 --port=80 --proxy-headers --forwarded-allow-ips=* --workers=1 mysite.asgi:application",
+            "uwsgi": "uwsgi --http=0.0.0.0:80 --module=mysite.wsgi --master --die-on-term --processes=1 --harakiri=0 --max-requests=0",
+        }[gateway]
+    )
+    aldryn = {
+        "DJANGO_WEB_WORKERS": "4",
+        "DJANGO_WEB_TIMEOUT": "90",
+        "DJANGO_WEB_MAX_REQUESTS": "500",
+    }
+    honoured = server_arguments(project, cmd[0][4:], aldryn)
     assert {
-        "gunicorn": 'gunicorn --bind=0.0.0.0:80 --forwarded-allow-ips="*" mysite.wsgi',
-        "uvicorn": 'uvicorn --host=0.0.0.0 --port=80 --proxy-headers --forwarded-allow-ips="*" mysite.asgi:application',
-        "uwsgi": "uwsgi --http=0.0.0.0:80 --module=mysite.wsgi --master --die-on-term",
-    }[gateway] == cmd[0][4:]
+        "gunicorn": ["--workers=4", "--timeout=90", "--max-requests=500"],
+        "uvicorn": ["--workers=4"],
+        "uwsgi": ["--processes=4", "--harakiri=90", "--max-requests=500"],
+    }[gateway] == [part for part in honoured.split() if part.split("=")[-1] in ("4", "90", "500")]
+    concurrency = server_arguments(project, cmd[0][4:], {"WEB_CONCURRENCY": "3"})
+    assert {"--workers=3", "--processes=3"} & set(concurrency.split())
     compose = yaml.safe_load((project / "docker-compose.yml").read_text())
     web, db = compose["services"]["web"], compose["services"]["database_default"]
     assert web["env_file"] == ".env-local"

@@ -26,20 +26,30 @@ DATABASES: Final = {
     },
 }
 # Gateway -> (requirement, CMD). The forwarded-IPs options make request.is_secure() follow the
-# load balancer's X-Forwarded-Proto; without them uvicorn loops on the https redirect.
+# load balancer's X-Forwarded-Proto; without them uvicorn loops on the https redirect. The CMD
+# runs in a shell (`exec`, so the server gets Divio's stop signal): aldryn-django's
+# DJANGO_WEB_WORKERS, DJANGO_WEB_TIMEOUT and DJANGO_WEB_MAX_REQUESTS (and WEB_CONCURRENCY) still
+# work, each defaulting to the server's own default.
+# (Doubled braces: the commands are formatted with the project's package.)
+WORKERS: Final = "${{DJANGO_WEB_WORKERS:-${{WEB_CONCURRENCY:-1}}}}"
 GATEWAYS: Final = {
     "gunicorn": (
         "gunicorn==27.0.1",
-        'gunicorn --bind=0.0.0.0:80 --forwarded-allow-ips="*" {package}.wsgi',
+        'exec gunicorn --bind=0.0.0.0:80 --forwarded-allow-ips="*" --workers='
+        + WORKERS
+        + " --timeout=${{DJANGO_WEB_TIMEOUT:-30}} --max-requests=${{DJANGO_WEB_MAX_REQUESTS:-0}}"
+        " {package}.wsgi",
     ),
     "uvicorn": (
         "uvicorn==0.54.0",
-        'uvicorn --host=0.0.0.0 --port=80 --proxy-headers --forwarded-allow-ips="*" '
-        "{package}.asgi:application",
+        'exec uvicorn --host=0.0.0.0 --port=80 --proxy-headers --forwarded-allow-ips="*" '
+        "--workers=" + WORKERS + " {package}.asgi:application",
     ),
     "uwsgi": (
         "uwsgi==2.0.31",
-        "uwsgi --http=0.0.0.0:80 --module={package}.wsgi --master --die-on-term",
+        "exec uwsgi --http=0.0.0.0:80 --module={package}.wsgi --master --die-on-term "
+        "--processes=" + WORKERS + " --harakiri=${{DJANGO_WEB_TIMEOUT:-0}}"
+        " --max-requests=${{DJANGO_WEB_MAX_REQUESTS:-0}}",
     ),
 }
 GATEWAY_PACKAGES: Final = {"uwsgi": ("build-essential",)}

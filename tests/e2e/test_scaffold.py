@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import subprocess
 import sys
 import time
@@ -49,7 +48,20 @@ def cmd_on_port(project: Path, port: int) -> list[str]:
     )
     command = line[4:].replace("0.0.0.0:80", f"127.0.0.1:{port}")
     command = command.replace("--host=0.0.0.0 --port=80", f"--host=127.0.0.1 --port={port}")
-    return shlex.split(command)
+    return ["/bin/sh", "-c", command]  # a CMD in shell form, as Docker runs it
+
+
+def children(pid: int) -> list[str]:
+    """The command lines of the processes whose parent is *pid*."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append((stat.parent / "cmdline").read_text().replace("\0", " ").strip())
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -99,8 +111,9 @@ def test_scaffolded_project_builds_and_serves(tmp_path, request, database, gatew
     build = run("python", "manage.py", "collectstatic", "--noinput", env={})
     assert build.returncode == 0, build.stderr
     assert not (project / "db.sqlite3").exists()
-    # A release command, then the CMD with the .env-local values.
-    runtime = env_local(project, url, DJANGO_DEBUG="False")
+    # A release command, then the CMD with the .env-local values (and aldryn-django's worker
+    # count, which the CMD honours).
+    runtime = env_local(project, url, DJANGO_DEBUG="False", DJANGO_WEB_WORKERS="2")
     migrate = run("python", "manage.py", "migrate", env=runtime)
     assert migrate.returncode == 0, migrate.stderr
     port = free_port()
@@ -123,6 +136,9 @@ def test_scaffolded_project_builds_and_serves(tmp_path, request, database, gatew
                 assert server.poll() is None, server.communicate()[1]
                 time.sleep(0.2)
         assert status == 200
+        # `exec`: the shell gave its process to the server, whose workers are its children.
+        workers = children(server.pid)
+        assert len(workers) == 2 if gateway == "gunicorn" else len(workers) >= 2, workers
         css = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page)
         assert css, page[:300]
         status, headers, body = get(f"http://127.0.0.1:{port}{css.group(1).decode()}")
