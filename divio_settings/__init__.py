@@ -11,7 +11,17 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import databases, hosts, logs, report, security, static, storage
 from . import env as variables
-from .env import Changes, Env, Environment, awake, clean, get, is_cloud, secret_values
+from .env import (
+    Changes,
+    Env,
+    Environment,
+    awake,
+    clean,
+    foreign_variables,
+    get,
+    is_cloud,
+    secret_values,
+)
 from .report import Report, Scrubber
 
 __all__ = ["apply"]
@@ -96,6 +106,7 @@ def _run_groups(
     env: Env, current: dict[str, Any], on: Mapping[str, bool]
 ) -> tuple[Changes, list[str]]:
     changes = _environment(env)
+    changes.update(_foreign(env, current))
     errors: list[str] = []
     for group in _groups(on, env):
         try:
@@ -121,6 +132,15 @@ def _environment(env: Env) -> Changes:
     ]
     if conflicts:  # the first wins; divio_settings.W012 says so
         out.set("DIVIO_VARIABLE_CONFLICTS", conflicts, ", ".join(sum(conflicts, [])))
+    return out
+
+
+def _foreign(env: Env, current: Mapping[str, Any]) -> Changes:
+    """Other conventions' variables that nobody reads (divio_settings.W014 names them)."""
+    out = Changes()
+    found = foreign_variables(env, current)
+    if found:
+        out.set("DIVIO_FOREIGN_VARIABLES", found, ", ".join(name for name, _ in found))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -333,24 +334,128 @@ def check_variable_conflicts(app_configs: Sequence[AppConfig] | None, **kwargs: 
     ]
 
 
-CHECKS: Final[tuple[tuple[Callable[..., Messages], bool], ...]] = (
-    (check_whitenoise, False),
-    (check_legacy_storage, False),
-    (check_allowed_hosts, True),
-    (check_debug_live, True),
-    (check_media_cloud, True),
-    (check_sqlite_cloud, True),
-    (check_cache_cloud, False),
-    (check_sentry_installed, False),
-    (check_connections, False),
-    (check_urls, False),
-    (check_environment_key, True),
-    (check_public_suffix_wildcard, False),
-    (check_variable_conflicts, False),
+def check_any_host_alias(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """DOMAIN_ALIASES with `*` or a regex for any host: left out of ALLOWED_HOSTS (never every
+    host); the variable should say which domains it means."""
+    return [
+        checks.Warning(
+            f"DOMAIN_ALIASES has {item!r}, which would allow every host: it is ignored.",
+            hint="List the domains (www.example.com, *.example.com) in DOMAIN_ALIASES.",
+            id="divio_settings.W013",
+        )
+        for item in getattr(settings, "DIVIO_IGNORED_HOSTS", [])
+    ]
+
+
+def check_foreign_variables(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """Variables of other conventions for what divio-settings governs, which neither it nor
+    settings.py reads (apply() lists them in DIVIO_FOREIGN_VARIABLES)."""
+    return [
+        checks.Warning(
+            f"{name} is set, but divio-settings does not read it and settings.py does not "
+            "use its value.",
+            hint=f"Use {instead} instead, then remove {name}.",
+            id="divio_settings.W014",
+        )
+        for name, instead in getattr(settings, "DIVIO_FOREIGN_VARIABLES", [])
+    ]
+
+
+LOCAL_NAMES: Final = ("localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0")
+
+
+def check_local_services(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """In the cloud, a service setting that points at this container (a project's default of
+    redis://localhost:6379/0): every check passes and the first use fails."""
+    if not _cloud():
+        return []
+    from urllib.parse import urlsplit
+
+    targets: list[tuple[str, str]] = []
+    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL"):
+        value = getattr(settings, name, None)
+        if isinstance(value, str) and "://" in value:
+            targets.append((name, urlsplit(value).hostname or ""))
+    for alias, cache in getattr(settings, "CACHES", {}).items():
+        locations = cache.get("LOCATION") or []
+        for location in [locations] if isinstance(locations, str) else locations:
+            if "://" in str(location):
+                targets.append((f"CACHES[{alias!r}]", urlsplit(str(location)).hostname or ""))
+            elif ":" in str(location):
+                targets.append((f"CACHES[{alias!r}]", str(location).rsplit(":", 1)[0]))
+    for alias, database in getattr(settings, "DATABASES", {}).items():
+        if "sqlite" not in str(database.get("ENGINE", "")):
+            targets.append((f"DATABASES[{alias!r}]", str(database.get("HOST") or "localhost")))
+    for alias, mailer in (getattr(settings, "MAILERS", None) or {}).items():
+        if str(mailer.get("BACKEND", "")).endswith("smtp.EmailBackend"):
+            host = str((mailer.get("OPTIONS") or {}).get("host") or "localhost")
+            targets.append((f"MAILERS[{alias!r}]", host))
+    if settings.is_overridden("EMAIL_HOST"):  # Django's own default is localhost: no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # EMAIL_* are deprecated on Django 6.1
+            targets.append(("EMAIL_HOST", str(settings.EMAIL_HOST)))
+    return [
+        checks.Warning(
+            f"{name} points at {host}, this container itself, in a cloud environment: the "
+            "service is not there.",
+            hint="Let the service's variable (CACHE_URL, DATABASE_URL, EMAIL_URL, "
+            "DEFAULT_AMQP_BROKER_URL) set it, or point it at the service's host.",
+            id="divio_settings.W015",
+        )
+        for name, host in targets
+        if host.lower() in LOCAL_NAMES
+    ]
+
+
+UNCOMPRESSED_STATIC: Final = (
+    "django.contrib.staticfiles.storage.StaticFilesStorage",
+    "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
+)
+
+
+def check_static_compression(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """settings.py kept a static storage that writes no compressed files: WhiteNoise then
+    serves every asset uncompressed (and, without a manifest, without far-future caching)."""
+    if WHITENOISE not in settings.MIDDLEWARE:
+        return []
+    backend = settings.STORAGES.get("staticfiles", {}).get("BACKEND", "")
+    if backend not in UNCOMPRESSED_STATIC:
+        return []
+    return [
+        checks.Warning(
+            f"STORAGES['staticfiles'] is {backend.rsplit('.', 1)[1]}: WhiteNoise serves the "
+            "static files uncompressed.",
+            hint="Remove STORAGES['staticfiles'] from settings.py (apply() then uses "
+            "whitenoise.storage.CompressedManifestStaticFilesStorage), or name that backend.",
+            id="divio_settings.W016",
+        )
+    ]
+
+
+# All plain checks (no --deploy needed): the cloud-only ones look at DIVIO_ENVIRONMENT and say
+# nothing locally, so that `migrate` in a release command shows them.
+CHECKS: Final[tuple[Callable[..., Messages], ...]] = (
+    check_whitenoise,
+    check_legacy_storage,
+    check_allowed_hosts,
+    check_debug_live,
+    check_media_cloud,
+    check_sqlite_cloud,
+    check_cache_cloud,
+    check_sentry_installed,
+    check_connections,
+    check_urls,
+    check_environment_key,
+    check_public_suffix_wildcard,
+    check_variable_conflicts,
+    check_any_host_alias,
+    check_foreign_variables,
+    check_local_services,
+    check_static_compression,
 )
 
 
 def register() -> None:
-    for check, deploy in CHECKS:
-        checks.register(check, checks.Tags.security, deploy=deploy)
+    for check in CHECKS:
+        checks.register(check, checks.Tags.security)
     checks.register(check_cache_table, checks.Tags.database)

@@ -28,17 +28,28 @@ def is_hostname(host: str) -> bool:
     )
 
 
-_ANY: Final = frozenset({"*", ".*"})
+# "Any host": `*`, and aldryn-sites' regular expressions for it (Divio's listings show `.*`).
+_ANY: Final = frozenset({"*", ".*", ".+", "^.*$", "^.+$", "^.*", "^.+", ".*$", ".+$"})
+# aldryn-sites' regular expressions for "this domain's subdomains" (matched with re.match), in
+# Django's syntax `.example.com`, which also covers example.com itself.
+_SUBDOMAIN_REGEX: Final = ("(.*\\.)?", "(.+\\.)?", ".*\\.", ".+\\.", "[^.]+\\.", "[a-z0-9-]+\\.")
+_REGEX_CHARS: Final = frozenset("^$\\(){}+?|")  # not [ and ]: IPv6 addresses
 
 
 def normalize_host(name: str, item: str) -> str:
     """One entry in Django's ALLOWED_HOSTS syntax: lower case, no port, ``.x`` for ``*.x``.
 
-    ``*`` and the aldryn-sites regex ``.*`` (Divio's listings show it) both mean "any host".
+    ``*`` and the aldryn-sites regexes for any host (``.*``) mean "any host" (ANY_HOST, which
+    the hosts group never lets into ALLOWED_HOSTS); the usual aldryn-sites regexes for a domain
+    and its subdomains (``^.*\\.example\\.com$``) are translated, others refused.
     """
     host = item.strip().strip("'\"").strip()
     if host in _ANY:
         return ANY_HOST
+    if _REGEX_CHARS.intersection(host) or host.startswith(".*"):
+        host = _from_regex(name, host, item)
+        if host == ANY_HOST:
+            return ANY_HOST
     if "://" in host:
         host = host.split("://", 1)[1]
     host = host.split("/", 1)[0]
@@ -56,6 +67,23 @@ def normalize_host(name: str, item: str) -> str:
     if wildcard and "." not in ascii_host:
         raise invalid(name, LIST_SHAPE, f"{shown(item)} would allow every domain of a top level")
     return "." + ascii_host if wildcard else ascii_host
+
+
+def _from_regex(name: str, host: str, item: str) -> str:
+    body = host.removeprefix("^").removesuffix("$")
+    if body in _ANY:
+        return ANY_HOST
+    prefix = next((p for p in _SUBDOMAIN_REGEX if body.startswith(p)), None)
+    rest = body[len(prefix) :] if prefix else body
+    plain = rest.replace("\\.", ".")
+    if _REGEX_CHARS.intersection(plain) or "*" in plain or ".." in plain:
+        raise invalid(
+            name,
+            LIST_SHAPE,
+            f"{shown(item)} is a regular expression; write *.example.com for a domain and its "
+            "subdomains, or list each domain",
+        )
+    return f"*.{plain}" if prefix else plain
 
 
 def _punycode(name: str, host: str, item: str) -> str:
@@ -100,7 +128,14 @@ def merged(first: Iterable[str], second: Iterable[str]) -> list[str]:
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
     domain = _primary(env)
-    aliases = hosts_of(env, variables.DOMAIN_ALIASES)
+    # A pattern for any host is left out (ALLOWED_HOSTS never gets '*' from a variable), and
+    # named by divio_settings.W013.
+    items = read_list(env, variables.DOMAIN_ALIASES)
+    hosts = [normalize_host(variables.DOMAIN_ALIASES.name, item) for item in items]
+    aliases = [host for host in hosts if host != ANY_HOST]
+    ignored = [item for item, host in zip(items, hosts, strict=True) if host == ANY_HOST]
+    if ignored:
+        out.set("DIVIO_IGNORED_HOSTS", ignored, "DOMAIN_ALIASES")
     redirects = hosts_of(env, variables.DOMAIN_REDIRECTS)
     permanent = read_bool(env, variables.DOMAIN_REDIRECT_PERMANENT)
     served = ([domain] if domain else []) + aliases + redirects

@@ -29,8 +29,6 @@ INSECURE_PREFIX: Final = "django-insecure-"
 HSTS_FLAGS: Final = (variables.SECURE_HSTS_INCLUDE_SUBDOMAINS, variables.SECURE_HSTS_PRELOAD)
 # settings.py's explicit consent to sign a cloud site with a key written in its code.
 ALLOW_COMMITTED: Final = "DIVIO_SETTINGS_ALLOW_COMMITTED_SECRET_KEY"
-# Other projects' names for the key, named in the error when the variable is missing.
-OLD_KEY_NAMES: Final = ("DJANGO_SECRET_KEY", "SECRET", "APP_SECRET_KEY")
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
@@ -75,7 +73,12 @@ def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes)
 
 
 def _renamed_hint(env: Env, lead: str = ";") -> str:
-    present = [name for name in OLD_KEY_NAMES if clean(env.get(name)) is not None]
+    """Another convention's name for the key (env.FOREIGN_NAMES), when it is set instead."""
+    present = [
+        name
+        for name, instead in variables.FOREIGN_NAMES.items()
+        if instead == "SECRET_KEY" and clean(env.get(name)) is not None
+    ]
     return f"{lead} {present[0]} is set, but the variable is SECRET_KEY" if present else ""
 
 

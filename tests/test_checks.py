@@ -179,12 +179,44 @@ class CheckTests(SimpleTestCase):
     def test_startproject_key_in_cloud(self):
         assert ids(checks.check_environment_key) == ["divio_settings.E005"]
 
+    def test_foreign_variable_read_by_settings_py_is_not_reported(self):
+        """A project whose settings.py reads DJANGO_SECRET_KEY itself uses the name; the
+        guide's DEBUG is read by nobody once settings.py lost its DEBUG line."""
+        from divio_settings.env import foreign_variables
+
+        environ = {"DJANGO_SECRET_KEY": "s" * 50, "DEBUG": "True", "REDIS_URL": "redis://r:6379/0"}
+        current = {
+            "SECRET_KEY": "s" * 50,
+            "CACHES": {"default": {"LOCATION": "redis://r:6379/0"}},
+            "DEBUG": True,
+        }
+        assert foreign_variables(environ, current) == [["DEBUG", "DJANGO_DEBUG"]]
+        assert ["DJANGO_SECRET_KEY", "SECRET_KEY"] in foreign_variables(environ, {})
+
+    @override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:6379/1",
+            }
+        },
+    )
+    def test_local_services_only_matter_in_the_cloud(self):
+        remote = {"default": {"ENGINE": "django.db.backends.postgresql", "HOST": "db.example.com"}}
+        with patched_databases(remote):
+            with override_settings(DIVIO_ENVIRONMENT="local"):
+                assert ids(checks.check_local_services) == []
+            with override_settings(DIVIO_ENVIRONMENT="cloud"):
+                found = checks.check_local_services(None)
+        assert [m.id for m in found] == ["divio_settings.W015"]
+        assert "CACHES['default'] points at 127.0.0.1" in found[0].msg
+
     @override_settings(MIDDLEWARE=[SEC], ALLOWED_HOSTS=["*"])
     def test_checks_are_bound(self):
         from io import StringIO
 
         out = StringIO()
-        call_command("check", "--deploy", stdout=out, stderr=out, fail_level="CRITICAL")
+        call_command("check", stdout=out, stderr=out, fail_level="CRITICAL")
         text = out.getvalue()
         assert "divio_settings.W001" in text
         assert "divio_settings.W004" in text
@@ -201,7 +233,8 @@ def test_check_ids_are_unique_and_documented():
 ROUTE_BODY = """
 from django.core.checks import run_checks
 databases = json.loads(os.environ.get("CHECK_DATABASES", "null"))
-messages = run_checks(include_deployment_checks=True, databases=databases)
+# Plain checks, as migrate runs them: no check of ours needs --deploy.
+messages = run_checks(include_deployment_checks=False, databases=databases)
 print(json.dumps(sorted({m.id for m in messages if m.id.startswith("divio_settings.")})))
 """
 # An app that counts in the cache, as an installed app without code of its own.
@@ -222,7 +255,25 @@ ROUTES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, bool]]] = {
     "divio_settings.W001": ({}, {"MIDDLEWARE": [SEC]}, {"static": False}),
     "divio_settings.W002": ({}, {"MIDDLEWARE": [WN, SEC]}, {"static": False}),
     "divio_settings.W003": ({}, {"STATICFILES_STORAGE": "x.Storage"}, {}),
-    "divio_settings.W004": ({"DOMAIN_ALIASES": "*"}, {}, {}),
+    "divio_settings.W004": ({}, {"ALLOWED_HOSTS": ["*"]}, {}),
+    "divio_settings.W013": ({"DOMAIN_ALIASES": "www.example.com, .*"}, {}, {}),
+    "divio_settings.W014": ({"DJANGO_SECRET_KEY": "k" * 50}, {}, {}),
+    "divio_settings.W015": (
+        {**CLOUD, **SERVICES},
+        {"CELERY_BROKER_URL": "redis://localhost:6379/0"},
+        {},
+    ),
+    "divio_settings.W016": (
+        {},
+        {
+            "STORAGES": {
+                "staticfiles": {
+                    "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+                }
+            }
+        },
+        {},
+    ),
     "divio_settings.E002": ({**CLOUD, **SERVICES, "DJANGO_DEBUG": "true"}, {}, {}),
     "divio_settings.W005": ({**CLOUD, **SERVICES, "DEFAULT_STORAGE_DSN": ""}, {}, {}),
     "divio_settings.W006": ({**CLOUD, **SERVICES, "DATABASE_URL": ""}, {}, {}),

@@ -100,6 +100,10 @@ def test_the_settings_reference_lists_exactly_what_apply_writes():
         environ={"DATABASE_URL": "sqlite:////a.db", "DEFAULT_DATABASE_DSN": "sqlite:////b.db"},
     )
     written |= set(namespace[divio_settings.ORIGINAL]["absent"])
+    # A pattern for any host, and a variable of another convention.
+    namespace = copy.deepcopy(dict(STARTPROJECT))
+    divio_settings.apply(namespace, environ={"DOMAIN_ALIASES": ".*", "DJANGO_LOG_LEVEL": "INFO"})
+    written |= set(namespace[divio_settings.ORIGINAL]["absent"])
     # The checks switch off, the app kept for runserver.
     namespace = copy.deepcopy(dict(STARTPROJECT))
     divio_settings.apply(namespace, environ={}, checks=False)
