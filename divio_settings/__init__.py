@@ -24,7 +24,7 @@ from .env import (
 )
 from .report import Report, Scrubber
 
-__all__ = ["apply"]
+__all__ = ["apply", "changes"]
 
 GroupFunction = Callable[[Env, Mapping[str, Any]], Changes]
 REPORT: Final = "DIVIO_SETTINGS_REPORT"
@@ -71,11 +71,22 @@ def apply(
     on |= {"celery": celery, "checks": checks, **_renamed(renamed)}
     base, original = _settings_py(namespace)
     changes = compute(env, base, on)  # raises before anything is written
-    _write(namespace, base, original, changes.values)
+    _write(namespace, base, original, changes.values, changes.kept)
     report.scrub = Scrubber(secret_values(env))
-    namespace[REPORT] = Report(changes.values, changes.sources)
+    namespace[REPORT] = Report(changes.values, changes.sources, namespace[ORIGINAL])
     for effect in changes.after:
         effect()
+
+
+def changes(namespace: Any) -> dict[str, list[dict[str, Any]]]:
+    """What apply() changed in *namespace* (a settings module, ``globals()`` or
+    ``django.conf.settings``) relative to settings.py alone, secrets redacted: ``changed`` rows
+    (setting, before, after, source), ``kept`` rows (settings.py's value kept although a
+    variable was set, and why) and ``ignored`` variables (other conventions' names that nobody
+    reads, and what to use instead). ``divio-settings show --changes`` prints it."""
+    from .report import changes_of
+
+    return changes_of(namespace)
 
 
 def compute(env: Env, current: dict[str, Any], on: Mapping[str, bool] | None = None) -> Changes:
@@ -222,6 +233,7 @@ def _write(
     base: Mapping[str, Any],
     original: Mapping[str, Any],
     values: Mapping[str, Any],
+    notes: Mapping[str, str],
 ) -> None:
     kept, absent = dict(original["values"]), set(original["absent"])
     for key in values.keys() - kept.keys() - absent:
@@ -233,4 +245,4 @@ def _write(
         namespace.pop(key, None)
     namespace.update(kept)
     namespace.update(values)
-    namespace[ORIGINAL] = {"values": kept, "absent": sorted(absent)}
+    namespace[ORIGINAL] = {"values": kept, "absent": sorted(absent), "kept": dict(notes)}

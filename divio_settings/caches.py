@@ -23,7 +23,17 @@ BACKENDS: Final = {
     "memcache": "django.core.cache.backends.memcached.PyMemcacheCache",
     "pymemcache": "django.core.cache.backends.memcached.PyMemcacheCache",
     "pylibmc": "django.core.cache.backends.memcached.PyLibMCCache",
+    # aldryn-django's (django-cache-url's) spellings: memcached:// meant pylibmc,
+    # pymemcached:// python-memcached (gone from Django since 4.1: pymemcache took its place),
+    # hiredis:// Redis with the hiredis parser (redis-py uses it whenever it is installed).
+    "memcached": "django.core.cache.backends.memcached.PyLibMCCache",
+    "pymemcached": "django.core.cache.backends.memcached.PyMemcacheCache",
+    "hiredis": "django.core.cache.backends.redis.RedisCache",
 }
+REDIS_SCHEMES: Final = ("redis", "rediss", "hiredis")
+# ?ignore_exceptions=true: a Redis outage degrades the site (misses, writes dropped) instead of
+# failing every request that touches the cache (django-redis' IGNORE_EXCEPTIONS).
+RESILIENT: Final = "divio_settings.caches.ResilientRedisCache"
 EXAMPLE: Final = "redis://:password@host:6379/0"
 # Query arguments that are cache settings rather than backend options.
 TOP_LEVEL: Final = {"timeout": "TIMEOUT", "key_prefix": "KEY_PREFIX", "version": "VERSION"}
@@ -52,19 +62,27 @@ def parse(name: str, url: str) -> dict[str, Any]:
                 )
             config[TOP_LEVEL[key]] = _value(value)
     rest = [(key, value) for key, value in query if key not in TOP_LEVEL]
+    resilient = [value for key, value in rest if key == "ignore_exceptions"]
+    if resilient:
+        if parts.scheme not in REDIS_SCHEMES:
+            raise invalid(name, f"a URL like {EXAMPLE}", "ignore_exceptions= is for Redis only")
+        rest = [(key, value) for key, value in rest if key != "ignore_exceptions"]
+        if resilient[-1].lower() in variables.TRUE_WORDS:
+            config["BACKEND"] = RESILIENT
     location = _location(name, parts, rest)
     if location:
         config["LOCATION"] = location
-    if rest and parts.scheme not in ("redis", "rediss"):
+    if rest and parts.scheme not in REDIS_SCHEMES:
         config["OPTIONS"] = {key: _value(value) for key, value in rest}
     return config
 
 
 def _location(name: str, parts: SplitResult, rest: list[tuple[str, str]]) -> str:
     scheme = parts.scheme
-    if scheme in ("redis", "rediss"):
+    if scheme in REDIS_SCHEMES:
         # Django hands the URL to redis-py, which reads password, db and options itself.
-        return urlunsplit(parts._replace(query=urlencode(rest), fragment=""))
+        scheme = "redis" if scheme == "hiredis" else scheme
+        return urlunsplit(parts._replace(scheme=scheme, query=urlencode(rest), fragment=""))
     if scheme in ("db", "dbcache"):
         table = unquote(parts.netloc + parts.path).strip("/")
         if not table:
@@ -110,3 +128,102 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
         # and cached session by the number of worker processes.
         out.set("CACHES", {"default": dict(SHARED_DEFAULT)}, "default in the cloud (shared)")
     return out
+
+
+def __getattr__(name: str) -> Any:
+    """ResilientRedisCache, defined when Django first asks for it: this module is imported at
+    settings time, Django's Redis backend and redis-py only when a cache is built."""
+    if name != "ResilientRedisCache":
+        raise AttributeError(name)
+    cls = _resilient_redis_cache()
+    globals()[name] = cls
+    return cls
+
+
+def _resilient_redis_cache() -> type:
+    import logging
+    import time
+
+    from django.core.cache.backends.redis import RedisCache
+    from redis.exceptions import ConnectionError, TimeoutError
+
+    outage = (ConnectionError, TimeoutError)
+    log = logging.getLogger("divio_settings.caches")
+
+    class ResilientRedisCache(RedisCache):
+        """Django's RedisCache that answers a miss (reads) or drops the write while Redis cannot
+        be reached, logging one WARNING a minute, instead of failing the request."""
+
+        _warned = 0.0
+
+        def _down(self, error: Exception) -> None:
+            now = time.monotonic()
+            if now - ResilientRedisCache._warned > 60:
+                ResilientRedisCache._warned = now
+                log.warning("Redis cache unreachable, serving without it: %s", error)
+
+        def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+            try:
+                return super().get(key, default, version)
+            except outage as error:
+                self._down(error)
+                return default
+
+        def get_many(self, keys: Any, version: Any = None) -> Any:
+            try:
+                return super().get_many(keys, version)
+            except outage as error:
+                self._down(error)
+                return {}
+
+        def has_key(self, key: Any, version: Any = None) -> Any:
+            try:
+                return super().has_key(key, version)
+            except outage as error:
+                self._down(error)
+                return False
+
+        def add(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().add(*args, **kwargs)
+            except outage as error:
+                self._down(error)
+                return False
+
+        def set(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().set(*args, **kwargs)
+            except outage as error:
+                self._down(error)
+                return None
+
+        def set_many(self, data: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().set_many(data, *args, **kwargs)
+            except outage as error:
+                self._down(error)
+                return list(data)
+
+        def touch(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().touch(*args, **kwargs)
+            except outage as error:
+                self._down(error)
+                return False
+
+        def delete(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().delete(*args, **kwargs)
+            except outage as error:
+                self._down(error)
+                return False
+
+        def delete_many(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().delete_many(*args, **kwargs)
+            except outage as error:
+                self._down(error)
+                return None
+
+    ResilientRedisCache.__module__ = __name__
+    return ResilientRedisCache

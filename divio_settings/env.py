@@ -501,10 +501,15 @@ class Changes:
         self.sources: dict[str, str] = {}
         # Side effects (starting Sentry) that apply() runs once every setting is written.
         self.after: list[Callable[[], None]] = []
+        # settings.py's choices kept although a variable was set: setting -> why.
+        self.kept: dict[str, str] = {}
 
     def set(self, setting: str, value: Any, source: str) -> None:
         self.values[setting] = value
         self.sources[setting] = source
+
+    def keep(self, setting: str, reason: str) -> None:
+        self.kept[setting] = reason
 
     def update(self, other: Changes) -> None:
         for setting, value in other.values.items():
@@ -514,6 +519,7 @@ class Changes:
                 source = f"{previous}; {source}"
             self.set(setting, value, source)
         self.after.extend(other.after)
+        self.kept.update(other.kept)
 
 
 def invalid(name: str, expected: str, detail: str = "") -> ImproperlyConfigured:

@@ -107,6 +107,9 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     if level not in LEVELS:
         raise invalid("LOG_LEVEL", "one of " + ", ".join(LEVELS), f"got {value!a}")
     if "LOGGING" in current:
-        return out  # settings.py's logging is respected as it is, an empty {} too
+        # settings.py's logging is respected as it is, an empty {} too.
+        if value:
+            out.keep("LOGGING", "settings.py defines LOGGING; LOG_LEVEL is not applied")
+        return out
     out.set("LOGGING", config(level), "LOG_LEVEL" if value else "default (stdout, INFO)")
     return out

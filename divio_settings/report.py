@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypedDict, overload
 from urllib.parse import unquote, unquote_plus, urlsplit
 
@@ -168,9 +169,17 @@ class Report(Sequence["Entry"]):
     """DIVIO_SETTINGS_REPORT: a sequence of rows built (and redacted) when it is first read,
     so that no process pays at start-up for a report that almost none reads."""
 
-    def __init__(self, values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        sources: Mapping[str, str],
+        original: Mapping[str, Any] | None = None,
+    ) -> None:
         self._values, self._sources = values, sources
         self._rows: list[Entry] | None = None
+        # settings.py's own values of what apply() wrote (the namespace's bookkeeping), for
+        # divio_settings.changes() also through django.conf.settings, which drops lower case.
+        self.original: Mapping[str, Any] = original or {"values": {}, "absent": [], "kept": {}}
 
     @property
     def rows(self) -> list[Entry]:
@@ -197,3 +206,40 @@ class Report(Sequence["Entry"]):
 
     def __repr__(self) -> str:
         return repr(self.rows)
+
+
+NOT_SET: Final = "(not set)"
+
+
+def changes_of(namespace: Any) -> dict[str, list[dict[str, Any]]]:
+    """divio_settings.changes(): before -> after for every setting apply() changed, from the
+    bookkeeping apply() leaves in the namespace (settings.py's own values)."""
+    get = namespace.get if isinstance(namespace, Mapping) else partial(getattr, namespace)
+    report = get("DIVIO_SETTINGS_REPORT", None)
+    if not isinstance(report, Report):
+        raise ValueError("apply() has not run on these settings")
+    original = report.original
+    before, absent = original["values"], set(original["absent"])
+    changed = []
+    for row in report:
+        setting = row["setting"]
+        if setting in absent:
+            old: Any = NOT_SET
+        elif setting in before:
+            if before[setting] == get(setting, None):
+                continue  # apply() wrote what settings.py had
+            old = redact(before[setting], setting, fingerprints=True)
+        else:
+            continue
+        changed.append(
+            {"setting": setting, "before": old, "after": row["value"], "source": row["source"]}
+        )
+    kept = [
+        {"setting": setting, "value": redact(get(setting, None), setting), "reason": reason}
+        for setting, reason in sorted(original.get("kept", {}).items())
+    ]
+    ignored = [
+        {"variable": name, "instead": instead}
+        for name, instead in get("DIVIO_FOREIGN_VARIABLES", None) or []
+    ]
+    return {"changed": changed, "kept": kept, "ignored": ignored}

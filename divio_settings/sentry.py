@@ -16,6 +16,20 @@ def installed() -> bool:
     return importlib.util.find_spec("sentry_sdk") is not None
 
 
+def started_by_project() -> bool:
+    """Whether the process already has an active Sentry client (the project's own init);
+    without sentry_sdk imported nobody can have started one."""
+    import sys
+
+    sdk = sys.modules.get("sentry_sdk")
+    if sdk is None:
+        return False
+    try:
+        return bool(sdk.get_client().is_active())
+    except AttributeError:  # sentry-sdk before 2.0
+        return sdk.Hub.current.client is not None
+
+
 def init(dsn: str, environment: str, release: str | None) -> None:
     """Start Sentry; called by apply() after every setting is written."""
     import sentry_sdk
@@ -68,6 +82,13 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
         )
     environment = (get(env, variables.STAGE) or "local").lower()
     release = get(env, variables.GIT_COMMIT)
+    if started_by_project():
+        out.keep(
+            "DIVIO_SENTRY",
+            "settings.py started Sentry itself before apply(); SENTRY_DSN, STAGE and "
+            "GIT_COMMIT are not applied to it",
+        )
+        return out
     ready = installed()
     out.set(
         "DIVIO_SENTRY",

@@ -78,6 +78,42 @@ def test_parse(url, expected):
 
 
 @pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # aldryn-django's (django-cache-url's) spellings
+        (
+            "memcached://h:11211",
+            {"BACKEND": "django.core.cache.backends.memcached.PyLibMCCache", "LOCATION": "h:11211"},
+        ),
+        (
+            "pymemcached://h:11211",
+            {
+                "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+                "LOCATION": "h:11211",
+            },
+        ),
+        ("hiredis://h:6379/2", {"BACKEND": R, "LOCATION": "redis://h:6379/2"}),
+        # a Redis outage degrades instead of failing
+        (
+            "redis://:pw@h:6379/0?ignore_exceptions=true&timeout=30",
+            {"BACKEND": caches.RESILIENT, "LOCATION": "redis://:pw@h:6379/0", "TIMEOUT": 30},
+        ),
+        (
+            "redis://h:6379/0?ignore_exceptions=false",
+            {"BACKEND": R, "LOCATION": "redis://h:6379/0"},
+        ),
+    ],
+)
+def test_aldryn_spellings_and_resilience(url, expected):
+    assert caches.parse("CACHE_URL", url) == expected
+
+
+def test_resilience_is_for_redis_only():
+    with pytest.raises(ImproperlyConfigured, match="ignore_exceptions= is for Redis only"):
+        caches.parse("CACHE_URL", "locmem://?ignore_exceptions=true")
+
+
+@pytest.mark.parametrize(
     ("url", "detail"),
     [
         ("mongodb://u:topsecret@h/", "the scheme 'mongodb' is not one of"),

@@ -346,7 +346,7 @@ def test_load_report_leaves_the_process_as_it_was(project, monkeypatch):
     assert main(["init", str(project)]) == 0
     monkeypatch.setenv("KEEP_ME", "1")
     environ, path, modules = dict(os.environ), list(sys.path), set(sys.modules)
-    report = load_report(project, dict(LIVE_ENV))
+    report = load_report(project, dict(LIVE_ENV), "mysite.settings")
     assert any(row["setting"] == "ALLOWED_HOSTS" for row in report)
     assert dict(os.environ) == environ
     assert sys.path == path
@@ -404,3 +404,167 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     )
     assert reader.stderr == ""
     assert reader.stdout.strip() == "1"
+
+
+@pytest.fixture
+def split_project(tmp_path: Path) -> Path:
+    """The Wagtail shape: mysite/settings/ with base.py (ROOT_URLCONF, a committed key) and
+    dev.py / production.py star-importing it; manage.py loads dev, wsgi.py production."""
+    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(tmp_path)])
+    package = tmp_path / "mysite" / "settings"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    base = (tmp_path / "mysite" / "settings.py").read_text()
+    base = base.replace(
+        "BASE_DIR = Path(__file__).resolve().parent.parent",
+        "BASE_DIR = Path(__file__).resolve().parent.parent.parent",
+    )
+    (package / "base.py").write_text(base)
+    (tmp_path / "mysite" / "settings.py").unlink()
+    (package / "dev.py").write_text("from .base import *  # noqa\n\nDEBUG = True\n")
+    (package / "production.py").write_text(
+        "from .base import *  # noqa\n\nDEBUG = False\nLOGGING = {'version': 1}\n"
+    )
+    for name, module in (("manage.py", "dev"), ("mysite/wsgi.py", "production")):
+        path = tmp_path / name
+        path.write_text(path.read_text().replace("mysite.settings", f"mysite.settings.{module}"))
+    return tmp_path
+
+
+def test_init_wires_the_module_the_wsgi_entry_point_loads(split_project, capsys):
+    """apply() goes into production.py (what gunicorn loads), ROOT_URLCONF is found through the
+    star import of base.py, and the project's real urls.py gets the media lines."""
+    assert main(["init", str(split_project)]) == 0
+    out = capsys.readouterr().out
+    assert "settings module: mysite.settings.production (the WSGI/ASGI entry point's)" in out
+    assert "manage.py loads mysite.settings.dev: add the two lines" in out
+    production = (split_project / "mysite" / "settings" / "production.py").read_text()
+    assert production.rstrip().endswith("divio_settings.apply(globals())")
+    assert "divio_settings" not in (split_project / "mysite" / "settings" / "dev.py").read_text()
+    assert "media_urlpatterns()" in (split_project / "mysite" / "urls.py").read_text()
+    assert not (split_project / "mysite" / "settings" / "urls.py").exists()
+    # --settings chooses; DJANGO_SETTINGS_MODULE too.
+    assert main(["init", str(split_project), "--settings", "mysite.settings.dev"]) == 0
+    assert "divio_settings.apply" in (split_project / "mysite" / "settings" / "dev.py").read_text()
+
+
+def test_init_refuses_a_package_that_disagrees_with_itself(split_project, capsys, monkeypatch):
+    """Not importable here (a variable it requires is missing) and two ROOT_URLCONFs: init
+    cannot decide, says why in one line, and writes nothing."""
+    settings = split_project / "mysite" / "settings"
+    (settings / "base.py").write_text(
+        (settings / "base.py").read_text() + "\nimport os\nos.environ['REQUIRED_BY_THE_PROJECT']\n"
+    )
+    (settings / "production.py").write_text(
+        (settings / "production.py").read_text() + "ROOT_URLCONF = 'mysite.other_urls'\n"
+    )
+    monkeypatch.delenv("REQUIRED_BY_THE_PROJECT", raising=False)
+    before = {p: p.read_bytes() for p in split_project.rglob("*") if p.is_file()}
+    assert main(["init", str(split_project)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("divio-settings: the settings package sets ROOT_URLCONF differently")
+    assert err.count("\n") == 1
+    assert {p: p.read_bytes() for p in split_project.rglob("*") if p.is_file()} == before
+
+
+def test_show_explains_the_module_the_runtime_loads(split_project):
+    assert main(["init", str(split_project)]) == 0
+    dev = run_cli("show", str(split_project), "--json", env={})
+    production = run_cli(
+        "show",
+        str(split_project),
+        "--json",
+        env={"DJANGO_SETTINGS_MODULE": "mysite.settings.production"},
+    )
+    flag = run_cli(
+        "show", str(split_project), "--settings", "mysite.settings.production", "--json", env={}
+    )
+    assert dev.returncode == 1  # dev.py has no apply(): said in one line
+    assert (
+        dev.stderr
+        == "divio-settings: mysite.settings.dev does not call divio_settings.apply(globals())\n"
+    )
+    assert production.returncode == 0, production.stderr
+    assert production.stdout == flag.stdout
+
+
+def test_show_changes_lists_before_after_kept_and_ignored(split_project):
+    """The moving user's diff: every setting apply() changed (old -> new, source), settings.py's
+    values kept although a variable was set, and the variables nobody reads; no secret."""
+    assert main(["init", str(split_project)]) == 0
+    env = {
+        **LIVE_ENV,
+        "DJANGO_SETTINGS_MODULE": "mysite.settings.production",
+        "LOG_LEVEL": "DEBUG",
+        "DEBUG": "True",
+        "SECRET_KEY": LIVE_KEY,
+    }
+    result = run_cli("show", str(split_project), "--changes", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    changed = {row["setting"]: row for row in found["changed"]}
+    assert changed["DEBUG"]["before"] is False  # production.py's own value
+    assert changed["DEBUG"]["after"] is False or "DEBUG" not in changed
+    assert changed["ALLOWED_HOSTS"]["before"] == []
+    assert changed["SECRET_KEY"]["after"].startswith("********")
+    assert changed["SECRET_KEY"]["source"] == "SECRET_KEY"
+    assert found["kept"] == [
+        {
+            "setting": "LOGGING",
+            "value": {"version": 1},
+            "reason": "settings.py defines LOGGING; LOG_LEVEL is not applied",
+        }
+    ]
+    assert found["ignored"] == [{"variable": "DEBUG", "instead": "DJANGO_DEBUG"}]
+    for secret in (LIVE_KEY, "OIut5vYvWjI3UQzc", "t62LdAvROXgFR14"):
+        assert secret not in result.stdout
+    text = run_cli("show", str(split_project), "--changes", env=env)
+    assert "LOGGING  kept: settings.py defines LOGGING; LOG_LEVEL is not applied" in text.stdout
+    assert "DEBUG  ignored: nobody reads it; use DJANGO_DEBUG" in text.stdout
+    assert LIVE_KEY not in text.stdout
+
+
+def test_check_runs_the_system_checks_of_the_project(project):
+    """In a project, `divio-settings check` says what `manage.py check` says: here a settings.py
+    that points Celery at localhost in the cloud (a plain check, no --deploy)."""
+    assert main(["init", str(project)]) == 0
+    settings = project / "mysite" / "settings.py"
+    text = settings.read_text()
+    settings.write_text(
+        text.replace(
+            "import divio_settings",
+            "CELERY_BROKER_URL = 'redis://localhost:6379/0'\nimport divio_settings",
+        )
+    )
+    env = {**LIVE_ENV, "CACHE_URL": "redis://cache.example.com:6379/0"}
+    ours = run_cli("check", str(project), env=env)
+    django_check = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=project,
+        env={**child_env(), "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+    )
+    assert ours.returncode == django_check.returncode == 0
+    assert "divio_settings.W015" in django_check.stderr
+    assert django_check.stderr in ours.stderr
+    # An error-level check fails the command.
+    live_debug = run_cli("check", str(project), env={**env, "DJANGO_DEBUG": "true"})
+    assert live_debug.returncode == 1
+    assert "divio_settings.E002" in live_debug.stderr
+
+
+def test_release_commands_follow_the_project_s_caches(project):
+    """settings.py's own Redis CACHES: no cache table, although the cloud default would need
+    one; a settings.py DatabaseCache needs it without any CACHE_URL."""
+    assert main(["init", str(project)]) == 0
+    settings = project / "mysite" / "settings.py"
+    original = settings.read_text()
+    redis = "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': 'redis://r:6379/0'}}\n"
+    settings.write_text(original.replace("import divio_settings", redis + "import divio_settings"))
+    cloud = run_cli("release-commands", str(project), env=dict(LIVE_ENV))
+    assert cloud.stdout == "python manage.py migrate\n", cloud.stderr
+    table = "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.db.DatabaseCache', 'LOCATION': 't'}}\n"
+    settings.write_text(original.replace("import divio_settings", table + "import divio_settings"))
+    local = run_cli("release-commands", str(project), env={})
+    assert local.stdout == "python manage.py createcachetable\npython manage.py migrate\n"

@@ -68,6 +68,12 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--python", default="3.13", help="Python of the base image (default: 3.13)")
     init.add_argument("--dry-run", action="store_true", help="print a unified diff, write nothing")
     init.add_argument(
+        "--settings",
+        metavar="MODULE",
+        help="the settings module to wire (default: DJANGO_SETTINGS_MODULE, else the one the "
+        "WSGI/ASGI entry point loads, else manage.py's)",
+    )
+    init.add_argument(
         "--force",
         action="store_true",
         help="replace Dockerfile, docker-compose.yml and .env-local if they differ",
@@ -76,7 +82,13 @@ def parser() -> argparse.ArgumentParser:
 
     for name, aliases, func, text in (
         ("show", ["explain"], run_show, "every setting apply() set, its value and its source"),
-        ("check", [], run_check, "validate the environment's variables without starting Django"),
+        (
+            "check",
+            [],
+            run_check,
+            "validate the environment's variables, then run Django's system checks on the "
+            "project's settings",
+        ),
         (
             "release-commands",
             [],
@@ -85,10 +97,23 @@ def parser() -> argparse.ArgumentParser:
         ),
     ):
         sub = commands.add_parser(name, aliases=aliases, help=text, epilog=EPILOG)
+        sub.add_argument("path", nargs="?", default=".", help="the project (with manage.py)")
         sub.add_argument("--env-file", help="read variables from this file too, e.g. .env-local")
+        sub.add_argument(
+            "--settings",
+            metavar="MODULE",
+            help="the settings module (default: DJANGO_SETTINGS_MODULE, else manage.py's)",
+        )
+        if name == "check":
+            sub.add_argument("--deploy", action="store_true", help="Django's deployment checks too")
         if name == "show":
-            sub.add_argument("path", nargs="?", default=".", help="the project (with manage.py)")
             sub.add_argument("--json", action="store_true", help="machine-readable output")
+            sub.add_argument(
+                "--changes",
+                action="store_true",
+                help="what apply() changed relative to settings.py alone (before, after, "
+                "source), settings.py's values kept and the variables nobody reads",
+            )
             sub.add_argument(
                 "--variables",
                 action="store_true",

@@ -67,6 +67,9 @@ class Project:
     package: str
     settings: Path
     urls: Path
+    module: str = ""  # the settings module init wires
+    manage_module: str = ""  # the one manage.py names
+    entry_module: str | None = None  # the one the WSGI/ASGI entry point names
 
 
 def module_file(root: Path, module: str) -> Path:
@@ -74,23 +77,72 @@ def module_file(root: Path, module: str) -> Path:
     return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
 
 
-def find_project(path: Path) -> Project:
+def named_module(root: Path, path: Path) -> str | None:
+    match = _SETTINGS_MODULE.search(TextFile(root, path, python=True).text)
+    return match.group(1) if match else None
+
+
+def find_project(path: Path, settings: str | None = None) -> Project:
+    """The project at *path*: its settings module (*settings*, else the one the WSGI or ASGI
+    entry point loads, the production one of a split package, else manage.py's) and its URL
+    module."""
     manage = path / "manage.py"
     if not manage.is_file():
         raise UserError(f"no manage.py in {path}: run init in a Django project's directory")
-    match = _SETTINGS_MODULE.search(TextFile(path, manage, python=True).text)
-    if not match:
+    manage_module = named_module(path, manage)
+    if not manage_module:
         raise UserError("manage.py does not name DJANGO_SETTINGS_MODULE")
-    module = match.group(1)
-    settings = module_file(path, module)
-    if not settings.is_file():
+    package = manage_module.split(".")[0]
+    entry_module = None
+    for entry in ("wsgi.py", "asgi.py"):
+        if (path / package / entry).is_file():
+            entry_module = named_module(path, path / package / entry)
+            if entry_module:
+                break
+    module = settings or entry_module or manage_module
+    settings_file = module_file(path, module)
+    if not settings_file.is_file():
         raise UserError(f"the settings module {module} is not a file below {path}")
-    urlconf = _URLCONF.search(TextFile(path, settings, python=True).text)
-    urls = module_file(path, urlconf.group(1)) if urlconf else settings.with_name("urls.py")
+    urlconf = root_urlconf(path, module, settings_file)
+    urls = module_file(path, urlconf) if urlconf else settings_file.with_name("urls.py")
     if not urls.is_file():
-        named = f"ROOT_URLCONF names {urlconf.group(1)}" if urlconf else "there is no urls.py"
+        named = f"ROOT_URLCONF names {urlconf}" if urlconf else "there is no urls.py"
         raise UserError(f"{named}, which is not a file below {path}: set ROOT_URLCONF first")
-    return Project(path, module.split(".")[0], settings, urls)
+    return Project(
+        path, module.split(".")[0], settings_file, urls, module, manage_module, entry_module
+    )
+
+
+def root_urlconf(root: Path, module: str, settings_file: Path) -> str | None:
+    """ROOT_URLCONF as the settings module has it once imported (star imports of a settings
+    package included); when it cannot be imported here (a variable it requires is unset), as
+    written in it or, for a settings package, in its other modules, if they agree."""
+    import os
+
+    from .show import load_settings
+
+    try:
+        value = getattr(load_settings(root, os.environ, module), "ROOT_URLCONF", None)
+    except Exception:  # any failure of the project's own code: read the files instead
+        value = None
+    if isinstance(value, str):
+        return value
+    found = _URLCONF.search(TextFile(root, settings_file, python=True).text)
+    if found:
+        return found.group(1)
+    if not (settings_file.parent / "__init__.py").is_file() or len(module.split(".")) < 3:
+        return None
+    values = {}
+    for sibling in sorted(settings_file.parent.glob("*.py")):
+        match = _URLCONF.search(TextFile(root, sibling, python=True).text)
+        if match:
+            values[match.group(1)] = sibling.name
+    if len(values) > 1:
+        where = ", ".join(f"{name} in {file}" for name, file in values.items())
+        raise UserError(
+            f"the settings package sets ROOT_URLCONF differently ({where}): use --settings"
+        )
+    return next(iter(values), None)
 
 
 def template(name: str) -> str:
@@ -198,8 +250,10 @@ def backup_name(file: TextFile) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     root = Path(args.path).resolve()
-    project = find_project(root)
+    project = find_project(root, args.settings or os.environ.get("DJANGO_SETTINGS_MODULE"))
     wanted = plan(project, args.database, args.gateway, args.python)
     changes: list[tuple[TextFile, bytes]] = []
     for path, text in wanted.items():
@@ -236,4 +290,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {shown_path(root, file.real)}")
     if not changes:
         print("nothing to do: the project is already set up")
+    why = (
+        "--settings"
+        if args.settings
+        else "the WSGI/ASGI entry point's"
+        if project.module == project.entry_module
+        else "manage.py's"
+    )
+    print(f"settings module: {project.module} ({why})")
+    if project.module != project.manage_module:
+        print(
+            f"manage.py loads {project.manage_module}: add the two lines at its end too to "
+            "develop with them"
+        )
     return 0

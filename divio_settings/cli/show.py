@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from divio_settings.report import Entry
 
 from .files import UserError, read_env_file
-from .init import find_project
+from .init import named_module
 
 WIDTH = 70
 
@@ -56,15 +57,34 @@ def project_process(root: Path, env: Mapping[str, str]) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def load_report(root: Path, env: Mapping[str, str]) -> list[Entry]:
-    project = find_project(root)
-    module = ".".join(project.settings.relative_to(root).with_suffix("").parts)
-    module = module.removesuffix(".__init__")
+def settings_module(root: Path, args: argparse.Namespace, env: Mapping[str, str]) -> str:
+    """The module the runtime loads: --settings, else DJANGO_SETTINGS_MODULE of the environment
+    (manage.py only sets a default), else manage.py's default."""
+    chosen = getattr(args, "settings", None) or env.get("DJANGO_SETTINGS_MODULE")
+    if chosen:
+        return str(chosen)
+    manage = root / "manage.py"
+    if not manage.is_file():
+        raise UserError(f"no manage.py in {root}: give the project's path or --settings")
+    module = named_module(root, manage)
+    if not module:
+        raise UserError("manage.py does not name DJANGO_SETTINGS_MODULE: use --settings")
+    return module
+
+
+def load_settings(root: Path, env: Mapping[str, str], module: str) -> Any:
+    """The project's settings module, imported with *env* as the environment."""
     with project_process(root, env):
         try:
-            settings = importlib.import_module(module)
+            return importlib.import_module(module)
         except ImproperlyConfigured as error:
             raise UserError(str(error)) from None
+        except ImportError as error:
+            raise UserError(f"the settings module {module} cannot be imported: {error}") from None
+
+
+def load_report(root: Path, env: Mapping[str, str], module: str) -> list[Entry]:
+    settings = load_settings(root, env, module)
     report: Sequence[Entry] | None = getattr(settings, "DIVIO_SETTINGS_REPORT", None)
     if report is None:
         raise UserError(f"{module} does not call divio_settings.apply(globals())")
@@ -106,14 +126,43 @@ def run_show(args: argparse.Namespace) -> int:
             print(f"    {variable['summary']}")
             print(f"    default: {variable['default']}; sets: {', '.join(variable['sets'])}")
         return 0
-    report = load_report(Path(args.path).resolve(), environment(args))
+    root, env = Path(args.path).resolve(), environment(args)
+    module = settings_module(root, args, env)
+    if args.changes:
+        return print_changes(root, env, module, args.json)
+    report = load_report(root, env, module)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0
+    print(f"# {module}")
     width = max(len(row["setting"]) for row in report)
     for row in report:
         print(f"{row['setting']:<{width}}  {short(row['value'])}")
         print(f"{'':<{width}}  <- {row['source']}")
+    return 0
+
+
+def print_changes(root: Path, env: Mapping[str, str], module: str, as_json: bool) -> int:
+    from divio_settings import changes
+
+    settings = load_settings(root, env, module)
+    try:
+        found = changes(settings)
+    except ValueError:
+        raise UserError(f"{module} does not call divio_settings.apply(globals())") from None
+    if as_json:
+        print(json.dumps(found, indent=2, default=str))
+        return 0
+    print(f"# {module}: what apply() changed relative to settings.py alone")
+    for row in found["changed"]:
+        print(f"{row['setting']}")
+        print(f"    before: {short(row['before'])}")
+        print(f"    after:  {short(row['after'])}")
+        print(f"    <- {row['source']}")
+    for row in found["kept"]:
+        print(f"{row['setting']}  kept: {row['reason']}")
+    for row in found["ignored"]:
+        print(f"{row['variable']}  ignored: nobody reads it; use {row['instead']}")
     return 0
 
 
@@ -139,8 +188,18 @@ def problems(env: Mapping[str, str]) -> tuple[list[str], list[str]]:
     return [], warnings
 
 
+def has_project(root: Path, args: argparse.Namespace, env: Mapping[str, str]) -> bool:
+    return (
+        bool(getattr(args, "settings", None) or env.get("DJANGO_SETTINGS_MODULE"))
+        or (root / "manage.py").is_file()
+    )
+
+
 def run_check(args: argparse.Namespace) -> int:
-    errors, warnings = problems(environment(args))
+    """The variables first (one line each, without Django); then, in a project, Django's
+    system checks on the settings the runtime loads, as `manage.py check` runs them."""
+    root, env = Path(args.path).resolve(), environment(args)
+    errors, warnings = problems(env)
     for line in errors:
         print(f"error: {line}", file=sys.stderr)
     for line in warnings:
@@ -148,17 +207,37 @@ def run_check(args: argparse.Namespace) -> int:
     if errors:
         return 1
     print("the environment's variables are valid")
-    return 0
+    if not has_project(root, args, env):
+        return 0
+    module = settings_module(root, args, env)
+    command = [sys.executable, "-m", "django", "check", "--settings", module]
+    if args.deploy:
+        command.append("--deploy")
+    child = {**env, "PYTHONPATH": os.pathsep.join([str(root), env.get("PYTHONPATH", "")])}
+    result = subprocess.run(command, cwd=root, env=child, check=False)
+    return 0 if result.returncode == 0 else 1
 
 
 def run_release_commands(args: argparse.Namespace) -> int:
-    env = environment(args)
+    """What the release needs: the cache table when a cache of the settings (the project's
+    own, or the cloud's default) is the database cache, then migrate."""
+    root, env = Path(args.path).resolve(), environment(args)
     errors, _ = problems(env)
     if errors:
         raise UserError(errors[0])
-    caches = prefixed(env, variables.PREFIXED_CACHE_URL, variables.CACHE_URL)
-    shared_default = is_cloud(env) and "default" not in caches  # the database cache
-    if shared_default or any(url.startswith(("db://", "dbcache://")) for _, url in caches.values()):
+    if has_project(root, args, env):
+        settings = load_settings(root, env, settings_module(root, args, env))
+        caches = getattr(settings, "CACHES", {}) or {}
+        database_cache = any(
+            str(cache.get("BACKEND", "")).endswith("db.DatabaseCache") for cache in caches.values()
+        )
+    else:
+        urls = prefixed(env, variables.PREFIXED_CACHE_URL, variables.CACHE_URL)
+        shared_default = is_cloud(env) and "default" not in urls  # the database cache
+        database_cache = shared_default or any(
+            url.startswith(("db://", "dbcache://")) for _, url in urls.values()
+        )
+    if database_cache:
         print("python manage.py createcachetable")
     print("python manage.py migrate")
     return 0

@@ -287,3 +287,64 @@ sys.stderr.write(json.dumps({"codes": sorted(codes), "mails": len(getattr(mail, 
     )
     assert len(result.stdout.splitlines()) == 1000
     assert "Traceback" not in result.stdout
+
+
+def outcome(result: Any) -> list[str]:
+    return next(line for line in result.stdout.splitlines() if line.startswith("OUTCOME")).split()[
+        1:
+    ]
+
+
+def test_a_redis_outage_degrades_with_ignore_exceptions(tmp_path):
+    """A Redis of its own (the machine's stays up for the other tests), stopped mid-way: with
+    ?ignore_exceptions=true the page still answers (a miss, the write dropped, one warning); without
+    it every cache call fails, as Django's RedisCache does."""
+    import shutil
+
+    from tests.helpers import free_port, missing_service, spawn, stop_process, wait_port
+
+    server = shutil.which("redis-server")
+    if server is None:
+        missing_service("redis-server is not installed")
+    port = free_port()
+    command = [server, "--port", str(port), "--save", "", "--appendonly", "no"]
+    process = spawn(command, tmp_path / "redis.log", cwd=tmp_path)
+    try:
+        wait_port(port, process)
+        body = """
+import socket
+from django.core.cache import cache
+cache.set("k", "v")
+before = cache.get("k")
+os.kill(int(os.environ["REDIS_PID"]), 15)
+import time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(os.environ["REDIS_PORT"])), 0.1).close()
+        time.sleep(0.05)
+    except OSError:
+        break
+try:
+    after = cache.get("k", "default")
+    written = cache.set("k2", "v2")
+    outcome = f"{after} {written} {cache.get_or_set('k3', 'computed')}"
+except Exception as error:
+    outcome = type(error).__name__
+print("OUTCOME", before, outcome)
+"""
+        url = f"redis://127.0.0.1:{port}/0"
+        extra = {"REDIS_PID": str(process.pid), "REDIS_PORT": str(port)}
+        result = django_process({"CACHE_URL": url + "?ignore_exceptions=true"}, body, None, extra)
+        assert outcome(result) == ["v", "default", "None", "computed"]
+        # One warning on the log (stdout), not one per call.
+        assert result.stdout.count("Redis cache unreachable") == 1, result.stdout
+    finally:
+        stop_process(process)
+    process = spawn(command, tmp_path / "redis.log", cwd=tmp_path)
+    try:
+        wait_port(port, process)
+        extra = {"REDIS_PID": str(process.pid), "REDIS_PORT": str(port)}
+        plain = django_process({"CACHE_URL": f"redis://127.0.0.1:{port}/0"}, body, None, extra)
+        assert outcome(plain) == ["v", "ConnectionError"]
+    finally:
+        stop_process(process)
