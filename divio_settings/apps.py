@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from django.apps import AppConfig
 
@@ -23,6 +23,16 @@ class DivioSettingsConfig(AppConfig):
             checks.register()
         if server_process():
             log_key_fingerprints()
+        from django.apps import apps
+
+        if apps.is_installed("django.contrib.sites"):
+            from django.db.models.signals import post_migrate
+
+            post_migrate.connect(
+                sync_site_domain,
+                sender=apps.get_app_config("sites"),
+                dispatch_uid="divio_settings.sync_site_domain",
+            )
 
         if settings.DEBUG:
             from .debug_page import redact_technical_404
@@ -57,3 +67,24 @@ def log_key_fingerprints() -> None:
         fingerprint(str(settings.SECRET_KEY)),
         ", ".join(fallbacks) or "none",
     )
+
+
+def sync_site_domain(using: str = "default", **kwargs: Any) -> None:
+    """After migrate (Divio's release command): django.contrib.sites' current Site gets DOMAIN,
+    as aldryn-django kept it, since django CMS and sitemaps build absolute URLs from it."""
+    from django.apps import apps
+    from django.conf import settings
+
+    domain = getattr(settings, "DIVIO_DOMAIN", None)
+    if not domain:
+        return
+    site = apps.get_model("sites", "Site")
+    site_id = getattr(settings, "SITE_ID", 1)
+    current = site.objects.using(using).filter(pk=site_id)
+    if not current.exists():
+        site.objects.using(using).create(pk=site_id, domain=domain, name=domain)
+    elif current.exclude(domain=domain).update(domain=domain):
+        import logging
+
+        logging.getLogger("divio_settings").info("Site %s: domain set to %s", site_id, domain)
+    site.objects.clear_cache()

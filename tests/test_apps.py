@@ -93,3 +93,32 @@ def test_ready_registers_the_checks_unless_switched_off(settings, monkeypatch):
     settings.DIVIO_SETTINGS_CHECKS = False  # apply(checks=False) with the app kept for runserver
     registry.get_app_config("divio_settings").ready()
     assert calls == [True]
+
+
+def test_migrate_keeps_the_site_domain_equal_to_domain(tmp_path):
+    """django CMS and sitemaps build absolute URLs from the current Site: migrate (Divio's
+    release command) sets it to DOMAIN, as aldryn-django did, and again when DOMAIN changes."""
+    from tests.helpers import LIVE_KEY, django_process
+
+    body = """
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.contrib.sites.models import Site
+print("SITE", Site.objects.get(pk=1).domain, Site.objects.count())
+"""
+    own = {
+        "INSTALLED_APPS": [
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sites",
+        ],
+        "SITE_ID": 1,
+    }
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    for domain in ("www.example.com", "new.example.org"):
+        environ = {"DOMAIN": domain, "SECRET_KEY": LIVE_KEY, "DATABASE_URL": database}
+        result = django_process(environ, body, own)
+        line = next(line for line in result.stdout.splitlines() if line.startswith("SITE"))
+        assert line.split() == ["SITE", domain, "1"]
+    local = django_process({"DATABASE_URL": database}, body, own)  # no DOMAIN: left alone
+    assert "SITE new.example.org 1" in local.stdout
