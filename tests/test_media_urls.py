@@ -206,3 +206,18 @@ def test_azure_media_headers_become_content_settings_first_match_wins():
     assert "content_disposition" not in css or css["content_disposition"] is None
     png = storage._get_content_settings_parameters("a.png")
     assert (png["cache_control"], png["content_disposition"]) == ("max-age=3600", "inline")
+
+
+@override_settings(
+    MEDIA_HEADERS=[(r".*", {"Cache-Control": "max-age=60", "content-disposition": "inline"})]
+)
+def test_media_headers_in_aldryn_s_http_spelling():
+    """aldryn-django's MEDIA_HEADERS spell headers as HTTP does; boto3 takes CacheControl."""
+    storage: Any = build_backend(StorageDSN(S3_DSNS[0]))
+    assert storage.get_object_parameters("a.png") == {
+        "ACL": "public-read",
+        "CacheControl": "max-age=60",
+        "ContentDisposition": "inline",
+    }
+    azure: Any = build_backend(StorageDSN(AZ_DSNS[0]))
+    assert azure._get_content_settings_parameters("a.png")["cache_control"] == "max-age=60"

@@ -18,9 +18,20 @@ PATH: Final = "divio_settings.storage.backend.DSNStorage"
 
 
 def media_headers() -> HeaderRules:
-    """settings.MEDIA_HEADERS: [(regex, {"CacheControl": "max-age=3600", …}), …]."""
+    """settings.MEDIA_HEADERS: [(regex, {"CacheControl": "max-age=3600", …}), …]. Header names
+    in HTTP's spelling, as aldryn-django wrote them ("Cache-Control"), become boto3's
+    ("CacheControl"); boto3 refuses the other spelling and every upload would fail."""
     rules: Sequence[tuple[str, dict[str, str]]] = getattr(settings, "MEDIA_HEADERS", ())
-    return [(re.compile(pattern), dict(headers)) for pattern, headers in rules]
+    return [
+        (re.compile(pattern), {_sdk_name(name): value for name, value in headers.items()})
+        for pattern, headers in rules
+    ]
+
+
+def _sdk_name(header: str) -> str:
+    if "-" not in header:
+        return header
+    return "".join(part[:1].upper() + part[1:].lower() for part in header.split("-"))
 
 
 def build(dsn: StorageDSN) -> Storage:

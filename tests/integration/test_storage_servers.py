@@ -126,7 +126,8 @@ def test_s3_round_trip_acl_headers_and_a_second_process(bucket, s3_server):
         f"s3://AKIDTEST:{quote('se/cr+et', safe='')}@{name}/site?endpoint={s3_server}"
         f"&url={quote(s3_server + '/' + name, safe='')}"
     )
-    headers = {"MEDIA_HEADERS": [[r"\.txt$", {"CacheControl": "max-age=3600"}]]}
+    # aldryn-django's spelling of the header: boto3 refuses it unless it is translated.
+    headers = {"MEDIA_HEADERS": [[r"\.txt$", {"Cache-Control": "max-age=3600"}]]}
     result = round_trip(dsn, headers)
     check_round_trip(result)
     assert result["urls"]["ünïcödé €.txt"] == (
