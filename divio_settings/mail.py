@@ -16,6 +16,7 @@ SMTP: Final = "django.core.mail.backends.smtp.EmailBackend"
 SCHEMES: Final[dict[str, tuple[str, int | None, bool, bool]]] = {
     "smtp": (SMTP, 25, False, False),
     "submission": (SMTP, 587, True, False),
+    "submit": (SMTP, 587, True, False),  # dj-email-url's (aldryn-django's) name for it
     "smtp+tls": (SMTP, 587, True, False),
     # Unlike dj-email-url (where smtps means STARTTLS), smtps is SMTP over TLS: port 465.
     "smtps": (SMTP, 465, False, True),
@@ -80,10 +81,24 @@ def legacy(mailer: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+# dj-email-url's (aldryn-django's) sender addresses in EMAIL_URL's query; the variables win.
+URL_SENDERS: Final = {"DEFAULT_FROM_EMAIL": "_default_from_email", "SERVER_EMAIL": "_server_email"}
+
+
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     out = Changes()
+    url = get(env, variables.EMAIL_URL)
+    in_url = (
+        dict(parse_qsl(url.partition("?")[2])) if url and "?_" in url.replace("&_", "?_") else {}
+    )
     for sender in (variables.DEFAULT_FROM_EMAIL, variables.SERVER_EMAIL):
         address = get(env, sender)
+        source = sender.name
+        if address is None and URL_SENDERS[sender.name] in in_url:
+            address, source = (
+                in_url[URL_SENDERS[sender.name]],
+                f"EMAIL_URL's {URL_SENDERS[sender.name]}",
+            )
         if address is not None:
             if "@" not in address:
                 raise invalid(sender.name, "an email address such as noreply@example.com")
@@ -93,8 +108,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
                     "an email address such as noreply@example.com",
                     "it contains a line break, which would start a new mail header",
                 )
-            out.set(sender.name, address, sender.name)
-    url = get(env, variables.EMAIL_URL)
+            out.set(sender.name, address, source)
     if url is None:
         return out
     mailer = parse("EMAIL_URL", url)

@@ -163,3 +163,19 @@ def test_bad_address():
 
 def test_nothing_set():
     assert mail.settings_from_env({}, {}).values == {}
+
+
+def test_aldryn_django_email_url_spellings():
+    """dj-email-url's submit:// and the sender addresses in the query (aldryn-django's
+    EMAIL_URL); DEFAULT_FROM_EMAIL and SERVER_EMAIL, when set, win over the query."""
+    url = "submit://u:p@smtp.example.com?_server_email=errors@example.com&_default_from_email=site@example.com&tls=true"
+    out = mail.settings_from_env({"EMAIL_URL": url}, {})
+    assert out.values["DEFAULT_FROM_EMAIL"] == "site@example.com"
+    assert out.values["SERVER_EMAIL"] == "errors@example.com"
+    assert out.sources["SERVER_EMAIL"] == "EMAIL_URL's _server_email"
+    options = mail.parse("EMAIL_URL", url)["OPTIONS"]
+    assert (options["host"], options["port"], options["use_tls"]) == ("smtp.example.com", 587, True)
+    both = mail.settings_from_env({"EMAIL_URL": url, "SERVER_EMAIL": "ops@example.com"}, {})
+    assert both.values["SERVER_EMAIL"] == "ops@example.com"
+    with pytest.raises(ImproperlyConfigured, match="SERVER_EMAIL: expected an email address"):
+        mail.settings_from_env({"EMAIL_URL": "submit://h?_server_email=x%0D%0ABcc:a@b"}, {})
