@@ -25,7 +25,9 @@ def schemes() -> Collection[str]:
     return ENGINE_SCHEMES.keys()
 
 
-def parse(name: str, url: str, max_age: int, health: bool, pool: bool) -> dict[str, Any]:
+def parse(
+    name: str, url: str, max_age: int, health: bool, pool: bool | dict[str, int]
+) -> dict[str, Any]:
     import dj_database_url
 
     if url != "sqlite://:memory:":
@@ -39,8 +41,31 @@ def parse(name: str, url: str, max_age: int, health: bool, pool: bool) -> dict[s
     if pool:
         if config["ENGINE"] != POSTGRES:
             raise invalid("DATABASE_POOL", "PostgreSQL databases only", f"{name} is not PostgreSQL")
-        config["OPTIONS"] = {**config.get("OPTIONS", {}), "pool": True}
+        config["OPTIONS"] = {**config.get("OPTIONS", {}), "pool": pool}
     return config
+
+
+POOL_SIZES: Final = (
+    ("min_size", variables.DATABASE_POOL_MIN_SIZE),
+    ("max_size", variables.DATABASE_POOL_MAX_SIZE),
+    ("timeout", variables.DATABASE_POOL_TIMEOUT),
+)
+
+
+def _pool_options(env: Env, pool: bool) -> dict[str, int]:
+    """psycopg_pool's sizes and timeout from the variables; Django passes OPTIONS['pool'] (True
+    or a dict) to psycopg_pool.ConnectionPool."""
+    options = {}
+    for key, variable in POOL_SIZES:
+        value = read_int(env, variable, minimum=1 if key != "min_size" else 0)
+        if value is None:
+            continue
+        if not pool:
+            raise invalid(variable.name, "DATABASE_POOL=true beside it", "the pool is off")
+        options[key] = value
+    if options.get("max_size", options.get("min_size", 0)) < options.get("min_size", 0):
+        raise invalid("DATABASE_POOL_MAX_SIZE", "at least DATABASE_POOL_MIN_SIZE", "it is smaller")
+    return options
 
 
 # The database each engine speaks to: settings.py's PostGIS (or another wrapper of the same
@@ -84,14 +109,16 @@ def merge_alias(
     return result
 
 
-def _pool_own_databases(own: dict[str, Any], found: Mapping[str, Any]) -> None:
+def _pool_own_databases(
+    own: dict[str, Any], found: Mapping[str, Any], pool: bool | dict[str, int]
+) -> None:
     """DATABASE_POOL for settings.py's own databases: pooled where they are PostgreSQL; an
     error where the default database is not (never accepted and silently ignored)."""
     for alias, config in own.items():
         if alias in found or not isinstance(config, Mapping):
             continue
         if config.get("ENGINE") == POSTGRES:
-            own[alias] = {**config, "OPTIONS": {**config.get("OPTIONS", {}), "pool": True}}
+            own[alias] = {**config, "OPTIONS": {**config.get("OPTIONS", {}), "pool": pool}}
         elif alias == "default":
             raise invalid(
                 "DATABASE_POOL",
@@ -113,6 +140,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
             "0 together with DATABASE_POOL",
             "Django's pool does not support persistent connections",
         )
+    sizes = _pool_options(env, pool)
     max_age = max_age or 0
     health = bool(max_age) if health is None else health
     own = dict(current.get("DATABASES") or {})
@@ -124,10 +152,10 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     if variables.get(env, variables.DATABASE_CONN_HEALTH_CHECKS) is not None:
         governed.append("CONN_HEALTH_CHECKS")
     for alias, (name, url) in found.items():
-        parsed = parse(name, url, max_age, health, pool)
+        parsed = parse(name, url, max_age, health, sizes or pool)
         own[alias] = merge_alias(own.get(alias), parsed, url, governed)
     if pool:
-        _pool_own_databases(own, found)
+        _pool_own_databases(own, found, sizes or True)
     if "default" not in own:
         path = os.path.join(base_dir(current), "db.sqlite3")
         own["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": path}

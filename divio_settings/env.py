@@ -300,6 +300,49 @@ DATABASE_POOL: Final = Variable(
     context=(("DATABASE_URL", "postgres://user:password@db.example.com:5432/site"),),
 )
 
+DATABASE_POOL_MIN_SIZE: Final = Variable(
+    "DATABASE_POOL_MIN_SIZE",
+    "databases",
+    "integer",
+    "Connections the pool keeps open (psycopg_pool's min_size); needs DATABASE_POOL.",
+    "psycopg_pool's: 4",
+    sets=("DATABASES",),
+    example="2",
+    context=(
+        ("DATABASE_URL", "postgres://user:password@db.example.com:5432/site"),
+        ("DATABASE_POOL", "true"),
+    ),
+)
+
+DATABASE_POOL_MAX_SIZE: Final = Variable(
+    "DATABASE_POOL_MAX_SIZE",
+    "databases",
+    "integer",
+    "Most connections the pool opens (psycopg_pool's max_size); needs DATABASE_POOL.",
+    "psycopg_pool's: min_size",
+    sets=("DATABASES",),
+    example="10",
+    context=(
+        ("DATABASE_URL", "postgres://user:password@db.example.com:5432/site"),
+        ("DATABASE_POOL", "true"),
+    ),
+)
+
+DATABASE_POOL_TIMEOUT: Final = Variable(
+    "DATABASE_POOL_TIMEOUT",
+    "databases",
+    "integer",
+    "Seconds a request waits for a pooled connection (psycopg_pool's timeout); needs "
+    "DATABASE_POOL.",
+    "psycopg_pool's: 30",
+    sets=("DATABASES",),
+    example="5",
+    context=(
+        ("DATABASE_URL", "postgres://user:password@db.example.com:5432/site"),
+        ("DATABASE_POOL", "true"),
+    ),
+)
+
 DEFAULT_STORAGE_DSN: Final = Variable(
     "DEFAULT_STORAGE_DSN",
     "storage",
@@ -426,6 +469,28 @@ SENTRY_DSN: Final = Variable(
     example="https://key@o1.ingest.sentry.io/1",
 )
 
+SENTRY_TRACES_SAMPLE_RATE: Final = Variable(
+    "SENTRY_TRACES_SAMPLE_RATE",
+    "sentry",
+    "number from 0 to 1",
+    "Share of requests traced for performance monitoring.",
+    "unset: no tracing",
+    sets=("DIVIO_SENTRY",),
+    example="0.1",
+    context=(("SENTRY_DSN", "https://key@o1.ingest.sentry.io/1"),),
+)
+
+SENTRY_PROFILES_SAMPLE_RATE: Final = Variable(
+    "SENTRY_PROFILES_SAMPLE_RATE",
+    "sentry",
+    "number from 0 to 1",
+    "Share of traced requests also profiled.",
+    "unset: no profiling",
+    sets=("DIVIO_SENTRY",),
+    example="0.5",
+    context=(("SENTRY_DSN", "https://key@o1.ingest.sentry.io/1"),),
+)
+
 GIT_COMMIT: Final = Variable(
     "GIT_COMMIT",
     "sentry",
@@ -477,6 +542,9 @@ VARIABLES: Final = (
     DATABASE_CONN_MAX_AGE,
     DATABASE_CONN_HEALTH_CHECKS,
     DATABASE_POOL,
+    DATABASE_POOL_MIN_SIZE,
+    DATABASE_POOL_MAX_SIZE,
+    DATABASE_POOL_TIMEOUT,
     DEFAULT_STORAGE_DSN,
     PREFIXED_STORAGE_DSN,
     MEDIA_FAST_URLS,
@@ -487,6 +555,8 @@ VARIABLES: Final = (
     SERVER_EMAIL,
     LOG_LEVEL,
     SENTRY_DSN,
+    SENTRY_TRACES_SAMPLE_RATE,
+    SENTRY_PROFILES_SAMPLE_RATE,
     GIT_COMMIT,
     DEFAULT_AMQP_BROKER_URL,
     BROKER_URL,
@@ -581,6 +651,20 @@ def read_int(env: Env, variable: Variable, minimum: int = 0) -> int | None:
     if not value.isascii() or not value.isdigit() or int(value) < minimum:
         raise invalid(variable.name, f"a whole number of at least {minimum}", f"got {shown(value)}")
     return int(value)
+
+
+def read_rate(env: Env, variable: Variable) -> float | None:
+    """A share from 0 to 1 (0.25, 1, .5)."""
+    value = get(env, variable)
+    if value is None:
+        return None
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not (value.isascii() and 0.0 <= rate <= 1.0):
+        raise invalid(variable.name, "a number from 0 to 1, such as 0.1", f"got {shown(value)}")
+    return rate
 
 
 def read_list(env: Env, variable: Variable) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import env as variables
-from .env import Changes, Env, check_url, get, invalid
+from .env import Changes, Env, check_url, get, invalid, read_rate
 
 EXAMPLE: Final = "https://key@o1.ingest.sentry.io/1"
 
@@ -30,8 +30,12 @@ def started_by_project() -> bool:
         return sdk.Hub.current.client is not None
 
 
-def init(dsn: str, environment: str, release: str | None) -> None:
-    """Start Sentry; called by apply() after every setting is written."""
+def init(
+    dsn: str, environment: str, release: str | None, rates: Mapping[str, float] | None = None
+) -> None:
+    """Start Sentry; called by apply() after every setting is written. *rates*: the sample
+    rates that are set (traces_sample_rate, profiles_sample_rate)."""
+    rates = rates or {}
     import sentry_sdk
     from sentry_sdk.integrations.django import DjangoIntegration
 
@@ -39,6 +43,8 @@ def init(dsn: str, environment: str, release: str | None) -> None:
         dsn=dsn,
         environment=environment,
         release=release,
+        traces_sample_rate=rates.get("traces_sample_rate"),
+        profiles_sample_rate=rates.get("profiles_sample_rate"),
         send_default_pii=False,
         integrations=[DjangoIntegration()],
         before_send=scrub_event,
@@ -89,12 +95,20 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
             "GIT_COMMIT are not applied to it",
         )
         return out
+    rates = {
+        key: rate
+        for key, variable in (
+            ("traces_sample_rate", variables.SENTRY_TRACES_SAMPLE_RATE),
+            ("profiles_sample_rate", variables.SENTRY_PROFILES_SAMPLE_RATE),
+        )
+        if (rate := read_rate(env, variable)) is not None
+    }
     ready = installed()
     out.set(
         "DIVIO_SENTRY",
-        {"environment": environment, "release": release, "installed": ready},
-        "SENTRY_DSN, STAGE, GIT_COMMIT",
+        {"environment": environment, "release": release, "installed": ready, **rates},
+        ", ".join(["SENTRY_DSN, STAGE, GIT_COMMIT", *(f"SENTRY_{k.upper()}" for k in rates)]),
     )
     if ready:
-        out.after.append(lambda: init(dsn, environment, release))
+        out.after.append(lambda: init(dsn, environment, release, rates))
     return out
