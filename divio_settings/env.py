@@ -611,9 +611,38 @@ def get(env: Env, variable: Variable) -> str | None:
     """The variable's value without surrounding blanks or quotes; ``None`` when unset or empty.
 
     Divio's Control Panel keeps trailing spaces and Compose files are often written with quotes,
-    so both are removed here, once, for every variable.
+    so both are removed here, once, for every variable. A secret variable can also come from a
+    file: ``SECRET_KEY_FILE=/run/secrets/key`` (the Docker and Kubernetes secrets convention).
     """
-    return clean(env.get(variable.name), variable.name)
+    value = clean(env.get(variable.name), variable.name)
+    if variable.secret:
+        return from_file(env, variable.name, value)
+    return value
+
+
+FILE_SUFFIX: Final = "_FILE"
+
+
+def from_file(env: Env, name: str, value: str | None) -> str | None:
+    """*value*, or the content of the file ``<name>_FILE`` names; both set is an error."""
+    path = env.get(name + FILE_SUFFIX)
+    if path is None or not path.strip():
+        return value
+    path = path.strip()
+    if value is not None:
+        raise invalid(name + FILE_SUFFIX, f"either {name} or {name}_FILE", "both are set; keep one")
+    try:
+        with open(path, encoding="utf-8") as secret_file:
+            content = secret_file.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise invalid(
+            name + FILE_SUFFIX, f"a readable file that holds {name}", f"{shown(path)}: {reason}"
+        ) from None
+    found = clean(content, name)
+    if found is None:
+        raise invalid(name + FILE_SUFFIX, f"a file that holds {name}", f"{shown(path)} is empty")
+    return found
 
 
 def clean(raw: str | None, name: str = "") -> str | None:
@@ -742,12 +771,17 @@ def _prefixed(env: Env, family: Variable, main: Variable | None) -> dict[str, tu
     if main and value is not None:
         found["default"] = (main.name, value)
     suffix = family.suffix
-    for name in sorted(candidates(env, suffix)):
+    names = set(candidates(env, suffix))
+    if family.secret:  # ALT_DATABASE_DSN_FILE stands for ALT_DATABASE_DSN
+        names |= {name[: -len(FILE_SUFFIX)] for name in candidates(env, suffix + FILE_SUFFIX)}
+    for name in sorted(names):
         prefix = name[: -len(suffix)]
         if not prefix[:1].isalpha() or not prefix.isupper():
             continue
         if prefix.replace("_", "").isalnum() and prefix.isascii():
-            value = clean(env[name], name)
+            value = clean(env.get(name), name)
+            if family.secret:
+                value = from_file(env, name, value)
             if value is not None:
                 found.setdefault(prefix.lower(), (name, value))
     return found
@@ -842,7 +876,14 @@ def awake(env: Env) -> set[str]:
 
 # Every ending the library looks for in the names of the environment: the <PREFIX>_ families
 # and the idle groups' variables.
-_ENDINGS: Final = tuple(dict.fromkeys(v.suffix for v in VARIABLES if v.name.startswith(PREFIX)))
+_ENDINGS: Final = tuple(
+    dict.fromkeys(
+        ending
+        for v in VARIABLES
+        if v.name.startswith(PREFIX)
+        for ending in ((v.suffix, v.suffix + "_FILE") if v.secret else (v.suffix,))
+    )
+)
 _ENDINGS_ALL: Final = tuple(dict.fromkeys(_ENDINGS + _WAKING_ENDS))
 _RAW_ENDINGS: Final = tuple(ending.encode() for ending in _ENDINGS_ALL)
 

@@ -262,3 +262,36 @@ def test_settings_py_engine_kept_for_a_generic_url_of_the_same_database(own, url
     ).values["DATABASES"]
     assert dbs["default"]["ENGINE"] == engine
     assert dbs["default"]["NAME"] == "x"
+
+
+def test_pool_sizes_become_psycopg_pool_options():
+    env = {
+        "DATABASE_URL": "postgres://u:p@db:5432/x",
+        "DATABASE_POOL": "true",
+        "DATABASE_POOL_MIN_SIZE": "2",
+        "DATABASE_POOL_MAX_SIZE": "10",
+        "DATABASE_POOL_TIMEOUT": "5",
+    }
+    dbs = databases.settings_from_env(env, {}).values["DATABASES"]
+    assert dbs["default"]["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 10, "timeout": 5}
+    bare = databases.settings_from_env({**env, "DATABASE_POOL_MAX_SIZE": ""}, {}).values
+    assert bare["DATABASES"]["default"]["OPTIONS"]["pool"] == {"min_size": 2, "timeout": 5}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_POOL_MIN_SIZE": "2"}, "DATABASE_POOL_MIN_SIZE: expected DATABASE_POOL=true"),
+        (
+            {"DATABASE_POOL": "true", "DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "2"},
+            "DATABASE_POOL_MAX_SIZE: expected at least DATABASE_POOL_MIN_SIZE",
+        ),
+        (
+            {"DATABASE_POOL": "true", "DATABASE_POOL_TIMEOUT": "0"},
+            "DATABASE_POOL_TIMEOUT: expected a whole number of at least 1",
+        ),
+    ],
+)
+def test_bad_pool_sizes(env, message):
+    with pytest.raises(ImproperlyConfigured, match=f"^{message}"):
+        databases.settings_from_env({"DATABASE_URL": "postgres://u:p@db:5432/x", **env}, {})

@@ -88,9 +88,12 @@ def test_code_reads_only_registered_variables(monkeypatch):
     from divio_settings import sentry
 
     monkeypatch.setattr(sentry, "init", lambda *args: None)  # read, but start nothing
-    # Other conventions' names are looked at only to say they are not read (check W014).
+    # Other conventions' names are looked at only to say they are not read (check W014); a
+    # secret may come from <NAME>_FILE.
     names = set(registered()) | set(env.FOREIGN_NAMES)
+    names |= {f"{v.name}_FILE" for v in env.VARIABLES if v.secret}
     families = [variable.suffix for variable in env.VARIABLES if variable.name != variable.suffix]
+    families += [f"{variable.suffix}_FILE" for variable in env.VARIABLES if variable.secret]
     read: set[str] = set()
     for values in ({}, dict(LOCAL_ENV), everything):
         recording = RecordingEnv(values)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -141,3 +143,61 @@ def test_os_environ_is_searched_like_any_mapping(monkeypatch):
         env.Environment(os.environ).ending("_DATABASE_DSN")
     )
     assert "ÜBER_CACHE_URL" in env.Environment(os.environ).ending("_CACHE_URL")
+
+
+def test_secrets_from_files(tmp_path):
+    """<VARIABLE>_FILE for every secret variable (Docker and Kubernetes secrets): the same
+    validation, and the value is scrubbed like any other secret."""
+    import copy
+
+    import divio_settings
+    from divio_settings import report
+    from tests.helpers import STARTPROJECT
+
+    key = tmp_path / "key"
+    key.write_text("file-key-" + "x" * 50 + "\n")
+    alt = tmp_path / "alt"
+    alt.write_text("postgres://u:from-a-file@db2:5432/alt")
+    environ = {
+        "STAGE": "live",
+        "DOMAIN": "example.com",
+        "SECRET_KEY_FILE": str(key),
+        "ALT_DATABASE_DSN_FILE": str(alt),
+        "DATABASE_URL": "postgres://u:p@db:5432/x",
+    }
+    namespace = copy.deepcopy(dict(STARTPROJECT))
+    divio_settings.apply(namespace, environ=environ)
+    assert namespace["SECRET_KEY"] == "file-key-" + "x" * 50
+    assert namespace["DATABASES"]["alt"]["PASSWORD"] == "from-a-file"
+    assert report.scrub("leaked from-a-file") == "leaked ********"
+    shown = repr(list(namespace["DIVIO_SETTINGS_REPORT"]))
+    assert "from-a-file" not in shown
+    assert "x" * 50 not in shown
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"SECRET_KEY": "a" * 50, "SECRET_KEY_FILE": "/run/secrets/key"},
+            "SECRET_KEY_FILE: expected either SECRET_KEY or SECRET_KEY_FILE; both are set",
+        ),
+        (
+            {"SECRET_KEY_FILE": "/nonexistent/key"},
+            "SECRET_KEY_FILE: expected a readable file that holds SECRET_KEY; '/nonexistent/key': No such file",
+        ),
+        ({"CACHE_URL_FILE": "EMPTY"}, "CACHE_URL_FILE: expected a file that holds CACHE_URL; "),
+        (
+            {"ALT_STORAGE_DSN_FILE": "/nonexistent/dsn"},
+            "ALT_STORAGE_DSN_FILE: expected a readable file",
+        ),
+    ],
+)
+def test_secret_files_that_cannot_be_read_name_the_variable(tmp_path, environ, message):
+    import divio_settings
+
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    environ = {k: str(empty) if v == "EMPTY" else v for k, v in environ.items()}
+    with pytest.raises(ImproperlyConfigured, match=f"^{re.escape(message)}"):
+        divio_settings.apply({"__file__": "/app/x/settings.py"}, environ=environ)

@@ -133,3 +133,54 @@ sentry_sdk.flush(5)
     assert "conninfo" in text  # frame locals were sent, scrubbed
     for marker in ("Zq8keyMarker", "Zq8dbMarker7", "Zq8s3Marker9", "Zq8brokerMarker"):
         assert marker not in text, marker
+
+
+def test_sample_rates_and_a_project_s_own_sentry():
+    """SENTRY_TRACES_SAMPLE_RATE / SENTRY_PROFILES_SAMPLE_RATE reach the client apply() starts;
+    a client settings.py started itself before apply() is left as it is (its environment and
+    rates), and the changes report says so."""
+    pytest.importorskip("sentry_sdk", reason="sentry-sdk is an extra")
+    code = """
+import json, os
+import divio_settings, sentry_sdk
+env = json.loads(os.environ["ENV_JSON"])
+if os.environ.get("OWN"):
+    sentry_sdk.init(dsn="https://own@o1.ingest.sentry.io/7", environment="production",
+                    traces_sample_rate=0.25)
+ns = {"__file__": "/app/x/settings.py"}
+divio_settings.apply(ns, environ=env)
+options = sentry_sdk.get_client().options
+print(json.dumps({"dsn": options["dsn"], "environment": options["environment"],
+                  "traces": options["traces_sample_rate"],
+                  "profiles": options.get("profiles_sample_rate"),
+                  "kept": divio_settings.changes(ns)["kept"]}))
+"""
+    environ = {
+        "SENTRY_DSN": "https://abc@o1.ingest.sentry.io/42",
+        "STAGE": "live",
+        "SECRET_KEY": "k" * 50,
+        "SENTRY_TRACES_SAMPLE_RATE": "0.1",
+        "SENTRY_PROFILES_SAMPLE_RATE": "0.5",
+    }
+    env = {**child_env(), "ENV_JSON": json.dumps(environ)}
+    ours = json.loads(run_tool([sys.executable, "-c", code], env=env, cwd=ROOT).stdout)
+    assert (ours["environment"], ours["traces"], ours["profiles"]) == ("live", 0.1, 0.5)
+    assert ours["kept"] == []
+    own = json.loads(
+        run_tool([sys.executable, "-c", code], env={**env, "OWN": "1"}, cwd=ROOT).stdout
+    )
+    assert (own["dsn"], own["environment"], own["traces"]) == (
+        "https://own@o1.ingest.sentry.io/7",
+        "production",
+        0.25,
+    )
+    assert own["kept"][0]["setting"] == "DIVIO_SENTRY"
+    assert "settings.py started Sentry itself" in own["kept"][0]["reason"]
+
+
+@pytest.mark.parametrize("rate", ["1.5", "-0.1", "ten", "nan", "½"])
+def test_bad_sample_rate_names_the_variable(rate):
+    with pytest.raises(ImproperlyConfigured, match="^SENTRY_TRACES_SAMPLE_RATE: expected a number"):
+        sentry.settings_from_env(
+            {"SENTRY_DSN": "https://k@o1.ingest.sentry.io/1", "SENTRY_TRACES_SAMPLE_RATE": rate}, {}
+        )
