@@ -327,7 +327,11 @@ def bench_instructions(projects: dict[str, Path]) -> dict[str, int] | None:
             cwd=projects[variant],
             capture_output=True,
             text=True,
-            env=child_env(projects[variant], {"DEFAULT_STORAGE_DSN": DSNS[dsn]}),
+            # A fixed hash seed: dict layouts, and so the count, the same in every run.
+            env={
+                **child_env(projects[variant], {"DEFAULT_STORAGE_DSN": DSNS[dsn]}),
+                "PYTHONHASHSEED": "0",
+            },
             timeout=600,
         )
         found = re.search(r"Collected : (\d+)", result.stderr)

@@ -92,7 +92,7 @@ def _location(name: str, parts: SplitResult, rest: list[tuple[str, str]]) -> str
         if not parts.path.startswith("/"):
             raise invalid(name, "file:///absolute/path", "the path is not absolute")
         return unquote(parts.path)
-    if scheme in ("memcache", "pymemcache", "pylibmc"):
+    if scheme in ("memcache", "pymemcache", "pylibmc", "memcached", "pymemcached"):
         if parts.username or parts.password:
             raise invalid(
                 name,

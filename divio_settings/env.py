@@ -737,7 +737,7 @@ def check_url(name: str, value: str, schemes: Collection[str], example: str) -> 
         )
     if "#" in value:
         raise invalid(name, f"a URL like {example}", "it contains '#'; percent-encode it as %23")
-    if "@" in value.split("://", 1)[1][len(parts.netloc) :]:
+    if _spilled(value.split("://", 1)[1][len(parts.netloc) :]):
         # user:pa/ss@host or user:pa?ss@host: the credentials spill into the path or query.
         raise invalid(
             name,
@@ -746,6 +746,19 @@ def check_url(name: str, value: str, schemes: Collection[str], example: str) -> 
             "percent-encoded (/ as %2F, ? as %3F)",
         )
     return parts
+
+
+def _spilled(rest: str) -> bool:
+    """An '@' after the host: credentials with a '/' or '?' spilled into the path or query
+    (user:pa?ss@host), unless each '@' is inside a query argument's value (?from=a@b.com)."""
+    if "@" not in rest:
+        return False
+    path, _, query = rest.partition("?")
+    if "@" in path:
+        return True
+    return any(
+        "@" in arg.partition("=")[0] or "=" not in arg for arg in query.split("&") if "@" in arg
+    )
 
 
 def prefixed(

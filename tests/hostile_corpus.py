@@ -320,6 +320,11 @@ READERS: Final[dict[str, Callable[[dict[str, Any]], Any]]] = {
     "DATABASE_CONN_HEALTH_CHECKS": lambda ns: ns["DATABASES"]["default"]["CONN_HEALTH_CHECKS"],
     "BROKER_URL": lambda ns: "same" if "CELERY_BROKER_URL" in ns else NO_CHANGE,
     "GIT_COMMIT": lambda ns: ns["DIVIO_SENTRY"]["release"],
+    "DATABASE_POOL_MIN_SIZE": lambda ns: ns["DATABASES"]["default"]["OPTIONS"]["pool"],
+    "DATABASE_POOL_MAX_SIZE": lambda ns: ns["DATABASES"]["default"]["OPTIONS"]["pool"],
+    "DATABASE_POOL_TIMEOUT": lambda ns: ns["DATABASES"]["default"]["OPTIONS"]["pool"],
+    "SENTRY_TRACES_SAMPLE_RATE": lambda ns: ns["DIVIO_SENTRY"].get("traces_sample_rate"),
+    "SENTRY_PROFILES_SAMPLE_RATE": lambda ns: ns["DIVIO_SENTRY"].get("profiles_sample_rate"),
 }
 # Variables that need others to be meaningful.
 CONTEXT: Final[dict[str, dict[str, str]]] = {
@@ -333,6 +338,11 @@ CONTEXT: Final[dict[str, dict[str, str]]] = {
     "GIT_COMMIT": {"SENTRY_DSN": "https://k@o1.ingest.sentry.io/1"},
     "DATABASE_CONN_MAX_AGE": {"DATABASE_URL": "postgres://u@h:5432/x"},
     "MEDIA_FAST_URLS": {"DEFAULT_STORAGE_DSN": "file:///m/?url=%2Fm%2F"},
+    "DATABASE_POOL_MIN_SIZE": {"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_POOL": "true"},
+    "DATABASE_POOL_MAX_SIZE": {"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_POOL": "true"},
+    "DATABASE_POOL_TIMEOUT": {"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_POOL": "true"},
+    "SENTRY_TRACES_SAMPLE_RATE": {"SENTRY_DSN": "https://k@o1.ingest.sentry.io/1"},
+    "SENTRY_PROFILES_SAMPLE_RATE": {"SENTRY_DSN": "https://k@o1.ingest.sentry.io/1"},
 }
 
 CORPUS: list[tuple[str, str, Any]] = []
@@ -403,6 +413,40 @@ CORPUS += [
 ]
 CORPUS += [("BROKER_URL", value, expected) for value, expected in BROKER_URLS]
 CORPUS += [("GIT_COMMIT", "a" * 40, "a" * 40), ("GIT_COMMIT", "", NO_CHANGE)]
+CORPUS += [
+    (name, value, expected(key) if callable(expected) else expected)
+    for name, key in (
+        ("DATABASE_POOL_MIN_SIZE", "min_size"),
+        ("DATABASE_POOL_MAX_SIZE", "max_size"),
+        ("DATABASE_POOL_TIMEOUT", "timeout"),
+    )
+    for value, expected in [
+        ("4", lambda key: {key: 4}),
+        (" 4 ", lambda key: {key: 4}),
+        ("", True),
+        ("-1", ERROR),
+        ("4.5", ERROR),
+        ("\u0663", ERROR),
+        ("many", ERROR),
+    ]
+]
+CORPUS += [
+    (name, value, expected)
+    for name in ("SENTRY_TRACES_SAMPLE_RATE", "SENTRY_PROFILES_SAMPLE_RATE")
+    for value, expected in [
+        ("0.25", 0.25),
+        ("1", 1.0),
+        (".5", 0.5),
+        ("0", 0.0),
+        ("", None),
+        ("1.01", ERROR),
+        ("-0", 0.0),
+        ("nan", ERROR),
+        ("inf", ERROR),
+        ("25%", ERROR),
+        ("\u00bd", ERROR),
+    ]
+]
 
 # Parser holes closed by the secrets issue (#14): each is one clear error or a documented value.
 CORPUS += [

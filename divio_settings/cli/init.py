@@ -253,7 +253,11 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     root = Path(args.path).resolve()
-    project = find_project(root, args.settings or os.environ.get("DJANGO_SETTINGS_MODULE"))
+    chosen = args.settings
+    from_environment = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if not chosen and from_environment and module_file(root, from_environment).is_file():
+        chosen = from_environment  # another project's module in the shell is not this one's
+    project = find_project(root, chosen)
     wanted = plan(project, args.database, args.gateway, args.python)
     changes: list[tuple[TextFile, bytes]] = []
     for path, text in wanted.items():
@@ -293,6 +297,8 @@ def run(args: argparse.Namespace) -> int:
     why = (
         "--settings"
         if args.settings
+        else "DJANGO_SETTINGS_MODULE"
+        if chosen
         else "the WSGI/ASGI entry point's"
         if project.module == project.entry_module
         else "manage.py's"
