@@ -101,7 +101,7 @@ def evaluate(source: str, path: str, environ: dict[str, str]) -> dict[str, Any]:
     """The settings module's upper-case names, imported with *environ* as the whole environment."""
     namespace: dict[str, Any] = {"__file__": path, "__name__": "mysite.settings"}
     with mock.patch.dict(os.environ, environ, clear=True):
-        exec(compile(source, path, "exec"), namespace)  # noqa: S102 - a settings module
+        exec(compile(source, path, "exec"), namespace)  # a settings module, as Django runs it
     return {
         name: value
         for name, value in namespace.items()
