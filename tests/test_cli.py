@@ -570,3 +570,58 @@ def test_release_commands_follow_the_project_s_caches(project):
     settings.write_text(original.replace("import divio_settings", table + "import divio_settings"))
     local = run_cli("release-commands", str(project), env={})
     assert local.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
+
+
+def test_init_follows_a_requirements_folder(project, capsys):
+    """cookiecutter-django's shape: the image installs requirements/production.txt (which
+    includes base.txt), and the library's pin goes there; no root requirements.txt appears."""
+    folder = project / "requirements"
+    folder.mkdir()
+    (folder / "base.txt").write_text("django>=5.2\ndjango-environ==0.12.0\n")
+    (folder / "local.txt").write_text("-r base.txt\ndjango-debug-toolbar\n")
+    (folder / "production.txt").write_text("-r base.txt\ngunicorn==23.0.0\n")
+    assert main(["init", str(project)]) == 0
+    assert not (project / "requirements.txt").exists()
+    production = (folder / "production.txt").read_text().splitlines()
+    assert production[:2] == ["-r base.txt", "gunicorn==23.0.0"]
+    assert production[2].startswith("divio-settings[postgres]==")
+    assert len(production) == 3  # gunicorn is listed already
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "COPY requirements /app/requirements\n" in dockerfile
+    assert "RUN pip install --no-cache-dir -r requirements/production.txt\n" in dockerfile
+    assert (folder / "local.txt").read_text() == "-r base.txt\ndjango-debug-toolbar\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"pyproject.toml": '[project]\nname = "site"\ndependencies = [\n  "django>=5.2",\n]\n'},
+            "divio-settings: the project declares its dependencies in pyproject.toml, not in requirements.txt",
+        ),
+        (
+            {"pyproject.toml": '[project]\nname = "site"\n', "uv.lock": "version = 1\n"},
+            "divio-settings: the project declares its dependencies in pyproject.toml, uv.lock",
+        ),
+        (
+            {"requirements/a.txt": "x\n", "requirements/b.txt": "y\n"},
+            "divio-settings: requirements/ has 2 files and none is named production.txt",
+        ),
+    ],
+)
+def test_init_refuses_dependencies_it_would_not_install(project, capsys, files, message):
+    for name, text in files.items():
+        (project / name).parent.mkdir(exist_ok=True)
+        (project / name).write_text(text)
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    assert main(["init", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+
+
+def test_a_pyproject_without_dependencies_gets_requirements_txt(project):
+    (project / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    assert main(["init", str(project)]) == 0
+    assert (project / "requirements.txt").read_text().startswith("divio-settings[postgres]==")

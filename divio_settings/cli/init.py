@@ -206,9 +206,20 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
         else "# RUN apt-get update && apt-get install -y --no-install-recommends <packages>"
     )
     root = project.root
+    wanted = requirements_file(root)
+    listed = wanted.relative_to(root).as_posix()
+    install = (
+        f"COPY {listed} /app/{listed}"
+        if listed == "requirements.txt"
+        else f"COPY {wanted.parent.relative_to(root).as_posix()} "
+        f"/app/{wanted.parent.relative_to(root).as_posix()}"
+    ) + f"\nRUN pip install --no-cache-dir -r {listed}"
     files = {
         root / "Dockerfile": template("Dockerfile.tmpl").format(
-            python=python, system_step=step, command=command.format(package=project.package)
+            python=python,
+            system_step=step,
+            install_step=install,
+            command=command.format(package=project.package),
         ),
         root / "docker-compose.yml": template("docker-compose.yml.tmpl").format(
             database_service=template(f"database-{database}.yml.tmpl")
@@ -230,9 +241,52 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
     if new_ignore:
         text += ("\n" if text and not text.endswith("\n") else "") + "\n".join(new_ignore) + "\n"
     files[root / ".gitignore"] = text
-    old = TextFile(root, root / "requirements.txt").text
-    files[root / "requirements.txt"] = requirements(old, database, requirement)
+    old = TextFile(root, wanted).text
+    files[wanted] = requirements(old, database, requirement)
     return files
+
+
+# The production file of a requirements/ folder (cookiecutter-django's shape: base.txt, local.txt,
+# production.txt including base.txt), in the order init looks for it.
+PRODUCTION_FILES: Final = ("production.txt", "prod.txt", "requirements.txt", "base.txt")
+
+
+def requirements_file(root: Path) -> Path:
+    """Where the project declares what the image installs: requirements.txt, else the
+    production file of a requirements/ folder. A project that declares its dependencies only
+    in pyproject.toml or a lock file is refused: init would install none of them."""
+    single = root / "requirements.txt"
+    folder = root / "requirements"
+    if single.exists() or not folder.is_dir():
+        declared = [
+            name
+            for name in ("pyproject.toml", "uv.lock", "poetry.lock", "Pipfile")
+            if (root / name).is_file()
+        ]
+        if not single.exists() and declared and _declares_dependencies(root, declared):
+            raise UserError(
+                f"the project declares its dependencies in {', '.join(declared)}, not in "
+                "requirements.txt: export them (uv export, poetry export) to requirements.txt, "
+                "then run init again"
+            )
+        return single
+    for name in PRODUCTION_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    found = sorted(folder.glob("*.txt"))
+    if len(found) == 1:
+        return found[0]
+    raise UserError(
+        f"requirements/ has {len(found)} files and none is named production.txt, prod.txt or "
+        "base.txt: name the one the image installs production.txt"
+    )
+
+
+def _declares_dependencies(root: Path, declared: list[str]) -> bool:
+    if declared != ["pyproject.toml"]:
+        return True  # a lock file or a Pipfile
+    text = TextFile(root, root / "pyproject.toml").text
+    return re.search(r"^\s*dependencies\s*=\s*\[\s*[\"']", text, re.MULTILINE) is not None
 
 
 # Files init owns as a whole: an existing different one is only replaced with --force, which
