@@ -538,7 +538,12 @@ def test_check_runs_the_system_checks_of_the_project(project):
             "CELERY_BROKER_URL = 'redis://localhost:6379/0'\nimport divio_settings",
         )
     )
-    env = {**LIVE_ENV, "CACHE_URL": "redis://cache.example.com:6379/0"}
+    # SQLite: no database driver needed (W006 says the cloud should not use it).
+    env = {
+        **LIVE_ENV,
+        "CACHE_URL": "redis://cache.example.com:6379/0",
+        "DATABASE_URL": f"sqlite:///{project / 'db.sqlite3'}",
+    }
     ours = run_cli("check", str(project), env=env)
     django_check = subprocess.run(
         [sys.executable, "manage.py", "check"],
