@@ -219,6 +219,7 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
             python=python,
             system_step=step,
             install_step=install,
+            settings_step=settings_step(project),
             command=command.format(package=project.package),
         ),
         root / "docker-compose.yml": template("docker-compose.yml.tmpl").format(
@@ -244,6 +245,18 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
     old = TextFile(root, wanted).text
     files[wanted] = requirements(old, database, requirement)
     return files
+
+
+def settings_step(project: Project) -> str:
+    """When the module init wires is not manage.py's default (a settings package whose
+    production module the WSGI entry point loads), the image says so: the build's collectstatic,
+    the release commands and the server then all read the same settings."""
+    if not project.module or project.module == project.manage_module:
+        return ""
+    return (
+        "\n# The settings module the server loads; manage.py's default is for development."
+        f"\nENV DJANGO_SETTINGS_MODULE={project.module}"
+    )
 
 
 # The production file of a requirements/ folder (cookiecutter-django's shape: base.txt, local.txt,
