@@ -73,7 +73,7 @@ def apply(
     changes = compute(env, base, on)  # raises before anything is written
     _write(namespace, base, original, changes.values, changes.kept)
     report.scrub = Scrubber(secret_values(env))
-    namespace[REPORT] = Report(changes.values, changes.sources, namespace[ORIGINAL])
+    namespace[REPORT] = Report(_as_set(changes.values), changes.sources, namespace[ORIGINAL])
     for effect in changes.after:
         effect()
 
@@ -197,6 +197,25 @@ def _app(env: Env, current: Mapping[str, Any]) -> Changes:
     if apps and APP not in apps:
         out.set("INSTALLED_APPS", [*apps, APP], "divio_settings system checks")
     return out
+
+
+def _as_set(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values for the report as apply() set them: Django fills every DATABASES entry with
+    its defaults (AUTOCOMMIT, TIME_ZONE, TEST …) in place when it first connects, and the report,
+    built when first read, would show them as if apply() had set them."""
+    values = dict(values)
+    databases = values.get("DATABASES")
+    if isinstance(databases, dict):
+        values["DATABASES"] = {
+            alias: {
+                key: dict(value) if isinstance(value, dict) else value
+                for key, value in config.items()
+            }
+            if isinstance(config, dict)
+            else config
+            for alias, config in databases.items()
+        }
+    return values
 
 
 def _no_checks(env: Env, current: Mapping[str, Any]) -> Changes:

@@ -226,7 +226,7 @@ def changes_of(namespace: Any) -> dict[str, list[dict[str, Any]]]:
         if setting in absent:
             old: Any = NOT_SET
         elif setting in before:
-            if before[setting] == get(setting, None):
+            if before[setting] == report._values.get(setting):
                 continue  # apply() wrote what settings.py had
             old = redact(before[setting], setting, fingerprints=True)
         else:

@@ -445,9 +445,10 @@ def test_init_wires_the_module_the_wsgi_entry_point_loads(split_project, capsys)
     assert production.rstrip().endswith("divio_settings.apply(globals())")
     assert "divio_settings" not in (split_project / "mysite" / "settings" / "dev.py").read_text()
     # The build's collectstatic, the release commands and the server read the same module.
-    assert "ENV DJANGO_SETTINGS_MODULE=mysite.settings.production\n" in (
-        split_project / "Dockerfile"
-    ).read_text()
+    assert (
+        "ENV DJANGO_SETTINGS_MODULE=mysite.settings.production\n"
+        in (split_project / "Dockerfile").read_text()
+    )
     assert "media_urlpatterns()" in (split_project / "mysite" / "urls.py").read_text()
     assert not (split_project / "mysite" / "settings" / "urls.py").exists()
     # --settings chooses; DJANGO_SETTINGS_MODULE too.

@@ -104,3 +104,22 @@ def test_short_secret_values_are_not_scrubbed_by_value():
 
     scrub = Scrubber(["abc", "x" * MIN_SECRET_LENGTH])
     assert scrub("abc abcdef " + "x" * MIN_SECRET_LENGTH) == f"abc abcdef {REDACTED}"
+
+
+def test_the_report_shows_databases_as_apply_set_them():
+    """Django fills each DATABASES entry with its defaults in place when it first connects; the
+    report (built when first read) and divio_settings.changes() show what apply() set."""
+    import copy
+
+    import divio_settings
+    from tests.helpers import STARTPROJECT
+
+    namespace = copy.deepcopy(dict(STARTPROJECT))
+    divio_settings.apply(namespace, environ={"DATABASE_URL": "postgres://u:p@db:5432/x"})
+    namespace["DATABASES"]["default"].setdefault("AUTOCOMMIT", True)  # what Django does
+    namespace["DATABASES"]["default"].setdefault("TEST", {})["NAME"] = None
+    row = next(r for r in namespace["DIVIO_SETTINGS_REPORT"] if r["setting"] == "DATABASES")
+    assert "AUTOCOMMIT" not in row["value"]["default"]
+    assert "TEST" not in row["value"]["default"]
+    changed = {r["setting"]: r for r in divio_settings.changes(namespace)["changed"]}
+    assert "AUTOCOMMIT" not in changed["DATABASES"]["after"]["default"]
