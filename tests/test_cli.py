@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -607,12 +608,13 @@ def test_init_follows_a_requirements_folder(project, capsys):
     ("files", "message"),
     [
         (
-            {"pyproject.toml": '[project]\nname = "site"\ndependencies = [\n  "django>=5.2",\n]\n'},
-            "divio-settings: the project declares its dependencies in pyproject.toml, not in requirements.txt",
+            {"pyproject.toml": '[project]\nname = "site"\n', "uv.lock": "version = 1\n"},
+            "divio-settings: the project's dependencies are locked in uv.lock: add them first "
+            "(uv add 'divio-settings[postgres]==",
         ),
         (
-            {"pyproject.toml": '[project]\nname = "site"\n', "uv.lock": "version = 1\n"},
-            "divio-settings: the project declares its dependencies in pyproject.toml, uv.lock",
+            {"pyproject.toml": "[tool.poetry]\n", "poetry.lock": "# lock\n"},
+            "divio-settings: the project declares its dependencies in poetry.lock: export them",
         ),
         (
             {"requirements/a.txt": "x\n", "requirements/b.txt": "y\n"},
@@ -636,3 +638,68 @@ def test_a_pyproject_without_dependencies_gets_requirements_txt(project):
     (project / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
     assert main(["init", str(project)]) == 0
     assert (project / "requirements.txt").read_text().startswith("divio-settings[postgres]==")
+
+
+PYPROJECT = """[project]
+name = "site"
+version = "1"
+dependencies = [
+    "django>=5.2",  # the framework
+    "divio-settings[s3]==0.0.1"
+]
+
+[dependency-groups]
+dev = ["pytest"]
+"""
+
+
+def test_init_follows_pyproject_dependencies(project):
+    """[project] dependencies: the pin and the gateway go there (the file's own lines kept),
+    and the image installs exactly them, read with tomllib, without building the project."""
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    assert main(["init", str(project)]) == 0
+    assert not (project / "requirements.txt").exists()
+    text = (project / "pyproject.toml").read_text()
+    version = metadata.version("divio-settings")
+    assert f'    "divio-settings[postgres,s3]=={version}",\n' in text
+    assert '    "django>=5.2",  # the framework\n' in text
+    assert '    "gunicorn==27.0.1",\n' in text
+    assert 'dev = ["pytest"]' in text
+    dockerfile = (project / "Dockerfile").read_text()
+    step = re.search(r"^RUN (python -c .+?) > /tmp/requirements.txt", dockerfile, re.M)
+    assert step
+    listed = subprocess.run(
+        ["/bin/sh", "-c", step.group(1).replace("python", sys.executable, 1)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert listed.stdout.splitlines() == [
+        "django>=5.2",
+        f"divio-settings[postgres,s3]=={version}",
+        "gunicorn==27.0.1",
+    ]
+    assert main(["init", str(project)]) == 0
+    assert (project / "pyproject.toml").read_text() == text  # twice changes nothing
+
+
+def test_init_with_uv_lock_installs_the_locked_versions(project):
+    (project / "pyproject.toml").write_text(
+        PYPROJECT.replace("divio-settings[s3]==0.0.1", "divio-settings[postgres]").replace(
+            '"django>=5.2",', '"django>=5.2", "gunicorn>=23",'
+        )
+    )
+    (project / "uv.lock").write_text("version = 1\n")
+    before = (project / "pyproject.toml").read_text()
+    assert main(["init", str(project)]) == 0
+    assert (project / "pyproject.toml").read_text() == before  # the lock would not know a change
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "COPY pyproject.toml uv.lock /app/\n" in dockerfile
+    assert "uv export --frozen --no-dev --no-emit-project" in dockerfile
+
+
+def test_pyproject_without_tomllib_in_the_image_is_refused(project, capsys):
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    assert main(["init", str(project), "--python", "3.10"]) == 1
+    assert "needs Python 3.11 or later" in capsys.readouterr().err

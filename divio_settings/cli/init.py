@@ -208,12 +208,15 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
     root = project.root
     wanted = requirements_file(root)
     listed = wanted.relative_to(root).as_posix()
-    install = (
-        f"COPY {listed} /app/{listed}"
-        if listed == "requirements.txt"
-        else f"COPY {wanted.parent.relative_to(root).as_posix()} "
-        f"/app/{wanted.parent.relative_to(root).as_posix()}"
-    ) + f"\nRUN pip install --no-cache-dir -r {listed}"
+    if wanted.name == "pyproject.toml":
+        install = pyproject_install(root, python, database, requirement)
+    else:
+        install = (
+            f"COPY {listed} /app/{listed}"
+            if listed == "requirements.txt"
+            else f"COPY {wanted.parent.relative_to(root).as_posix()} "
+            f"/app/{wanted.parent.relative_to(root).as_posix()}"
+        ) + f"\nRUN pip install --no-cache-dir -r {listed}"
     files = {
         root / "Dockerfile": template("Dockerfile.tmpl").format(
             python=python,
@@ -243,8 +246,121 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
         text += ("\n" if text and not text.endswith("\n") else "") + "\n".join(new_ignore) + "\n"
     files[root / ".gitignore"] = text
     old = TextFile(root, wanted).text
-    files[wanted] = requirements(old, database, requirement)
+    if wanted.name == "pyproject.toml":
+        if not (root / "uv.lock").is_file():  # with a lock, the project adds them (uv add)
+            files[wanted] = pyproject_with(old, database, requirement)
+    else:
+        files[wanted] = requirements(old, database, requirement)
     return files
+
+
+# The image reads [project] dependencies with tomllib (Python 3.11+) and installs exactly them,
+# without building the project (a Django site is rarely a package).
+PYPROJECT_STEP: Final = (
+    "COPY pyproject.toml /app/pyproject.toml\n"
+    "RUN python -c \"import tomllib; print('\\\\n'.join(tomllib.load(open('pyproject.toml', "
+    "'rb'))['project']['dependencies']))\" > /tmp/requirements.txt \\\n"
+    "    && pip install --no-cache-dir -r /tmp/requirements.txt"
+)
+# With uv.lock: the locked versions, exported by uv.
+UV_STEP: Final = (
+    "COPY pyproject.toml uv.lock /app/\n"
+    "RUN pip install --no-cache-dir uv \\\n"
+    "    && uv export --frozen --no-dev --no-emit-project --output-file /tmp/requirements.txt \\\n"
+    "    && pip install --no-cache-dir -r /tmp/requirements.txt"
+)
+
+
+def pyproject_install(root: Path, python: str, database: str, gateway_line: str) -> str:
+    if not (root / "uv.lock").is_file():
+        major, _, minor = python.partition(".")
+        if (int(major), int(minor or 0)) < (3, 11):
+            raise UserError(
+                f"--python {python}: reading pyproject.toml in the image needs Python 3.11 or later"
+            )
+        return PYPROJECT_STEP
+    items = _dependency_items(TextFile(root, root / "pyproject.toml").text)
+    names = {_requirement_name(item) for item in items}
+    wanted = {"divio-settings": _pin(database), _requirement_name(gateway_line): gateway_line}
+    missing = [line for name, line in wanted.items() if name not in names]
+    if missing:
+        quoted = " ".join(f"'{line}'" for line in missing)
+        raise UserError(
+            f"the project's dependencies are locked in uv.lock: add them first (uv add {quoted}), "
+            "then run init again"
+        )
+    return UV_STEP
+
+
+def _pin(database: str) -> str:
+    return f"divio-settings[{DATABASES[database]['extra']}]=={own_version()}"
+
+
+def _dependency_array(text: str) -> tuple[int, int] | None:
+    """(start, end) of the body of [project]'s ``dependencies = [...]`` (quote-aware)."""
+    header = re.search(r"^\[project\]\s*$", text, re.MULTILINE)
+    if not header:
+        return None
+    following = re.search(r"^\[", text[header.end() :], re.MULTILINE)
+    section_end = header.end() + following.start() if following else len(text)
+    start = re.compile(r"^dependencies\s*=\s*\[", re.MULTILINE).search(
+        text, header.end(), section_end
+    )
+    if not start:
+        return None
+    quote = ""
+    for index in range(start.end(), len(text)):
+        char = text[index]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "]":
+            return start.end(), index
+    return None
+
+
+def _dependency_items(text: str) -> list[str]:
+    found = _dependency_array(text)
+    if found is None:
+        return []
+    return re.findall(r"[\"']([^\"']+)[\"']", text[found[0] : found[1]])
+
+
+def pyproject_with(text: str, database: str, gateway_line: str) -> str:
+    """pyproject.toml with divio-settings pinned (an existing entry replaced in place, other
+    extras kept) and the gateway added to [project] dependencies; every other line, comments
+    included, as it was."""
+    found = _dependency_array(text)
+    if found is None:
+        raise UserError("pyproject.toml has no [project] dependencies array init can add to")
+    start, end = found
+    body = text[start:end]
+    items = _dependency_items(text)
+    wanted = requirements("\n".join(items) + "\n", database, gateway_line).splitlines()
+    if wanted == items:
+        return text
+    pin = next(line for line in wanted if _requirement_name(line) == "divio-settings")
+    own = [item for item in items if _requirement_name(item) == "divio-settings"]
+    if own:
+        body = body.replace(own[0], pin, 1)
+    added = [
+        line for line in wanted if line not in items and line != pin or not own and line == pin
+    ]
+    if added:
+        if "\n" in body:
+            indent = re.search(r"\n([ \t]+)[\"']", body)
+            pad = indent.group(1) if indent else "    "
+            last = list(re.finditer(r"[\"'][^\"']*[\"']", body))
+            if last and not body[last[-1].end() :].lstrip(" \t").startswith(","):
+                body = body[: last[-1].end()] + "," + body[last[-1].end() :]
+            stripped = body.rstrip()
+            body = stripped + "".join(f'\n{pad}"{line}",' for line in added) + "\n"
+        else:
+            stripped = body.strip()
+            joined = ", ".join(f'"{line}"' for line in added)
+            body = f"{stripped.rstrip(',')}, {joined}" if stripped else joined
+    return text[:start] + body + text[end:]
 
 
 def settings_step(project: Project) -> str:
@@ -266,22 +382,25 @@ PRODUCTION_FILES: Final = ("production.txt", "prod.txt", "requirements.txt", "ba
 
 def requirements_file(root: Path) -> Path:
     """Where the project declares what the image installs: requirements.txt, else the
-    production file of a requirements/ folder. A project that declares its dependencies only
-    in pyproject.toml or a lock file is refused: init would install none of them."""
+    production file of a requirements/ folder, else pyproject.toml's [project] dependencies (with
+    uv.lock: the locked versions). Poetry's and Pipenv's files are refused: init would install
+    none of what they declare."""
     single = root / "requirements.txt"
     folder = root / "requirements"
     if single.exists() or not folder.is_dir():
-        declared = [
-            name
-            for name in ("pyproject.toml", "uv.lock", "poetry.lock", "Pipfile")
-            if (root / name).is_file()
-        ]
-        if not single.exists() and declared and _declares_dependencies(root, declared):
+        if single.exists():
+            return single
+        other = [name for name in ("poetry.lock", "Pipfile") if (root / name).is_file()]
+        if other:
             raise UserError(
-                f"the project declares its dependencies in {', '.join(declared)}, not in "
-                "requirements.txt: export them (uv export, poetry export) to requirements.txt, "
-                "then run init again"
+                f"the project declares its dependencies in {other[0]}: export them to "
+                "requirements.txt (poetry export, pipenv requirements), then run init again"
             )
+        pyproject = root / "pyproject.toml"
+        if (root / "uv.lock").is_file() or (
+            pyproject.is_file() and _dependency_items(TextFile(root, pyproject).text)
+        ):
+            return pyproject
         return single
     for name in PRODUCTION_FILES:
         if (folder / name).is_file():
@@ -293,13 +412,6 @@ def requirements_file(root: Path) -> Path:
         f"requirements/ has {len(found)} files and none is named production.txt, prod.txt or "
         "base.txt: name the one the image installs production.txt"
     )
-
-
-def _declares_dependencies(root: Path, declared: list[str]) -> bool:
-    if declared != ["pyproject.toml"]:
-        return True  # a lock file or a Pipfile
-    text = TextFile(root, root / "pyproject.toml").text
-    return re.search(r"^\s*dependencies\s*=\s*\[\s*[\"']", text, re.MULTILINE) is not None
 
 
 # Files init owns as a whole: an existing different one is only replaced with --force, which
