@@ -82,16 +82,22 @@ def named_module(root: Path, path: Path) -> str | None:
     return match.group(1) if match else None
 
 
+def manage_py_module(root: Path, hint: str) -> str:
+    """The settings module manage.py names as its default, or a one-line error ending in *hint*."""
+    manage = root / "manage.py"
+    if not manage.is_file():
+        raise UserError(f"no manage.py in {root}: {hint}")
+    module = named_module(root, manage)
+    if not module:
+        raise UserError(f"manage.py does not name DJANGO_SETTINGS_MODULE: {hint}")
+    return module
+
+
 def find_project(path: Path, settings: str | None = None) -> Project:
     """The project at *path*: its settings module (*settings*, else the one the WSGI or ASGI
     entry point loads, the production one of a split package, else manage.py's) and its URL
     module."""
-    manage = path / "manage.py"
-    if not manage.is_file():
-        raise UserError(f"no manage.py in {path}: run init in a Django project's directory")
-    manage_module = named_module(path, manage)
-    if not manage_module:
-        raise UserError("manage.py does not name DJANGO_SETTINGS_MODULE")
+    manage_module = manage_py_module(path, "run init in a Django project's directory")
     package = manage_module.split(".")[0]
     entry_module = None
     for entry in ("wsgi.py", "asgi.py"):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from divio_settings.report import Entry
 
 from .files import UserError, read_env_file
-from .init import named_module
+from .init import manage_py_module
 
 WIDTH = 70
 
@@ -63,13 +63,7 @@ def settings_module(root: Path, args: argparse.Namespace, env: Mapping[str, str]
     chosen = getattr(args, "settings", None) or env.get("DJANGO_SETTINGS_MODULE")
     if chosen:
         return str(chosen)
-    manage = root / "manage.py"
-    if not manage.is_file():
-        raise UserError(f"no manage.py in {root}: give the project's path or --settings")
-    module = named_module(root, manage)
-    if not module:
-        raise UserError("manage.py does not name DJANGO_SETTINGS_MODULE: use --settings")
-    return module
+    return manage_py_module(root, "give the project's path or --settings")
 
 
 def load_settings(root: Path, env: Mapping[str, str], module: str) -> Any:
