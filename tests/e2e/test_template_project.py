@@ -10,6 +10,7 @@ settings the running server has.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -300,3 +301,93 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
     assert {"variable": "DJANGO_SECRET_KEY", "instead": "SECRET_KEY"} in changes["ignored"]
     for secret in (LIVE_KEY, PASSWORD, quote(PASSWORD, safe=""), "x" * 20):
         assert secret not in shown.stdout
+
+
+def run_step(dockerfile: str, first: str) -> str:
+    """The Dockerfile's RUN instruction that starts with *first*, continuation lines joined."""
+    lines = dockerfile.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"RUN {first}"))
+    command = []
+    for line in lines[start:]:
+        command.append(line.removeprefix("RUN ").rstrip("\\").strip())
+        if not line.endswith("\\"):
+            break
+    return " ".join(command)
+
+
+def test_a_uv_project_installs_its_locked_versions(tmp_path):
+    """pyproject.toml + uv.lock: init leaves both alone, and the Dockerfile's install step, run
+    as written, installs the locked versions with their hashes. This checkout stands in for the
+    published package through a local index of its wheel (uv records its hash like PyPI's)."""
+    import hashlib
+
+    from tests.helpers import spawn, stop_process
+
+    wheels = tmp_path / "simple" / "divio-settings"
+    wheels.mkdir(parents=True)
+    run_tool(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", ROOT, "-w", wheels], timeout=600
+    )
+    wheel = next(wheels.glob("*.whl"))
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (wheels / "index.html").write_text(f'<a href="{wheel.name}#sha256={digest}">{wheel.name}</a>\n')
+    port = free_port()
+    index = spawn(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        tmp_path / "index.log",
+        cwd=tmp_path,
+    )
+    try:
+        wait_port(port, index)
+        root = tmp_path / "site"
+        root.mkdir()
+        run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(root)])
+        (root / "pyproject.toml").write_text(
+            textwrap.dedent(
+                f"""
+                [project]
+                name = "site"
+                version = "1"
+                requires-python = ">=3.10"
+                dependencies = ["django>=5.2,<6.2", "gunicorn==27.0.1", "divio-settings[postgres]"]
+
+                [tool.uv]
+                package = false
+
+                [[tool.uv.index]]
+                name = "checkout"
+                url = "http://127.0.0.1:{port}/simple"
+                explicit = true
+
+                [tool.uv.sources]
+                divio-settings = {{ index = "checkout" }}
+                """
+            ).lstrip()
+        )
+        tools = tmp_path / "tools"
+        run_tool([sys.executable, "-m", "venv", str(tools)])
+        run_tool([tools / "bin" / "pip", "install", "-q", "uv"], timeout=600)
+        run_tool([tools / "bin" / "uv", "lock", "-q"], cwd=root, timeout=600)
+        before = {name: (root / name).read_text() for name in ("pyproject.toml", "uv.lock")}
+        assert main(["init", str(root)]) == 0
+        assert {name: (root / name).read_text() for name in before} == before
+        command = run_step((root / "Dockerfile").read_text(), "pip install --no-cache-dir uv")
+        command = command.replace("/tmp/requirements.txt", str(tmp_path / "requirements.txt"))
+        image = tmp_path / "image"
+        run_tool([sys.executable, "-m", "venv", str(image)])
+        run_tool(
+            ["/bin/sh", "-c", command],
+            cwd=root,
+            env={
+                **os.environ,
+                "PATH": f"{image / 'bin'}:/usr/bin:/bin",
+                "PIP_EXTRA_INDEX_URL": f"http://127.0.0.1:{port}/simple",
+            },
+            timeout=900,
+        )
+        installed = run_tool([image / "bin" / "pip", "freeze"]).stdout
+    finally:
+        stop_process(index)
+    assert "gunicorn==27.0.1" in installed
+    assert re.search(r"(?m)^divio[-_]settings==", installed)
+    assert re.search(r"(?m)^psycopg", installed)  # the extra, as locked
