@@ -22,7 +22,8 @@ def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
 def schemes() -> Collection[str]:
     from dj_database_url import ENGINE_SCHEMES
 
-    return ENGINE_SCHEMES.keys()
+    known: Collection[str] = ENGINE_SCHEMES.keys()
+    return known
 
 
 def parse(

@@ -134,7 +134,7 @@ def test_init_never_overwrites_without_force(project, capsys):
     (project / "Dockerfile").write_text("FROM mine\n")
     assert main(["init", str(project)]) == 1
     assert capsys.readouterr().err == (
-        "divio-settings: Dockerfile already exist and differ; see --dry-run, then use --force\n"
+        "divio-settings: Dockerfile already exists and differs; see --dry-run, then use --force\n"
     )
     assert (project / "Dockerfile").read_text() == "FROM mine\n"
     assert not (project / ".env-local").exists()
@@ -622,10 +622,13 @@ def test_init_follows_a_requirements_folder(project, capsys):
         ),
     ],
 )
-def test_init_refuses_dependencies_it_would_not_install(project, capsys, files, message):
+def test_init_refuses_dependencies_it_would_not_install(
+    project, capsys, files, message, monkeypatch
+):
     for name, text in files.items():
         (project / name).parent.mkdir(exist_ok=True)
         (project / name).write_text(text)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as in a user's shell
     before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
     assert main(["init", str(project)]) == 1
     err = capsys.readouterr().err

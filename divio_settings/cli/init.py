@@ -466,7 +466,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if conflicts and not args.force:
         names = ", ".join(file.name for file in conflicts)
-        raise UserError(f"{names} already exist and differ; see --dry-run, then use --force")
+        verbs = "exists and differs" if len(conflicts) == 1 else "exist and differ"
+        raise UserError(f"{names} already {verbs}; see --dry-run, then use --force")
     backups: list[tuple[TextFile, bytes]] = []
     for file in conflicts:
         backup = TextFile(root, backup_name(file))

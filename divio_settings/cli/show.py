@@ -37,19 +37,23 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
 
 @contextlib.contextmanager
 def project_process(root: Path, env: Mapping[str, str]) -> Iterator[None]:
-    """Inside: os.environ is *env* and the project is importable. Afterwards the process is as
-    it was: environment, sys.path and the modules the project's import added.
+    """Inside: os.environ is *env* and the project is importable (and no bytecode is written
+    into it). Afterwards the process is as it was: environment, sys.path and the modules the
+    project's import added.
 
     os.environ is swapped for a plain dict rather than refilled: setting 100,000 variables
     one by one through putenv() takes about a minute, a dict takes milliseconds."""
     saved_environ, saved_path, saved_modules = os.environ, list(sys.path), set(sys.modules)
+    saved_bytecode = sys.dont_write_bytecode
     os.environ = dict(env)  # type: ignore[assignment]  # noqa: B003 - swapped, not cleared
     sys.path.insert(0, str(root))
+    sys.dont_write_bytecode = True  # no __pycache__ left in the project by reading it
     try:
         yield
     finally:
         os.environ = saved_environ  # noqa: B003 - the real environment, untouched
         sys.path[:] = saved_path
+        sys.dont_write_bytecode = saved_bytecode
         for name in set(sys.modules) - saved_modules:
             # The project's own modules (its settings); libraries they imported stay loaded.
             source = getattr(sys.modules[name], "__file__", None)

@@ -1,0 +1,207 @@
+"""A `wagtail start` project (a split settings package of its own), built from PyPI, moved onto
+divio-settings: init, empty-environment collectstatic, migrate on PostgreSQL, pages and a hashed
+static file through gunicorn, an image upload and its rendition in the S3 server fetched by URL,
+`show` equal to the running settings, and the project's old variable name named by a check."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+
+from divio_settings.cli import main
+from tests.helpers import (
+    LIVE_KEY,
+    PASSWORD,
+    ROOT,
+    free_port,
+    run_tool,
+    spawn,
+    stop_process,
+    wait_port,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.scaffold]
+
+UPLOAD = """
+import io, json
+from PIL import Image as Picture
+from django.core.files.images import ImageFile
+from wagtail.images.models import Image
+buffer = io.BytesIO()
+Picture.new("RGB", (320, 200), (200, 40, 40)).save(buffer, "PNG")
+image = Image.objects.create(title="red", file=ImageFile(buffer, name="red square.png"))
+rendition = image.get_rendition("fill-100x100")
+print(json.dumps({"original": image.file.url, "rendition": rendition.url,
+                  "name": image.file.name}))
+"""
+REPORT = """
+import json
+from django.conf import settings
+print(json.dumps(list(settings.DIVIO_SETTINGS_REPORT), default=str))
+"""
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    pytest.importorskip("moto.server", reason="moto[server] is a test dependency")
+    port = free_port()
+    process = spawn(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        tmp_path_factory.mktemp("moto") / "moto.log",
+    )
+    try:
+        wait_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(process)
+
+
+def get(url: str, host: str = "localhost") -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return response.status, dict(response.headers), response.read()
+
+
+def test_wagtail_project_moves_and_runs(tmp_path, postgres, s3_server):
+    import boto3
+
+    user, db = postgres
+    bucket = f"media-{os.urandom(4).hex()}"
+    boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDTEST",
+        aws_secret_access_key="se/cr+et",
+    ).create_bucket(Bucket=bucket)
+
+    venv = tmp_path / "venv"
+    run_tool([sys.executable, "-m", "venv", str(venv)])
+    run_tool(
+        [
+            venv / "bin" / "pip",
+            "install",
+            "-q",
+            "wagtail>=7,<8",
+            f"{ROOT}[postgres,s3,redis]",
+            "gunicorn",
+        ],
+        timeout=1200,
+    )
+    root = tmp_path / "site"
+    root.mkdir()
+    run_tool([venv / "bin" / "wagtail", "start", "mysite", str(root)], cwd=tmp_path)
+    # wagtail start writes a Dockerfile of its own: init says so, --force replaces it (kept as
+    # Dockerfile.bak). Its wsgi.py and manage.py both load the dev module: the production one is
+    # named, as the move how-to says.
+    wire = ["init", str(root), "--database", "postgres", "--settings", "mysite.settings.production"]
+    assert main(wire) == 1
+    assert main([*wire, "--force"]) == 0
+    assert (root / "Dockerfile.bak").is_file()
+    # What the move how-to says must follow apply(): a setting derived from one it sets.
+    # (Wagtail's search backend needs django.contrib.postgres on PostgreSQL.)
+    production_py = root / "mysite" / "settings" / "production.py"
+    production_py.write_text(
+        production_py.read_text()
+        + '\nif DATABASES["default"]["ENGINE"].endswith("postgresql"):\n'
+        + '    INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres"]\n'
+    )
+    production = (root / "mysite" / "settings" / "production.py").read_text()
+    assert "divio_settings.apply(globals())" in production
+    dockerfile = (root / "Dockerfile").read_text()
+    assert "ENV DJANGO_SETTINGS_MODULE=mysite.settings.production\n" in dockerfile
+    image_env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "mysite.settings.production",
+    }
+
+    def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(venv / "bin" / "python"), "manage.py", *args],
+            cwd=root,
+            env={**image_env, **env},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    build = manage("collectstatic", "--noinput", env={})
+    assert build.returncode == 0, build.stderr[-3000:]
+
+    media_url = f"{s3_server}/{bucket}"
+    cloud = {
+        "DOMAIN": "localhost",
+        "STAGE": "live",
+        "SECRET_KEY": LIVE_KEY,
+        "SECURE_SSL_REDIRECT": "False",
+        "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
+        "DEFAULT_STORAGE_DSN": (
+            f"s3://AKIDTEST:{quote('se/cr+et', safe='')}@{bucket}/site"
+            f"?endpoint={s3_server}&url={quote(media_url, safe='')}"
+        ),
+        "CACHE_URL": "redis://127.0.0.1:6379/5",
+        "DJANGO_SECRET_KEY": "the-project-s-old-name-" + "y" * 30,
+    }
+    migrate = manage("migrate", "--noinput", env=cloud)
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    checks = migrate.stderr + migrate.stdout
+    assert "divio_settings.W014" in checks  # DJANGO_SECRET_KEY, which nobody reads
+    assert "divio_settings.W016" in checks  # production.py's ManifestStaticFilesStorage
+
+    upload = manage("shell", "-c", UPLOAD, env=cloud)
+    assert upload.returncode == 0, upload.stderr[-3000:]
+    urls = json.loads(upload.stdout.strip().splitlines()[-1])
+    for key in ("original", "rendition"):
+        assert urls[key].startswith(f"{media_url}/site/"), urls
+        status, _, body = get(urls[key], host="")
+        assert status == 200
+        assert body[:8] == b"\x89PNG\r\n\x1a\n"
+    # A second upload of the same name keeps the first (no silent overwrite on S3).
+    again = json.loads(manage("shell", "-c", UPLOAD, env=cloud).stdout.strip().splitlines()[-1])
+    assert again["name"] != urls["name"]
+
+    port = free_port()
+    command = re.search(r"^CMD (.+)$", dockerfile, re.M)
+    assert command
+    server = subprocess.Popen(
+        ["/bin/sh", "-c", command.group(1).replace("0.0.0.0:80", f"127.0.0.1:{port}")],
+        cwd=root,
+        env={**image_env, **cloud},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_port(port, server)
+        status, _, home = get(f"http://127.0.0.1:{port}/")
+        assert status == 200
+        status, _, login = get(f"http://127.0.0.1:{port}/admin/login/")
+        assert status == 200
+        css = re.search(rb'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', login + home)
+        assert css, login[:500]
+        status, headers, _ = get(f"http://127.0.0.1:{port}{css.group(1).decode()}")
+        assert status == 200
+        assert "immutable" in headers["Cache-Control"]
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+    runtime = json.loads(manage("shell", "-c", REPORT, env=cloud).stdout.strip().splitlines()[-1])
+    shown = subprocess.run(
+        [str(venv / "bin" / "divio-settings"), "show", str(root), "--json"],
+        env={**image_env, **cloud},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == runtime
+    for secret in (LIVE_KEY, PASSWORD, "se/cr+et", "y" * 30):
+        assert secret not in shown.stdout
