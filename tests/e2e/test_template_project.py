@@ -24,7 +24,7 @@ import pytest
 from divio_settings.cli import main
 from tests.helpers import LIVE_KEY, PASSWORD, ROOT, free_port, run_tool, wait_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.scaffold]
+pytestmark = [pytest.mark.e2e, pytest.mark.projects]
 
 BASE = """
 from pathlib import Path

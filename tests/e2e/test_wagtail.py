@@ -28,7 +28,7 @@ from tests.helpers import (
     wait_port,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.scaffold]
+pytestmark = [pytest.mark.e2e, pytest.mark.projects]
 
 UPLOAD = """
 import io, json
@@ -194,9 +194,17 @@ def test_wagtail_project_moves_and_runs(tmp_path, postgres, s3_server):
         server.communicate(timeout=10)
 
     runtime = json.loads(manage("shell", "-c", REPORT, env=cloud).stdout.strip().splitlines()[-1])
+    # show --settings, in a shell without DJANGO_SETTINGS_MODULE, says what the runtime has.
     shown = subprocess.run(
-        [str(venv / "bin" / "divio-settings"), "show", str(root), "--json"],
-        env={**image_env, **cloud},
+        [
+            str(venv / "bin" / "divio-settings"),
+            "show",
+            str(root),
+            "--settings",
+            "mysite.settings.production",
+            "--json",
+        ],
+        env={"PATH": image_env["PATH"], **cloud},
         capture_output=True,
         text=True,
         timeout=120,
