@@ -909,6 +909,7 @@ class Environment(Mapping[str, str]):
     def __init__(self, env: Env) -> None:
         self._env = env
         self._index: dict[str, list[str]] | None = None
+        self._raw: dict[bytes, bytes] | None = _raw_environ(env)
         # prefixed()'s answers: read by the group, the secret scrubber and the report alike.
         self.families: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
 
@@ -921,16 +922,24 @@ class Environment(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._env)
 
+    def get(self, name: str, default: Any = None) -> Any:
+        # Mapping.get (os.environ's too) raises and catches a KeyError for every unset
+        # variable, which most are; os.environ's own table of bytes is asked directly.
+        if self._raw is None:
+            return self._env.get(name, default)
+        import os
+
+        value = self._raw.get(os.fsencode(name))
+        return default if value is None else os.fsdecode(value)
+
     def _matching(self) -> list[str]:
         """The names that end like a registry variable. os.environ decodes every name it
         yields with a Python-level call; its own table of bytes is read instead and only the
         few matches are decoded (the same decoding os.environ uses): half the time."""
-        import os
+        if self._raw is not None:
+            import os
 
-        data = getattr(self._env, "_data", None)
-        if self._env is os.environ and os.name == "posix" and isinstance(data, dict):
-            ends = _RAW_ENDINGS
-            return [os.fsdecode(raw) for raw in data if raw.endswith(ends)]
+            return [os.fsdecode(raw) for raw in self._raw if raw.endswith(_RAW_ENDINGS)]
         return [name for name in self._env if name.endswith(_ENDINGS_ALL)]
 
     def ending(self, suffix: str) -> list[str]:
@@ -945,6 +954,16 @@ class Environment(Mapping[str, str]):
         if found is None:
             return [name for name in self if name.endswith(suffix)]
         return found
+
+
+def _raw_environ(env: Env) -> dict[bytes, bytes] | None:
+    """os.environ's table of bytes on POSIX (the names and values as the process got them)."""
+    import os
+
+    data = getattr(env, "_data", None)
+    if env is os.environ and os.name == "posix" and isinstance(data, dict):
+        return data
+    return None
 
 
 def candidates(env: Env, suffix: str) -> list[str]:

@@ -143,6 +143,12 @@ def test_os_environ_is_searched_like_any_mapping(monkeypatch):
         env.Environment(os.environ).ending("_DATABASE_DSN")
     )
     assert "ÜBER_CACHE_URL" in env.Environment(os.environ).ending("_CACHE_URL")
+    # Values are read from the same table, decoded as os.environ decodes them.
+    monkeypatch.setenv("WITH_UMLAUT", "Grüße")
+    environment = env.Environment(os.environ)
+    for name in ("WITH_UMLAUT", undecodable, "ALT_DATABASE_DSN", "NOT_SET_ANYWHERE"):
+        assert environment.get(name) == os.environ.get(name)
+    assert environment.get("NOT_SET_ANYWHERE", "fallback") == "fallback"
 
 
 def test_secrets_from_files(tmp_path):
