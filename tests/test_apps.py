@@ -122,3 +122,29 @@ print("SITE", Site.objects.get(pk=1).domain, Site.objects.count())
         assert line.split() == ["SITE", domain, "1"]
     local = django_process({"DATABASE_URL": database}, body, own)  # no DOMAIN: left alone
     assert "SITE new.example.org 1" in local.stdout
+
+
+def test_runserver_is_whitenoise_s_only_where_whitenoise_serves(settings):
+    """The app's runserver: WhiteNoise's runserver_nostatic with WhiteNoise in MIDDLEWARE,
+    staticfiles' own without it, Django's plain one without staticfiles."""
+    import importlib
+
+    from django.apps import apps as registry
+
+    module = "divio_settings.management.commands.runserver"
+    own_middleware = list(settings.MIDDLEWARE)
+    settings.MIDDLEWARE = ["whitenoise.middleware.WhiteNoiseMiddleware"]
+    command = importlib.reload(importlib.import_module(module)).Command
+    assert command.__module__ == "whitenoise.runserver_nostatic.management.commands.runserver"
+    settings.MIDDLEWARE = []
+    command = importlib.reload(importlib.import_module(module)).Command
+    assert command.__module__ == "django.contrib.staticfiles.management.commands.runserver"
+    original = registry.is_installed
+    try:
+        registry.is_installed = lambda name: name != "django.contrib.staticfiles"  # type: ignore[method-assign,assignment]
+        command = importlib.reload(importlib.import_module(module)).Command
+    finally:
+        registry.is_installed = original  # type: ignore[method-assign]
+    assert command.__module__ == "django.core.management.commands.runserver"
+    settings.MIDDLEWARE = own_middleware
+    importlib.reload(importlib.import_module(module))  # as the test settings have it

@@ -171,3 +171,31 @@ def test_the_same_value_twice_is_no_conflict():
     assert "DIVIO_VARIABLE_CONFLICTS" not in ns
     divio_settings.apply(ns, environ={"DATABASE_URL": url, "DEFAULT_DATABASE_DSN": url + "2"})
     assert ns["DIVIO_VARIABLE_CONFLICTS"] == [["DATABASE_URL", "DEFAULT_DATABASE_DSN"]]
+
+
+def test_resilient_redis_cache_answers_without_redis():
+    """Every call of the resilient cache, with nothing listening: a miss, a dropped write, one
+    warning a minute — never an exception (the outage itself is tested against a real Redis in
+    tests/integration/test_services.py)."""
+    pytest.importorskip("redis", reason="redis-py is an extra")
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cache = caches.ResilientRedisCache(f"redis://127.0.0.1:{port}/0", {"TIMEOUT": 60})
+    assert cache.get("k", "default") == "default"
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.has_key("k") is False
+    assert cache.add("k", 1) is False
+    assert cache.set("k", 1) is None
+    assert cache.set_many({"a": 1, "b": 2}) == ["a", "b"]
+    assert cache.touch("k") is False
+    assert cache.delete("k") is False
+    assert cache.delete_many(["a"]) is None
+    assert cache.get_or_set("k", "computed") == "computed"
+
+
+def test_unknown_attribute_of_the_caches_module():
+    with pytest.raises(AttributeError):
+        caches.NoSuchThing  # noqa: B018

@@ -671,6 +671,10 @@ def test_init_follows_pyproject_dependencies(project):
     dockerfile = (project / "Dockerfile").read_text()
     step = re.search(r"^RUN (python -c .+?) > /tmp/requirements.txt", dockerfile, re.M)
     assert step
+    assert main(["init", str(project)]) == 0
+    assert (project / "pyproject.toml").read_text() == text  # twice changes nothing
+    if sys.version_info < (3, 11):
+        pytest.skip("the image's Python (3.11+) reads pyproject.toml with tomllib; this one can't")
     listed = subprocess.run(
         ["/bin/sh", "-c", step.group(1).replace("python", sys.executable, 1)],
         cwd=project,
@@ -683,8 +687,6 @@ def test_init_follows_pyproject_dependencies(project):
         f"divio-settings[postgres,s3]=={version}",
         "gunicorn==27.0.1",
     ]
-    assert main(["init", str(project)]) == 0
-    assert (project / "pyproject.toml").read_text() == text  # twice changes nothing
 
 
 def test_init_with_uv_lock_installs_the_locked_versions(project):
