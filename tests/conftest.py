@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.helpers import PASSWORD, require_service
+from tests.helpers import PASSWORD, free_port, require_service, spawn, stop_process, wait_port
 
 
 @pytest.fixture
@@ -61,3 +61,21 @@ def mariadb() -> Iterator[tuple[str, str]]:
 hypothesis_settings.register_profile("default", max_examples=100, deadline=None)
 hypothesis_settings.register_profile("fuzz", max_examples=10_000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An S3-compatible server (moto) on 127.0.0.1, for one test module."""
+    import sys
+
+    pytest.importorskip("moto.server", reason="moto[server] is a test dependency")
+    port = free_port()
+    process = spawn(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        tmp_path_factory.mktemp("moto") / "moto.log",
+    )
+    try:
+        wait_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(process)

@@ -3,11 +3,12 @@ certificates and services. Imported one way everywhere: ``from tests.helpers imp
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -300,3 +301,36 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope)
         return "250 OK"
+
+
+def get(url: str, host: str = "localhost") -> tuple[int, dict[str, str], bytes]:
+    """GET *url* with a Host header (none when *host* is empty): status, headers, body."""
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return response.status, dict(response.headers), response.read()
+
+
+@contextlib.contextmanager
+def dockerfile_server(dockerfile: str, root: Path, env: Mapping[str, str]) -> Iterator[int]:
+    """The Dockerfile's CMD, run by /bin/sh as Docker runs a CMD in shell form, on a free port
+    of 127.0.0.1 instead of port 80; yields the port once the server listens."""
+    import re
+
+    command = re.search(r"^CMD (.+)$", dockerfile, re.M)
+    assert command, "the Dockerfile has no CMD"
+    port = free_port()
+    server = subprocess.Popen(
+        ["/bin/sh", "-c", command.group(1).replace("0.0.0.0:80", f"127.0.0.1:{port}")],
+        cwd=root,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_port(port, server)
+        yield port
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)

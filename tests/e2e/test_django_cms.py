@@ -11,15 +11,20 @@ import os
 import re
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from divio_settings.cli import main
-from tests.e2e.test_wagtail import s3_server  # noqa: F401 - the S3 server fixture
-from tests.helpers import LIVE_KEY, PASSWORD, ROOT, free_port, run_tool, wait_port
+from tests.helpers import (
+    LIVE_KEY,
+    PASSWORD,
+    ROOT,
+    dockerfile_server,
+    get,
+    run_tool,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.projects]
 
@@ -98,12 +103,6 @@ print(json.dumps(list(settings.DIVIO_SETTINGS_REPORT), default=str))
 """
 
 
-def get(url: str, host: str = "localhost") -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    with urllib.request.urlopen(request, timeout=20) as response:
-        return response.status, dict(response.headers), response.read()
-
-
 def write_cms_project(venv: Path, root: Path) -> None:
     run_tool([venv / "bin" / "django-admin", "startproject", "mysite", str(root)])
     settings = root / "mysite" / "settings.py"
@@ -117,7 +116,7 @@ def write_cms_project(venv: Path, root: Path) -> None:
     )
 
 
-def test_django_cms_site_moves_and_runs(tmp_path, postgres, s3_server):  # noqa: F811
+def test_django_cms_site_moves_and_runs(tmp_path, postgres, s3_server):
     import boto3
 
     user, db = postgres
@@ -207,18 +206,7 @@ def test_django_cms_site_moves_and_runs(tmp_path, postgres, s3_server):  # noqa:
         assert status == 200
         assert body.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"))  # PNG, or a JPEG thumbnail
 
-    port = free_port()
-    command = re.search(r"^CMD (.+)$", dockerfile, re.M)
-    assert command
-    server = subprocess.Popen(
-        ["/bin/sh", "-c", command.group(1).replace("0.0.0.0:80", f"127.0.0.1:{port}")],
-        cwd=root,
-        env={**image_env, **cloud},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_port(port, server)
+    with dockerfile_server(dockerfile, root, {**image_env, **cloud}) as port:
         status, _, home = get(f"http://127.0.0.1:{port}/")
         assert status == 200
         assert b"<h1>Home</h1>" in home
@@ -229,9 +217,6 @@ def test_django_cms_site_moves_and_runs(tmp_path, postgres, s3_server):  # noqa:
         status, headers, _ = get(f"http://127.0.0.1:{port}{css.group(1).decode()}")
         assert status == 200
         assert "immutable" in headers["Cache-Control"]
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
     runtime = json.loads(manage("shell", "-c", REPORT, env=cloud).stdout.strip().splitlines()[-1])
     shown = subprocess.run(

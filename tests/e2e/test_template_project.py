@@ -15,14 +15,24 @@ import re
 import subprocess
 import sys
 import textwrap
-import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from divio_settings.cli import main
-from tests.helpers import LIVE_KEY, PASSWORD, ROOT, free_port, run_tool, wait_port
+from tests.helpers import (
+    LIVE_KEY,
+    PASSWORD,
+    ROOT,
+    dockerfile_server,
+    free_port,
+    get,
+    run_tool,
+    spawn,
+    stop_process,
+    wait_port,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.projects]
 
@@ -153,12 +163,6 @@ urlpatterns.append(path("dump/", dump))
 """
 
 
-def get(url: str) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers={"Host": "localhost"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, dict(response.headers), response.read()
-
-
 def write_project(root: Path) -> None:
     files = {
         "manage.py": MANAGE,
@@ -248,22 +252,7 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
     # Plain checks (what migrate ran) name the old variable.
     assert "divio_settings.W014" in migrate.stderr + migrate.stdout
 
-    command = re.search(r"^CMD (.+)$", dockerfile, re.M)
-    assert command
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            "/bin/sh",
-            "-c",
-            command.group(1).replace("0.0.0.0:80", f"127.0.0.1:{port}"),
-        ],
-        cwd=root,
-        env={**image, **cloud},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_port(port, server)
+    with dockerfile_server(dockerfile, root, {**image, **cloud}) as port:
         status, _, page = get(f"http://127.0.0.1:{port}/admin/login/")
         assert status == 200
         css = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page)
@@ -274,9 +263,6 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
             row["setting"]: row
             for row in json.loads(get(f"http://127.0.0.1:{port}/dump/")[2])["report"]
         }
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
     # show --changes, for the module the runtime loads and the same environment, says what the
     # running server has; the project's own Sentry is kept and said so.
@@ -320,8 +306,6 @@ def test_a_uv_project_installs_its_locked_versions(tmp_path):
     as written, installs the locked versions with their hashes. This checkout stands in for the
     published package through a local index of its wheel (uv records its hash like PyPI's)."""
     import hashlib
-
-    from tests.helpers import spawn, stop_process
 
     wheels = tmp_path / "simple" / "divio-settings"
     wheels.mkdir(parents=True)

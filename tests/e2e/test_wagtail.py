@@ -10,23 +10,12 @@ import os
 import re
 import subprocess
 import sys
-import urllib.request
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 
 from divio_settings.cli import main
-from tests.helpers import (
-    LIVE_KEY,
-    PASSWORD,
-    ROOT,
-    free_port,
-    run_tool,
-    spawn,
-    stop_process,
-    wait_port,
-)
+from tests.helpers import LIVE_KEY, PASSWORD, ROOT, dockerfile_server, get, run_tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.projects]
 
@@ -47,27 +36,6 @@ import json
 from django.conf import settings
 print(json.dumps(list(settings.DIVIO_SETTINGS_REPORT), default=str))
 """
-
-
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pytest.importorskip("moto.server", reason="moto[server] is a test dependency")
-    port = free_port()
-    process = spawn(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        tmp_path_factory.mktemp("moto") / "moto.log",
-    )
-    try:
-        wait_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(process)
-
-
-def get(url: str, host: str = "localhost") -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    with urllib.request.urlopen(request, timeout=20) as response:
-        return response.status, dict(response.headers), response.read()
 
 
 def test_wagtail_project_moves_and_runs(tmp_path, postgres, s3_server):
@@ -168,18 +136,7 @@ def test_wagtail_project_moves_and_runs(tmp_path, postgres, s3_server):
     again = json.loads(manage("shell", "-c", UPLOAD, env=cloud).stdout.strip().splitlines()[-1])
     assert again["name"] != urls["name"]
 
-    port = free_port()
-    command = re.search(r"^CMD (.+)$", dockerfile, re.M)
-    assert command
-    server = subprocess.Popen(
-        ["/bin/sh", "-c", command.group(1).replace("0.0.0.0:80", f"127.0.0.1:{port}")],
-        cwd=root,
-        env={**image_env, **cloud},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_port(port, server)
+    with dockerfile_server(dockerfile, root, {**image_env, **cloud}) as port:
         status, _, home = get(f"http://127.0.0.1:{port}/")
         assert status == 200
         status, _, login = get(f"http://127.0.0.1:{port}/admin/login/")
@@ -189,9 +146,6 @@ def test_wagtail_project_moves_and_runs(tmp_path, postgres, s3_server):
         status, headers, _ = get(f"http://127.0.0.1:{port}{css.group(1).decode()}")
         assert status == 200
         assert "immutable" in headers["Cache-Control"]
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
     runtime = json.loads(manage("shell", "-c", REPORT, env=cloud).stdout.strip().splitlines()[-1])
     # show --settings, in a shell without DJANGO_SETTINGS_MODULE, says what the runtime has.

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -33,21 +32,6 @@ AZURITE_KEY = (
 )
 NAMES = ["plain.txt", "with space/and more.txt", "ünïcödé €.txt", "a+b.txt"]
 BIG = 25 * 1024 * 1024  # above the 10 MB roll-over to disk
-
-
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pytest.importorskip("moto.server", reason="moto[server] is a test dependency")
-    port = free_port()
-    process = spawn(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        tmp_path_factory.mktemp("moto") / "moto.log",
-    )
-    try:
-        wait_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(process)
 
 
 @pytest.fixture
