@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -242,7 +243,9 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
         "SECRET_KEY": LIVE_KEY,
         "SECURE_SSL_REDIRECT": "False",
         "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
-        "CACHE_URL": "redis://127.0.0.1:6379/3",
+        # A prefix of its own: a cache left by an earlier run (Wagtail caches renditions by
+        # image id, which a new database repeats) must not answer this one.
+        "CACHE_URL": f"redis://127.0.0.1:6379/3?key_prefix={uuid.uuid4().hex}",
         "SENTRY_DSN": f"http://key@127.0.0.1:{sink_port}/1",
         "DJANGO_SECRET_KEY": "an-old-name-nobody-reads-any-more-" + "x" * 20,
         "DEFAULT_AMQP_BROKER_URL": "redis://127.0.0.1:6379/4",
