@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import difflib
 import re
 import sys
@@ -11,7 +10,16 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Final
 
-from .files import TextFile, UserError, calls, shown_path, write_all
+from .project import (
+    Project,
+    TextFile,
+    UserError,
+    calls,
+    find_project,
+    module_file,
+    shown_path,
+    write_all,
+)
 
 DATABASES: Final = {
     "postgres": {
@@ -57,98 +65,6 @@ SETTINGS_LINES: Final = "\nimport divio_settings\n\ndivio_settings.apply(globals
 URLS_LINES: Final = (
     "\nfrom divio_settings.urls import media_urlpatterns\n\nurlpatterns += media_urlpatterns()\n"
 )
-_SETTINGS_MODULE: Final = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
-_URLCONF: Final = re.compile(r"""^ROOT_URLCONF\s*=\s*["']([\w.]+)["']""", re.MULTILINE)
-
-
-@dataclasses.dataclass(frozen=True)
-class Project:
-    root: Path
-    package: str
-    settings: Path
-    urls: Path
-    module: str = ""  # the settings module init wires
-    manage_module: str = ""  # the one manage.py names
-    entry_module: str | None = None  # the one the WSGI/ASGI entry point names
-
-
-def module_file(root: Path, module: str) -> Path:
-    base = root.joinpath(*module.split("."))
-    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
-
-
-def named_module(root: Path, path: Path) -> str | None:
-    match = _SETTINGS_MODULE.search(TextFile(root, path, python=True).text)
-    return match.group(1) if match else None
-
-
-def manage_py_module(root: Path, hint: str) -> str:
-    """The settings module manage.py names as its default, or a one-line error ending in *hint*."""
-    manage = root / "manage.py"
-    if not manage.is_file():
-        raise UserError(f"no manage.py in {root}: {hint}")
-    module = named_module(root, manage)
-    if not module:
-        raise UserError(f"manage.py does not name DJANGO_SETTINGS_MODULE: {hint}")
-    return module
-
-
-def find_project(path: Path, settings: str | None = None) -> Project:
-    """The project at *path*: its settings module (*settings*, else the one the WSGI or ASGI
-    entry point loads, the production one of a split package, else manage.py's) and its URL
-    module."""
-    manage_module = manage_py_module(path, "run init in a Django project's directory")
-    package = manage_module.split(".")[0]
-    entry_module = None
-    for entry in ("wsgi.py", "asgi.py"):
-        if (path / package / entry).is_file():
-            entry_module = named_module(path, path / package / entry)
-            if entry_module:
-                break
-    module = settings or entry_module or manage_module
-    settings_file = module_file(path, module)
-    if not settings_file.is_file():
-        raise UserError(f"the settings module {module} is not a file below {path}")
-    urlconf = root_urlconf(path, module, settings_file)
-    urls = module_file(path, urlconf) if urlconf else settings_file.with_name("urls.py")
-    if not urls.is_file():
-        named = f"ROOT_URLCONF names {urlconf}" if urlconf else "there is no urls.py"
-        raise UserError(f"{named}, which is not a file below {path}: set ROOT_URLCONF first")
-    return Project(
-        path, module.split(".")[0], settings_file, urls, module, manage_module, entry_module
-    )
-
-
-def root_urlconf(root: Path, module: str, settings_file: Path) -> str | None:
-    """ROOT_URLCONF as the settings module has it once imported (star imports of a settings
-    package included); when it cannot be imported here (a variable it requires is unset), as
-    written in it or, for a settings package, in its other modules, if they agree."""
-    import os
-
-    from .show import load_settings
-
-    try:
-        value = getattr(load_settings(root, os.environ, module), "ROOT_URLCONF", None)
-    except Exception:  # any failure of the project's own code: read the files instead
-        value = None
-    if isinstance(value, str):
-        return value
-    found = _URLCONF.search(TextFile(root, settings_file, python=True).text)
-    if found:
-        return found.group(1)
-    if not (settings_file.parent / "__init__.py").is_file() or len(module.split(".")) < 3:
-        return None
-    values = {}
-    for sibling in sorted(settings_file.parent.glob("*.py")):
-        match = _URLCONF.search(TextFile(root, sibling, python=True).text)
-        if match:
-            values[match.group(1)] = sibling.name
-    if len(values) > 1:
-        where = ", ".join(f"{name} in {file}" for name, file in values.items())
-        raise UserError(
-            f"the settings package sets ROOT_URLCONF differently ({where}): use --settings"
-        )
-    return next(iter(values), None)
 
 
 def template(name: str) -> str:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +20,7 @@ from divio_settings.env import is_cloud, prefixed
 if TYPE_CHECKING:
     from divio_settings.report import Entry
 
-from .files import UserError, read_env_file
-from .init import manage_py_module
+from .project import UserError, load_settings, read_env_file, settings_module
 
 WIDTH = 70
 
@@ -33,52 +30,6 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
     if args.env_file:
         env.update(read_env_file(args.env_file, env))
     return env
-
-
-@contextlib.contextmanager
-def project_process(root: Path, env: Mapping[str, str]) -> Iterator[None]:
-    """Inside: os.environ is *env* and the project is importable (and no bytecode is written
-    into it). Afterwards the process is as it was: environment, sys.path and the modules the
-    project's import added.
-
-    os.environ is swapped for a plain dict rather than refilled: setting 100,000 variables
-    one by one through putenv() takes about a minute, a dict takes milliseconds."""
-    saved_environ, saved_path, saved_modules = os.environ, list(sys.path), set(sys.modules)
-    saved_bytecode = sys.dont_write_bytecode
-    os.environ = dict(env)  # type: ignore[assignment]  # noqa: B003 - swapped, not cleared
-    sys.path.insert(0, str(root))
-    sys.dont_write_bytecode = True  # no __pycache__ left in the project by reading it
-    try:
-        yield
-    finally:
-        os.environ = saved_environ  # noqa: B003 - the real environment, untouched
-        sys.path[:] = saved_path
-        sys.dont_write_bytecode = saved_bytecode
-        for name in set(sys.modules) - saved_modules:
-            # The project's own modules (its settings); libraries they imported stay loaded.
-            source = getattr(sys.modules[name], "__file__", None)
-            if source and Path(source).resolve().is_relative_to(root.resolve()):
-                del sys.modules[name]
-
-
-def settings_module(root: Path, args: argparse.Namespace, env: Mapping[str, str]) -> str:
-    """The module the runtime loads: --settings, else DJANGO_SETTINGS_MODULE of the environment
-    (manage.py only sets a default), else manage.py's default."""
-    chosen = getattr(args, "settings", None) or env.get("DJANGO_SETTINGS_MODULE")
-    if chosen:
-        return str(chosen)
-    return manage_py_module(root, "give the project's path or --settings")
-
-
-def load_settings(root: Path, env: Mapping[str, str], module: str) -> Any:
-    """The project's settings module, imported with *env* as the environment."""
-    with project_process(root, env):
-        try:
-            return importlib.import_module(module)
-        except ImproperlyConfigured as error:
-            raise UserError(str(error)) from None
-        except ImportError as error:
-            raise UserError(f"the settings module {module} cannot be imported: {error}") from None
 
 
 def load_report(root: Path, env: Mapping[str, str], module: str) -> list[Entry]:
