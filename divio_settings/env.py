@@ -350,7 +350,7 @@ DEFAULT_STORAGE_DSN: Final = Variable(
     "Media storage: s3://, az:// or file://.",
     "settings.py's STORAGES['default'], else files in <BASE_DIR>/data/media",
     secret=True,
-    sets=("STORAGES", "MEDIA_URL", "MEDIA_ROOT", "DEFAULT_STORAGE_DSN"),
+    sets=("STORAGES", "MEDIA_URL", "MEDIA_ROOT", "DEFAULT_STORAGE_DSN", "DIVIO_STATIC_FALLBACK"),
     example="s3://KEY:SECRET@bucket.s3.amazonaws.com/?domain=media.example.com",
 )
 

@@ -1,9 +1,13 @@
-"""DomainRedirectMiddleware: DOMAIN_REDIRECTS hosts answer with a redirect to DOMAIN."""
+"""DomainRedirectMiddleware: DOMAIN_REDIRECTS hosts answer with a redirect to DOMAIN.
+StaticMissMiddleware: a static file this container lacks is fetched from the media storage's
+published copy, and a missing one is never cached."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -73,3 +77,71 @@ class DomainRedirectMiddleware:
             get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
             response = await get_response(request)
         return response
+
+
+# The last path segment of a name ManifestStaticFilesStorage hashed: name.<12 hex>[.ext].
+HASHED: Final = re.compile(r"\.[0-9a-f]{12}(?:\.[^./]+)?$")
+PUBLISHED: Final = "divio-static/"  # where publish_static puts them in the media storage
+NO_STORE: Final = "no-cache, no-store, max-age=0, must-revalidate"
+
+
+class StaticMissMiddleware:
+    """What happens to a request under STATIC_URL that WhiteNoise (placed before this) did not
+    answer: the static file is not in this container.
+
+    - A hashed name (``app.4f2a9c81d3e7.css``) that ``publish_static`` copied to the media
+      storage (``DIVIO_STATIC_FALLBACK``): a redirect to that copy. During a rolling deploy a
+      page of the new version can ask an old container for its assets.
+    - Anything else goes on to Django, and an error response carries ``no-store``, so that no
+      CDN or browser pins a 404 that the next version (or the next container) would answer.
+
+    A hit never reaches this middleware (WhiteNoise answers first); every other request costs
+    one ``str.startswith``.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        prefix = urlsplit(str(settings.STATIC_URL or "")).path
+        if not prefix.strip("/"):
+            raise MiddlewareNotUsed  # static files at the site's root: nothing to tell apart
+        self.get_response = get_response
+        self.prefix = prefix if prefix.endswith("/") else prefix + "/"
+        self.fallback = bool(getattr(settings, "DIVIO_STATIC_FALLBACK", False))
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def redirect(self, request: HttpRequest) -> HttpResponse | None:
+        name = request.path[len(self.prefix) :]
+        if not (self.fallback and request.method in ("GET", "HEAD") and HASHED.search(name)):
+            return None
+        if ".." in name.split("/") or name.startswith("/"):
+            return None
+        from django.core.files.storage import default_storage
+
+        response = HttpResponseRedirect(default_storage.url(PUBLISHED + name))
+        response["Cache-Control"] = NO_STORE  # the copy may be pruned once this version is old
+        return response
+
+    @staticmethod
+    def not_stored(response: HttpResponse) -> HttpResponse:
+        if response.status_code >= 400:
+            response["Cache-Control"] = NO_STORE
+            if "Expires" in response:
+                del response["Expires"]
+        return response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        if not request.path.startswith(self.prefix):
+            return self.get_response(request)
+        return self.redirect(request) or self.not_stored(self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
+        if not request.path.startswith(self.prefix):
+            return await get_response(request)
+        return self.redirect(request) or self.not_stored(await get_response(request))

@@ -1,5 +1,5 @@
-"""Static files: STATIC_URL/ROOT, WhiteNoise middleware and storage, runserver without
-Django's static handler."""
+"""Static files: STATIC_URL/ROOT, WhiteNoise middleware and storage, the static-miss middleware
+after it (version skew, docs/deployment.md), runserver without Django's static handler."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .env import Changes, Env, base_dir
 
 SECURITY_MIDDLEWARE: Final = "django.middleware.security.SecurityMiddleware"
 WHITENOISE_MIDDLEWARE: Final = "whitenoise.middleware.WhiteNoiseMiddleware"
+MISS_MIDDLEWARE: Final = "divio_settings.middleware.StaticMissMiddleware"
 WHITENOISE_STORAGE: Final = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 FILE_STORAGE: Final = "django.core.files.storage.FileSystemStorage"
 STATICFILES_APP: Final = "django.contrib.staticfiles"
@@ -22,12 +23,14 @@ OWN_MIDDLEWARE: Final = "divio_settings."
 
 
 def with_whitenoise(middleware: list[str]) -> list[str]:
-    """WhiteNoise exactly once, directly after SecurityMiddleware (or first when it is absent)."""
-    rest = [entry for entry in middleware if entry != WHITENOISE_MIDDLEWARE]
+    """WhiteNoise exactly once, directly after SecurityMiddleware (or first when it is absent),
+    and the static-miss middleware directly after it: it sees only what WhiteNoise did not
+    answer."""
+    rest = [entry for entry in middleware if entry not in (WHITENOISE_MIDDLEWARE, MISS_MIDDLEWARE)]
     position = rest.index(SECURITY_MIDDLEWARE) + 1 if SECURITY_MIDDLEWARE in rest else 0
     if position == 0 and rest[:1] and rest[0].startswith(OWN_MIDDLEWARE):
         position = 1  # after our domain redirect, which must come first
-    return [*rest[:position], WHITENOISE_MIDDLEWARE, *rest[position:]]
+    return [*rest[:position], WHITENOISE_MIDDLEWARE, MISS_MIDDLEWARE, *rest[position:]]
 
 
 def with_runserver(apps: list[str]) -> list[str]:

@@ -298,10 +298,26 @@ def test_release_commands():
     result = run_cli("release-commands", env={"CACHE_URL": "db://django_dbcache"})
     assert result.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
     # The cloud without CACHE_URL gets the shared database cache: its table first.
+    # (and LIVE_ENV's S3 media: the static files of every version published, for rolling deploys)
     cloud = run_cli("release-commands", env=dict(LIVE_ENV))
-    assert cloud.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
+    assert cloud.stdout.splitlines() == [
+        "python manage.py createcachetable",
+        "python manage.py migrate",
+        "python manage.py publish_static",
+    ]
     redis = run_cli("release-commands", env={**LIVE_ENV, "CACHE_URL": "redis://h:6379/0"})
-    assert redis.stdout == "python manage.py migrate\n"
+    assert redis.stdout == "python manage.py migrate\npython manage.py publish_static\n"
+    for dsn in (
+        "s3://K:S@bucket.s3.amazonaws.com/",
+        "az://account:key@account.blob.core.windows.net/c",
+    ):
+        shared = run_cli("release-commands", env={**LIVE_ENV, "DEFAULT_STORAGE_DSN": dsn})
+        assert shared.stdout.splitlines()[-2:] == [
+            "python manage.py migrate",
+            "python manage.py publish_static",
+        ], shared.stderr
+    files = run_cli("release-commands", env={"DEFAULT_STORAGE_DSN": "file:///data/media/"})
+    assert files.stdout == "python manage.py migrate\n"
     bad = run_cli("release-commands", env={"CACHE_URL": "nope"})
     assert bad.returncode == 1
     assert bad.stderr.startswith("divio-settings: CACHE_URL: expected")
@@ -577,11 +593,21 @@ def test_release_commands_follow_the_project_s_caches(project):
     redis = "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': 'redis://r:6379/0'}}\n"
     settings.write_text(original.replace("import divio_settings", redis + "import divio_settings"))
     cloud = run_cli("release-commands", str(project), env=dict(LIVE_ENV))
-    assert cloud.stdout == "python manage.py migrate\n", cloud.stderr
+    assert cloud.stdout == "python manage.py migrate\npython manage.py publish_static\n", (
+        cloud.stderr
+    )
     table = "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.db.DatabaseCache', 'LOCATION': 't'}}\n"
     settings.write_text(original.replace("import divio_settings", table + "import divio_settings"))
     local = run_cli("release-commands", str(project), env={})
     assert local.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
+    # The project's DIVIO_STATIC_FALLBACK decides, not the DSN alone.
+    s3 = {**LIVE_ENV, "DEFAULT_STORAGE_DSN": "s3://K:S@bucket.s3.amazonaws.com/"}
+    assert run_cli("release-commands", str(project), env=s3).stdout.endswith(
+        "migrate\npython manage.py publish_static\n"
+    )
+    off = "DIVIO_STATIC_FALLBACK = False\n"
+    settings.write_text(original.replace("import divio_settings", off + "import divio_settings"))
+    assert run_cli("release-commands", str(project), env=s3).stdout.endswith("migrate\n")
 
 
 def test_init_follows_a_requirements_folder(project, capsys):

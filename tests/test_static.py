@@ -6,13 +6,15 @@ from tests.helpers import STARTPROJECT
 
 WN = static.WHITENOISE_MIDDLEWARE
 SEC = static.SECURITY_MIDDLEWARE
+MISS = static.MISS_MIDDLEWARE
 
 
 def test_startproject_gets_whitenoise_after_security_and_our_runserver():
     values = static.settings_from_env({}, STARTPROJECT).values
-    assert values["MIDDLEWARE"][:3] == [
+    assert values["MIDDLEWARE"][:4] == [
         SEC,
         WN,
+        MISS,
         "django.contrib.sessions.middleware.SessionMiddleware",
     ]
     apps = values["INSTALLED_APPS"]
@@ -27,15 +29,27 @@ def test_startproject_gets_whitenoise_after_security_and_our_runserver():
 
 
 def test_whitenoise_moved_and_deduplicated():
-    assert static.with_whitenoise([WN, "a", SEC, WN]) == ["a", SEC, WN]
-    assert static.with_whitenoise(("a", "b")) == [WN, "a", "b"]  # type: ignore[arg-type]
-    assert static.with_whitenoise([REDIRECT_MIDDLEWARE, "a"]) == [REDIRECT_MIDDLEWARE, WN, "a"]
-    assert static.with_whitenoise([REDIRECT_MIDDLEWARE, SEC]) == [REDIRECT_MIDDLEWARE, SEC, WN]
+    assert static.with_whitenoise([WN, "a", SEC, WN]) == ["a", SEC, WN, MISS]
+    assert static.with_whitenoise(("a", "b")) == [WN, MISS, "a", "b"]  # type: ignore[arg-type]
+    assert static.with_whitenoise([REDIRECT_MIDDLEWARE, "a"]) == [
+        REDIRECT_MIDDLEWARE,
+        WN,
+        MISS,
+        "a",
+    ]
+    assert static.with_whitenoise([REDIRECT_MIDDLEWARE, SEC]) == [
+        REDIRECT_MIDDLEWARE,
+        SEC,
+        WN,
+        MISS,
+    ]
+    # The static-miss middleware follows WhiteNoise wherever settings.py had put it.
+    assert static.with_whitenoise([MISS, SEC, WN]) == [SEC, WN, MISS]
 
 
 def test_nothing_changes_when_already_right():
     current = {
-        "MIDDLEWARE": [SEC, WN],
+        "MIDDLEWARE": [SEC, WN, MISS],
         "INSTALLED_APPS": ["whitenoise.runserver_nostatic", "django.contrib.staticfiles"],
         "STATIC_URL": "/s/",
         "STATIC_ROOT": "/r",

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import compute
 from divio_settings import env as variables
-from divio_settings.env import is_cloud, prefixed
+from divio_settings.env import get, is_cloud, prefixed
 
 if TYPE_CHECKING:
     from divio_settings.report import Entry
@@ -169,7 +169,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_release_commands(args: argparse.Namespace) -> int:
     """What the release needs: the cache table when a cache of the settings (the project's
-    own, or the cloud's default) is the database cache, then migrate."""
+    own, or the cloud's default) is the database cache, then migrate, then publish_static
+    with shared media storage (rolling deploys keep every version's static files)."""
     root, env = Path(args.path).resolve(), environment(args)
     errors, _ = problems(env)
     if errors:
@@ -180,13 +181,18 @@ def run_release_commands(args: argparse.Namespace) -> int:
         database_cache = any(
             str(cache.get("BACKEND", "")).endswith("db.DatabaseCache") for cache in caches.values()
         )
+        publish = bool(getattr(settings, "DIVIO_STATIC_FALLBACK", False))
     else:
         urls = prefixed(env, variables.PREFIXED_CACHE_URL, variables.CACHE_URL)
         shared_default = is_cloud(env) and "default" not in urls  # the database cache
         database_cache = shared_default or any(
             url.startswith(("db://", "dbcache://")) for _, url in urls.values()
         )
+        storage = get(env, variables.DEFAULT_STORAGE_DSN) or ""
+        publish = storage.startswith(("s3:", "az:"))
     if database_cache:
         print("python manage.py createcachetable")
     print("python manage.py migrate")
+    if publish:  # the static files a container of another version may be asked for
+        print("python manage.py publish_static")
     return 0

@@ -383,6 +383,10 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
             out.set("MEDIA_URL", url, name)
         if dsn.scheme == "file":
             out.set("MEDIA_ROOT", unquote(dsn.parts.path), name)
+        elif "DIVIO_STATIC_FALLBACK" not in current:
+            # Shared storage: the static files publish_static copies there answer the requests
+            # a container of another version cannot (divio_settings.middleware).
+            out.set("DIVIO_STATIC_FALLBACK", True, name)
     if "default" not in found:
         if "MEDIA_ROOT" not in current:
             out.set("MEDIA_ROOT", os.path.join(base_dir(current), "data", "media"), "default")

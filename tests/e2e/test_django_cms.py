@@ -189,6 +189,7 @@ def test_django_cms_site_moves_and_runs(tmp_path, postgres, s3_server):
     assert release.stdout.splitlines() == [
         "python manage.py createcachetable",  # the cloud's shared database cache
         "python manage.py migrate",
+        "python manage.py publish_static",  # S3 media: static files survive a rolling deploy
     ], release.stderr
     for line in release.stdout.splitlines():
         step = manage(*line.split()[2:], env=cloud)

@@ -238,11 +238,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         commands = run_tool(
             [sys.executable, "-m", "divio_settings", "release-commands"], env=c.env
         ).stdout.splitlines()
-        assert commands == ["python manage.py createcachetable", "python manage.py migrate"]
+        assert commands == [
+            "python manage.py createcachetable",
+            "python manage.py migrate",
+            "python manage.py publish_static",
+        ]
         for command in (
             ["collectstatic", "--noinput"],
             ["createcachetable"],
             ["migrate", "--noinput"],
+            ["publish_static"],
             ["createsuperuser", "--noinput", "--username", "admin", "--email", "a@example.test"],
         ):
             run_tool([sys.executable, "manage.py", *command], cwd=c.project, env=c.env, timeout=180)

@@ -1,0 +1,167 @@
+"""publish_static: this build's hashed static files into the media storage, for the containers
+of other versions to redirect to during a rolling deploy; old versions' copies pruned.
+
+Run as a release command (it needs the storage credentials, which the Docker build does not
+have), after ``collectstatic`` ran in the build. Content-addressed: a hashed name is a hash of
+its bytes, so a file already there is never uploaded twice, two versions never collide, and
+running the command again changes nothing but the order of the versions.
+
+In the media storage::
+
+    divio-static/<hashed name>                   each file, once, Cache-Control immutable
+    divio-static/manifests/<time>-<id>.json      the files of one build; the newest K are kept
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from divio_settings.middleware import PUBLISHED
+
+MANIFESTS: Final = PUBLISHED + "manifests/"
+IMMUTABLE: Final = "public, max-age=31536000, immutable"
+THREADS: Final = 8  # uploads at once: object stores answer each request in tens of ms
+KEEP: Final = 5
+
+
+class Command(BaseCommand):
+    help = (
+        "Copy this build's hashed static files to the media storage (divio-static/), so that "
+        "containers of other versions can redirect to them during a rolling deploy, and prune "
+        "the copies of all but the newest --keep versions."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--keep",
+            type=int,
+            default=KEEP,
+            help=f"versions whose files stay (this one included; default {KEEP}; 0: prune none)",
+        )
+
+    def handle(self, *args: Any, keep: int, **options: Any) -> None:
+        if keep < 0:
+            raise CommandError("--keep: expected 0 (prune nothing) or a number of versions")
+        if not getattr(settings, "DIVIO_STATIC_FALLBACK", False):
+            self.stdout.write(
+                "nothing to publish: DIVIO_STATIC_FALLBACK is off (the media storage is not "
+                "shared by the containers; DEFAULT_STORAGE_DSN names no S3 or Azure storage)"
+            )
+            return
+        started = time.perf_counter()
+        files = sorted(set(build_files()))
+        storage = target_storage()
+        versions = read_manifests(storage)
+        there = set().union(*versions.values())
+        new = [name for name in files if name not in there]
+        uploaded = sum(parallel(lambda name: upload(storage, name), new))
+        identity = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
+        manifest = f"{MANIFESTS}{time.time_ns():020d}-{identity}.json"
+        storage.save(manifest, ContentFile(json.dumps({"files": files}).encode()))
+        for older in [name for name in versions if name.endswith(f"-{identity}.json")]:
+            storage.delete(older)  # the same build published again is now the newest
+            del versions[older]
+        versions[manifest] = set(files)
+        self.stdout.write(
+            f"published {uploaded} new static files of {len(files)} to {PUBLISHED} in the "
+            f"media storage ({len(files) - uploaded} already there), "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        if keep:
+            self.prune(storage, versions, keep)
+
+    def prune(self, storage: Storage, versions: dict[str, set[str]], keep: int) -> None:
+        ordered = sorted(versions)  # by the time each was published
+        kept, dropped = ordered[-keep:], ordered[:-keep]
+        if not dropped:
+            return
+        live = set().union(*(versions[name] for name in kept))
+        gone = sorted(set().union(*(versions[name] for name in dropped)) - live)
+        list(parallel(lambda name: storage.delete(PUBLISHED + name), gone))
+        for name in dropped:  # last: a manifest lists what may still need deleting
+            storage.delete(name)
+        self.stdout.write(
+            f"pruned {len(dropped)} older versions ({len(gone)} files); kept the newest {len(kept)}"
+        )
+
+
+def build_files() -> Iterable[str]:
+    """The hashed names of this build, from collectstatic's manifest."""
+    storage: Any = storages["staticfiles"]
+    if not isinstance(storage, ManifestFilesMixin):
+        raise CommandError(
+            "STORAGES['staticfiles'] keeps no manifest of hashed names: publish_static needs "
+            "a ManifestFilesMixin storage (WhiteNoise's CompressedManifestStaticFilesStorage)"
+        )
+    loaded: Any = storage.load_manifest()  # (paths, hash of the manifest) since Django 4.2
+    hashed: dict[str, str] = loaded[0]
+    if not hashed:
+        raise CommandError(
+            f"no {storage.manifest_name} in STATIC_ROOT ({settings.STATIC_ROOT}): run "
+            "collectstatic first (the Dockerfile's build step does)"
+        )
+    return hashed.values()
+
+
+def target_storage() -> Storage:
+    """The media storage, with the published copies' own header (far-future, immutable)."""
+    from divio_settings.storage.backend import DSNStorage
+
+    storage = storages["default"]
+    backend: Any = storage.backend if isinstance(storage, DSNStorage) else storage
+    rules = getattr(backend, "media_headers", None)
+    if rules is not None:  # ours, for S3 and Azure
+        pattern = re.compile(r"(?:^|/)" + re.escape(PUBLISHED))
+        backend.media_headers = [(pattern, {"CacheControl": IMMUTABLE}), *rules]
+    return storage
+
+
+def read_manifests(storage: Storage) -> dict[str, set[str]]:
+    try:
+        _, names = storage.listdir(MANIFESTS)
+    except FileNotFoundError:
+        return {}
+    versions = {}
+    for name in sorted(names):
+        if not name.endswith(".json"):
+            continue
+        with storage.open(MANIFESTS + name) as handle:
+            try:
+                versions[MANIFESTS + name] = set(json.loads(handle.read())["files"])
+            except (ValueError, KeyError, TypeError):
+                raise CommandError(
+                    f"{MANIFESTS}{name} in the media storage is not a publish_static manifest: "
+                    "delete it, or move it out of the way"
+                ) from None
+    return versions
+
+
+def upload(storage: Storage, name: str) -> bool:
+    """The file, unless it is there already (same name, same bytes)."""
+    target = PUBLISHED + name
+    if storage.exists(target):
+        return False
+    with storages["staticfiles"].open(name) as handle:
+        saved = storage.save(target, handle)
+    if saved != target:  # another release wrote it meanwhile: the same bytes
+        storage.delete(saved)
+    return True
+
+
+def parallel(function: Callable[[str], Any], names: list[str]) -> Iterable[Any]:
+    if len(names) < 2:
+        return [function(name) for name in names]
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(function, names))

@@ -1,0 +1,133 @@
+"""manage.py publish_static on a storage of files (what a user with a shared volume has): the
+copies, the manifests, idempotence, the order of versions, pruning and every refusal. The same
+command against the S3 server and Azurite: tests/integration/test_storage_servers.py; a
+rolling deploy through it: tests/e2e/test_rolling_deploy.py."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from divio_settings.management.commands.publish_static import MANIFESTS
+from divio_settings.middleware import PUBLISHED
+
+
+class Build:
+    """collectstatic of one version's files into a STATIC_ROOT of its own, publishing to one
+    media folder shared by every version."""
+
+    def __init__(self, tmp: Path, version: str, files: dict[str, str]) -> None:
+        self.source = tmp / f"source-{version}"
+        for name, text in files.items():
+            (self.source / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.source / name).write_text(text)
+        self.root = tmp / f"static-{version}"
+        self.media = tmp / "media"
+        self.settings: dict[str, Any] = {
+            "STATIC_ROOT": str(self.root),
+            "STATICFILES_DIRS": [str(self.source)],
+            "DIVIO_STATIC_FALLBACK": True,
+            "STORAGES": {
+                "default": {
+                    "BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(self.media)},
+                },
+                "staticfiles": {
+                    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                },
+            },
+        }
+        with override_settings(**self.settings):
+            call_command("collectstatic", "--noinput", verbosity=0)
+        manifest = json.loads((self.root / "staticfiles.json").read_text())
+        self.hashed: dict[str, str] = manifest["paths"]
+
+    def publish(self, *args: str) -> str:
+        out = io.StringIO()
+        with override_settings(**self.settings):
+            call_command("publish_static", *args, stdout=out)
+        return out.getvalue()
+
+    def published(self) -> set[str]:
+        folder = self.media / PUBLISHED
+        return {
+            str(path.relative_to(folder))
+            for path in folder.rglob("*")
+            if path.is_file() and not str(path.relative_to(self.media)).startswith(MANIFESTS)
+        }
+
+    def manifests(self) -> list[str]:
+        return sorted(path.name for path in (self.media / MANIFESTS).iterdir())
+
+
+def test_publish_copies_each_hashed_file_once_and_prunes_old_versions(tmp_path):
+    shared = {"js/shared.js": "let shared = 1;"}
+    v1 = Build(tmp_path, "1", {"css/app.css": "body { color: red }", **shared})
+    v2 = Build(tmp_path, "2", {"css/app.css": "body { color: blue }", **shared})
+    assert v1.hashed["css/app.css"] != v2.hashed["css/app.css"]
+
+    out = v1.publish()
+    assert out.startswith("published 2 new static files of 2 to divio-static/")
+    assert v1.published() == set(v1.hashed.values())
+    for original, hashed in v1.hashed.items():  # the bytes of the build, under the hashed name
+        assert (v1.media / PUBLISHED / hashed).read_bytes() == (v1.root / original).read_bytes()
+    assert "published 0 new static files of 2" in v1.publish()  # again: nothing uploaded
+
+    out = v2.publish()
+    assert (
+        "published 1 new static files of 2 to divio-static/ in the media storage (1 already" in out
+    )
+    assert v2.published() == set(v1.hashed.values()) | set(v2.hashed.values())
+    assert len(v2.manifests()) == 2  # the same build published twice has one manifest
+
+    # Version 1 again (a rollback) becomes the newest: keeping one version keeps its files.
+    v1.publish("--keep", "0")
+    out = v1.publish("--keep", "1")
+    assert "pruned 1 older versions (1 files); kept the newest 1" in out
+    assert v1.published() == set(v1.hashed.values())
+    assert len(v1.manifests()) == 1
+    assert json.loads((v1.media / MANIFESTS / v1.manifests()[0]).read_text()) == {
+        "files": sorted(v1.hashed.values())
+    }
+
+
+def test_refusals_name_what_to_do(tmp_path):
+    build = Build(tmp_path, "1", {"a.css": "a {}"})
+    with pytest.raises(CommandError, match="--keep: expected 0"):
+        build.publish("--keep", "-1")
+    (build.root / "staticfiles.json").unlink()
+    with pytest.raises(CommandError, match=r"no staticfiles.json in STATIC_ROOT .*collectstatic"):
+        build.publish()
+    plain = {
+        **build.settings["STORAGES"],
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with (
+        override_settings(**{**build.settings, "STORAGES": plain}),
+        pytest.raises(CommandError, match="keeps no manifest of hashed names"),
+    ):
+        call_command("publish_static", stdout=io.StringIO())
+    (build.media / MANIFESTS).mkdir(parents=True)
+    (build.media / MANIFESTS / "0-x.json").write_text("[1, 2]")
+    call_command_out = io.StringIO()
+    with override_settings(**build.settings):
+        call_command("collectstatic", "--noinput", verbosity=0)
+        with pytest.raises(CommandError, match="0-x.json in the media storage is not a"):
+            call_command("publish_static", stdout=call_command_out)
+    assert build.published() == set()  # nothing was uploaded before the refusal
+
+
+def test_without_shared_storage_there_is_nothing_to_publish(tmp_path):
+    build = Build(tmp_path, "1", {"a.css": "a {}"})
+    with override_settings(**{**build.settings, "DIVIO_STATIC_FALLBACK": False}):
+        out = io.StringIO()
+        call_command("publish_static", stdout=out)
+    assert out.getvalue().startswith("nothing to publish: DIVIO_STATIC_FALLBACK is off")
+    assert not build.media.exists()

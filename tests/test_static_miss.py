@@ -1,0 +1,165 @@
+"""StaticMissMiddleware: what a request under STATIC_URL gets when this container lacks the file.
+A real WhiteNoise in front of it, over a real collectstatic, for the hit; the rolling deploy
+itself is tests/e2e/test_rolling_deploy.py."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import MiddlewareNotUsed
+from django.core.management import call_command
+from django.http import Http404, HttpRequest, HttpResponse
+from django.test import RequestFactory, override_settings
+
+from divio_settings.middleware import NO_STORE, StaticMissMiddleware
+
+FILE_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+S3 = {
+    "BACKEND": "divio_settings.storage.backend.DSNStorage",
+    "OPTIONS": {"dsn": "s3://KEY:SECRET@bucket.s3.amazonaws.com/site?domain=media.example.com"},
+}
+HASHED = "/static/css/app.4f2a9c81d3e7.css"
+factory = RequestFactory()
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("not here", status=404)
+
+
+def page(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("page")
+
+
+def storages(default: Any) -> dict[str, Any]:
+    return {"default": default, "staticfiles": FILE_STORAGE}
+
+
+@override_settings(DIVIO_STATIC_FALLBACK=True, STORAGES=storages(S3))
+def test_a_hashed_name_this_container_lacks_goes_to_the_published_copy():
+    response = StaticMissMiddleware(not_found)(factory.get(HASHED))
+    assert response.status_code == 302
+    assert response["Location"] == (
+        "https://media.example.com/site/divio-static/css/app.4f2a9c81d3e7.css"
+    )
+    assert response["Cache-Control"] == NO_STORE
+    # HEAD too; names without an extension, and names with several dots.
+    for path, target in (
+        ("/static/fonts/icons.0123456789ab", "fonts/icons.0123456789ab"),
+        ("/static/js/vendor.min.0123456789ab.js", "js/vendor.min.0123456789ab.js"),
+    ):
+        response = StaticMissMiddleware(not_found)(factory.head(path))
+        assert response["Location"].endswith("/site/divio-static/" + target)
+
+
+@override_settings(DIVIO_STATIC_FALLBACK=True, STORAGES=storages(S3))
+def test_what_is_not_a_hashed_get_is_never_redirected():
+    for request in (
+        factory.get("/static/css/app.css"),  # not hashed: no published copy of it
+        factory.get("/static/css/app.4f2a9c81d3e.css"),  # 11 digits
+        factory.get("/static/css/app.4F2A9C81D3E7.css"),  # not md5's spelling
+        factory.post(HASHED),
+        factory.get("/static/../secret.4f2a9c81d3e7.txt"),
+        factory.get("/static//etc/app.4f2a9c81d3e7.css"),
+    ):
+        response = StaticMissMiddleware(not_found)(request)
+        assert response.status_code == 404, request.path
+        assert response["Cache-Control"] == NO_STORE
+
+
+@override_settings(STORAGES=storages(FILE_STORAGE))
+def test_without_the_fallback_a_miss_is_a_404_nobody_caches():
+    response = StaticMissMiddleware(not_found)(factory.get(HASHED))
+    assert response.status_code == 404
+    assert response["Cache-Control"] == NO_STORE
+
+
+def test_an_error_drops_expires_and_a_page_or_a_hit_is_left_alone():
+    def expiring(request: HttpRequest) -> HttpResponse:
+        response = HttpResponse(status=500)
+        response["Expires"] = "Thu, 01 Dec 2099 16:00:00 GMT"
+        return response
+
+    response = StaticMissMiddleware(expiring)(factory.get("/static/x.css"))
+    assert response["Cache-Control"] == NO_STORE
+    assert "Expires" not in response
+    for path in ("/static/found.css", "/missing/", "/staticx/a.css"):
+        middleware = StaticMissMiddleware(page if path.startswith("/static/") else not_found)
+        response = middleware(factory.get(path))
+        assert "Cache-Control" not in response, path
+
+
+@pytest.mark.parametrize(
+    ("static_url", "path"),
+    [("https://cdn.example.com/assets/", "/assets/a.css"), ("static", "/static/a.css")],
+)
+def test_the_prefix_is_static_url_s_path(static_url, path):
+    with override_settings(STATIC_URL=static_url):
+        response = StaticMissMiddleware(not_found)(factory.get(path))
+    assert response["Cache-Control"] == NO_STORE
+
+
+def test_static_files_at_the_root_turn_it_off():
+    with override_settings(STATIC_URL="/"), pytest.raises(MiddlewareNotUsed):
+        StaticMissMiddleware(page)
+
+
+@override_settings(DIVIO_STATIC_FALLBACK=True, STORAGES=storages(S3))
+def test_async_stack():
+    async def async_not_found(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(status=404)
+
+    async def async_page(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("page")
+
+    middleware = StaticMissMiddleware(async_not_found)
+    assert asyncio.run(middleware(factory.get(HASHED))).status_code == 302
+    miss = asyncio.run(middleware(factory.get("/static/a.css")))
+    assert miss["Cache-Control"] == NO_STORE
+    assert "Cache-Control" not in asyncio.run(middleware(factory.get("/page/")))
+    assert asyncio.run(StaticMissMiddleware(async_page)(factory.get("/x"))).content == b"page"
+
+
+def test_behind_whitenoise_a_hit_keeps_its_caching(tmp_path: Path) -> None:
+    """The real order apply() writes: WhiteNoise answers a hit (immutable, far future) before
+    this middleware sees it; the miss gets here."""
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    source = tmp_path / "source" / "css"
+    source.mkdir(parents=True)
+    (source / "app.css").write_text("body { color: red }")
+    with override_settings(
+        STATIC_ROOT=str(tmp_path / "root"),
+        STATICFILES_DIRS=[str(tmp_path / "source")],
+        STORAGES={
+            "default": FILE_STORAGE,
+            "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        },
+    ):
+        call_command("collectstatic", "--noinput", verbosity=0)
+        from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
+        from django.core.files.storage import storages as all_storages
+
+        storage = all_storages["staticfiles"]
+        assert isinstance(storage, ManifestStaticFilesStorage)
+        hashed = "/static/" + storage.stored_name("css/app.css")
+
+        def raising(request: HttpRequest) -> HttpResponse:
+            raise Http404  # what Django's URL resolver does for a path no pattern matches
+
+        def resolver(request: HttpRequest) -> HttpResponse:
+            try:
+                return raising(request)
+            except Http404:
+                return HttpResponse(status=404)
+
+        stack = WhiteNoiseMiddleware(StaticMissMiddleware(resolver))
+        hit = stack(factory.get(hashed))
+        assert hit.status_code == 200
+        assert "immutable" in hit["Cache-Control"]
+        hit.close()  # WhiteNoise's file
+        miss = stack(factory.get(hashed.replace(".css", ".css.map")))
+        assert miss.status_code == 404
+        assert miss["Cache-Control"] == NO_STORE
