@@ -274,3 +274,96 @@ def test_azure_same_name_uploads_keep_both(azurite, container):
     first, second, a, b = json.loads(django_process({"DEFAULT_STORAGE_DSN": dsn}, SAME_NAME).stdout)
     assert second != first
     assert (a, b) == ("first", "second")
+
+
+PUBLISH = """
+import io
+from django.core.management import call_command
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import HttpResponse
+from django.test import RequestFactory
+from divio_settings.middleware import StaticMissMiddleware
+call_command("collectstatic", "--noinput", verbosity=0)
+out = io.StringIO()
+for _ in range(int(os.environ["TIMES"])):
+    call_command("publish_static", "--keep", os.environ["KEEP"], stdout=out)
+hashed = staticfiles_storage.stored_name("css/app.css")
+miss = StaticMissMiddleware(lambda request: HttpResponse(status=404))
+response = miss(RequestFactory().get("/static/" + hashed))
+print(json.dumps({"out": out.getvalue(), "status": response.status_code,
+                  "location": response.get("Location"), "hashed": hashed}))
+"""
+
+
+def publish(tmp_path: Any, dsn: str, css: str, times: int = 1, keep: int = 5) -> dict[str, Any]:
+    """A build whose css/app.css is *css*: collectstatic, then publish_static *times*, and
+    where a container without the file would redirect a request for it."""
+    source = tmp_path / f"source-{hashlib.sha256(css.encode()).hexdigest()[:8]}"
+    (source / "css").mkdir(parents=True, exist_ok=True)
+    (source / "css" / "app.css").write_text(css)
+    settings = {
+        "INSTALLED_APPS": ["django.contrib.staticfiles"],
+        "STATIC_ROOT": str(source.with_name(source.name + "-root")),
+        "STATICFILES_DIRS": [str(source)],
+    }
+    result = django_process(
+        {"DEFAULT_STORAGE_DSN": dsn}, PUBLISH, settings, {"TIMES": str(times), "KEEP": str(keep)}
+    )
+    data: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+    return data
+
+
+def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), b""
+
+
+def check_publishing(tmp_path: Any, dsn: str, cache_control: Any) -> None:
+    """Version 1 published twice (the second uploads nothing); the redirect of a container
+    without the file reaches its bytes; version 2 with --keep 1 removes version 1's copy."""
+    v1 = publish(tmp_path, dsn, "body { color: red }", times=2)
+    assert "published 1 new static files of 1" in v1["out"]
+    assert "published 0 new static files of 1" in v1["out"]
+    assert v1["status"] == 302
+    assert v1["location"].endswith("/divio-static/" + v1["hashed"])
+    status, _, body = fetch(v1["location"])
+    assert (status, body) == (200, b"body { color: red }")
+    assert cache_control(v1["hashed"]) == "public, max-age=31536000, immutable"
+    v2 = publish(tmp_path, dsn, "body { color: blue }", keep=1)
+    assert "pruned 1 older versions (1 files)" in v2["out"]
+    assert fetch(v2["location"])[2] == b"body { color: blue }"
+    assert fetch(v1["location"])[0] in (403, 404)
+
+
+def test_publish_static_to_s3(tmp_path, bucket, s3_server):
+    name, client = bucket
+    dsn = (
+        f"s3://AKIDTEST:{quote('se/cr+et', safe='')}@{name}/site?endpoint={s3_server}"
+        f"&url={quote(s3_server + '/' + name, safe='')}"
+    )
+
+    def cache_control(hashed: str) -> Any:
+        return client.head_object(Bucket=name, Key=f"site/divio-static/{hashed}")["CacheControl"]
+
+    check_publishing(tmp_path, dsn, cache_control)
+
+
+def test_publish_static_to_azure(tmp_path, azurite, container):
+    from azure.storage.blob import BlobServiceClient
+
+    dsn = f"az://{AZURITE_ACCOUNT}:{quote(AZURITE_KEY, safe='')}@127.0.0.1/{container}?endpoint={azurite}"
+    service = BlobServiceClient(
+        azurite, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+    )
+
+    def cache_control(hashed: str) -> Any:
+        blob = service.get_blob_client(container, f"divio-static/{hashed}")
+        return blob.get_blob_properties().content_settings.cache_control
+
+    check_publishing(tmp_path, dsn, cache_control)

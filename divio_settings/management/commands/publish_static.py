@@ -134,7 +134,8 @@ def read_manifests(storage: Storage) -> dict[str, set[str]]:
     except FileNotFoundError:
         return {}
     versions = {}
-    for name in sorted(names):
+    # django-storages' Azure listdir() gives whole names below the path, S3 and files the last part.
+    for name in sorted(name.rpartition("/")[2] for name in names):
         if not name.endswith(".json"):
             continue
         with storage.open(MANIFESTS + name) as handle:
