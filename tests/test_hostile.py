@@ -157,6 +157,29 @@ def test_secret_variables_errors_never_echo_the_value(name, value):
     check_no_echo(name, value, report_too=False)
 
 
+def check_file_no_echo(name: str, value: str, report_too: bool) -> None:
+    """The same value read from a file named by <NAME>_FILE."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "secret"
+        path.write_bytes(value.encode("utf-8", "surrogatepass"))
+        check_no_echo(f"{name}_FILE", str(path), report_too)
+
+
+@PLAIN
+@given(name=st.sampled_from(SECRET_VARIABLES), value=URLISH)
+def test_secret_files_never_echo_their_password(name, value):
+    check_file_no_echo(name, value, report_too=True)
+
+
+@PLAIN
+@given(name=st.sampled_from(SECRET_VARIABLES), value=TEXT.map(lambda t: t + SECRET))
+def test_secret_files_errors_never_echo_the_content(name, value):
+    check_file_no_echo(name, value, report_too=False)
+
+
 ALL_VARIABLES = sorted(
     {n for n, _, _ in CORPUS}
     | {"DOMAIN_REDIRECTS", "DATABASE_POOL", "DATABASE_CONN_HEALTH_CHECKS", "STAGE"}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -184,3 +185,35 @@ def test_bad_sample_rate_names_the_variable(rate):
         sentry.settings_from_env(
             {"SENTRY_DSN": "https://k@o1.ingest.sentry.io/1", "SENTRY_TRACES_SAMPLE_RATE": rate}, {}
         )
+
+
+def test_the_traces_rate_decides_what_reaches_sentry():
+    """Twenty transactions with SENTRY_TRACES_SAMPLE_RATE 1, 0 and unset: all of them, none,
+    none (tracing stays off unless asked) reach a local Sentry."""
+    pytest.importorskip("sentry_sdk", reason="sentry-sdk is an extra")
+    code = """
+import json, os
+import divio_settings, sentry_sdk
+divio_settings.apply({"__file__": "/app/x/settings.py"}, environ=json.loads(os.environ["ENV_JSON"]))
+for number in range(20):
+    with sentry_sdk.start_transaction(name=f"job {number}", op="task"):
+        pass
+sentry_sdk.flush(5)
+"""
+    received = {}
+    for rate in ("1", "0", None):
+        sink = SentrySink()
+        environ = {"SENTRY_DSN": f"http://publickey@127.0.0.1:{sink.port}/1", "STAGE": "live"}
+        environ |= {"SECRET_KEY": "k" * 50} | ({"SENTRY_TRACES_SAMPLE_RATE": rate} if rate else {})
+        try:
+            run_tool(
+                [sys.executable, "-c", code],
+                env={**child_env(), "ENV_JSON": json.dumps(environ)},
+                cwd=ROOT,
+            )
+        finally:
+            sink.close()
+        text = b"\n".join(sink.bodies).decode("utf-8", "replace")
+        # The transactions' names (one event per transaction; its item header has no name).
+        received[rate] = len(set(re.findall(r'"transaction":"job (\d+)"', text)))
+    assert received == {"1": 20, "0": 0, None: 0}

@@ -182,11 +182,20 @@ def hunt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "SENTRY_DSN": f"http://{m['SENTRY_DSN']}@127.0.0.1:{sink.port}/1",
         "LOG_LEVEL": "INFO",
     }
+    # The debug deployment reads four of its secrets from files (<VARIABLE>_FILE, the Docker
+    # and Kubernetes secrets convention): the same markers must stay inside.
+    folder = tmp / "secrets"
+    folder.mkdir()
+    from_files = {}
+    for name in ("SECRET_KEY", "DATABASE_URL", "DEFAULT_STORAGE_DSN", "CACHE_URL"):
+        (folder / name.lower()).write_text(base[name] + "\n")
+        from_files[f"{name}_FILE"] = str(folder / name.lower())
     deployments = {
         "live": {**base, "STAGE": "live"},
         # A test stage with the debug page, and an SMTP password the server refuses.
         "debug": {
-            **base,
+            **{name: value for name, value in base.items() if f"{name}_FILE" not in from_files},
+            **from_files,
             "STAGE": "test",
             "DJANGO_DEBUG": "true",
             "EMAIL_URL": f"smtp://mailer:Zq8mSmtpRefused0011@127.0.0.1:{smtp_port}?timeout=10",
@@ -239,7 +248,8 @@ def test_no_marker_leaves_through_any_exit(hunt):
             status, text = get(port, path)
             statuses[(name, path)] = status
             channels["pages"].append(text)
-    # Every failure really failed, on both deployments (the debug one shows Django's pages);
+    # Every failure really failed, on both deployments (the debug one shows Django's pages, and
+    # its cache and storage fail only if their _FILE secrets were read: else locmem and files);
     # the live deployment's SMTP login is accepted, so its mail goes out, carrying a secret-free
     # body, while the debug deployment's login is refused.
     expected = {(name, path): 500 for name in hunt["ports"] for path in FAILURES}
