@@ -238,7 +238,7 @@ def deploy(s3_server: str) -> Iterator[Deploy]:
         for version in ("1", "2"):
             d.build(version)
             d.start(version)
-        stoppers.append(lambda: [stop_process(p) for p in d.processes.values()])
+        stoppers.append(lambda: list(map(stop_process, list(d.processes.values()))))
         for name in ("https", "cdn1", "cdn2"):
             d.ports[name] = free_port()
         _, key = self_signed_cert(tmp, [DOMAIN])
