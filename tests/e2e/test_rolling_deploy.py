@@ -235,10 +235,10 @@ def deploy(s3_server: str) -> Iterator[Deploy]:
             ),
         }
         d.s3 = s3_server
+        stoppers.append(lambda: list(map(stop_process, list(d.processes.values()))))
         for version in ("1", "2"):
             d.build(version)
             d.start(version)
-        stoppers.append(lambda: list(map(stop_process, list(d.processes.values()))))
         for name in ("https", "cdn1", "cdn2"):
             d.ports[name] = free_port()
         _, key = self_signed_cert(tmp, [DOMAIN])
