@@ -334,3 +334,42 @@ def dockerfile_server(dockerfile: str, root: Path, env: Mapping[str, str]) -> It
     finally:
         server.terminate()
         server.communicate(timeout=10)
+
+
+def nginx_http(prefix: Path, body: str) -> str:
+    """An nginx.conf: one worker, files below *prefix*, *body* inside ``http { }``."""
+    return f"""
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 512; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/body;
+  proxy_temp_path {prefix}/proxy;
+{body}
+}}
+"""
+
+
+def start_nginx(prefix: Path, conf: str, ports: Sequence[int]) -> subprocess.Popen[bytes]:
+    """nginx in the foreground with *conf* (made by nginx_http(prefix, …)), once it listens on
+    every one of *ports*. Its workers may run as another user: their folders are open to them."""
+    import shutil
+
+    for folder in (prefix, prefix / "body", prefix / "proxy", prefix / "cache"):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o777)
+    (prefix / "nginx.conf").write_text(conf)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = spawn(
+        [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        prefix.parent / f"{prefix.name}.log",
+    )
+    try:
+        for port in ports:
+            wait_port(port, process)
+    except BaseException:
+        stop_process(process)
+        raise
+    return process

@@ -28,10 +28,12 @@ from tests.helpers import (
     child_env,
     free_port,
     missing_service,
+    nginx_http,
     require_service,
     run_tool,
     self_signed_cert,
     spawn,
+    start_nginx,
     stop_process,
     wait_port,
 )
@@ -147,16 +149,9 @@ class Cluster:
 def nginx_conf(cluster: Cluster, key: Path, upstreams: list[int]) -> str:
     servers = "".join(f"    server 127.0.0.1:{port};\n" for port in upstreams)
     prefix = cluster.tmp / "nginx"
-    return f"""
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 512; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/body;
-  proxy_temp_path {prefix}/proxy;
-  upstream app {{
+    return nginx_http(
+        prefix,
+        f"""  upstream app {{
 {servers}  }}
   server {{
     listen 127.0.0.1:{cluster.ports["https"]} ssl;
@@ -167,9 +162,8 @@ http {{
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-Proto $scheme;
     }}
-  }}
-}}
-"""
+  }}""",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -256,17 +250,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         stoppers.append(lambda: list(map(stop_process, c.processes.values())))
         c.ports["https"] = free_port()
         _, key = self_signed_cert(tmp, [DOMAIN])
-        for folder in ("nginx", "nginx/body", "nginx/proxy"):
-            (tmp / folder).mkdir()
-            (tmp / folder).chmod(0o777)
-        conf = tmp / "nginx.conf"
-        conf.write_text(nginx_conf(c, key, [c.ports[n] for n in ("a", "b", "c")]))
-        proxy = spawn(
-            [nginx, "-p", str(tmp / "nginx"), "-c", str(conf), "-g", "daemon off;"],
-            tmp / "nginx.log",
+        proxy = start_nginx(
+            tmp / "nginx",
+            nginx_conf(c, key, [c.ports[n] for n in ("a", "b", "c")]),
+            [c.ports["https"]],
         )
         stoppers.append(lambda: stop_process(proxy))
-        wait_port(c.ports["https"], proxy)
         yield c
     finally:
         for stopper in reversed(stoppers):

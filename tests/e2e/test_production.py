@@ -33,10 +33,12 @@ from tests.helpers import (
     ROOT,
     child_env,
     free_port,
+    nginx_http,
     require_service,
     run_tool,
     self_signed_cert,
     spawn,
+    start_nginx,
     stop_process,
     wait_port,
 )
@@ -252,21 +254,12 @@ def nginx_conf(stack: Stack, key: Path) -> str:
     }}
   }}"""
 
-    prefix = stack.nginx
-    return f"""
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 512; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/body;
-  proxy_temp_path {prefix}/proxy;
-  {server(str(stack.ports["http"]), stack.ports["a"])}
+    return nginx_http(
+        stack.nginx,
+        f"""  {server(str(stack.ports["http"]), stack.ports["a"])}
   {server(f"{stack.ports['https_a']} ssl", stack.ports["a"])}
-  {server(f"{stack.ports['https_b']} ssl", stack.ports["b"])}
-}}
-"""
+  {server(f"{stack.ports['https_b']} ssl", stack.ports["b"])}""",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -357,20 +350,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stoppers.append(lambda: list(map(stop_process, s.processes.values())))
         # TLS at nginx, as Divio's load balancer
         s.cert, key = self_signed_cert(tmp, [DOMAIN, ALIAS, OLD])
-        # nginx's workers may run as another user: their temporary folders must be theirs too.
         s.nginx = pg_root / "nginx"
-        for folder in (s.nginx, s.nginx / "body", s.nginx / "proxy"):
-            folder.mkdir()
-            folder.chmod(0o777)
-        (tmp / "nginx.conf").write_text(nginx_conf(s, key))
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        proxy = spawn(
-            [nginx, "-p", str(s.nginx), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"],
-            tmp / "nginx.log",
+        proxy = start_nginx(
+            s.nginx, nginx_conf(s, key), [s.ports[name] for name in ("http", "https_a", "https_b")]
         )
         stoppers.append(lambda: stop_process(proxy))
-        for name in ("http", "https_a", "https_b"):
-            wait_port(s.ports[name], proxy)
         yield s
     finally:
         for stopper in reversed(stoppers):

@@ -31,9 +31,11 @@ from tests.helpers import (
     child_env,
     free_port,
     missing_service,
+    nginx_http,
     run_tool,
     self_signed_cert,
     spawn,
+    start_nginx,
     stop_process,
     wait_port,
 )
@@ -176,16 +178,9 @@ def nginx_conf(deploy: Deploy, key: Path, versions: list[str]) -> str:
   }}"""
         for v in versions
     )
-    return f"""
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 512; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/body;
-  proxy_temp_path {prefix}/proxy;
-  proxy_cache_path {prefix}/cache keys_zone=cdn:1m;
+    return nginx_http(
+        prefix,
+        f"""  proxy_cache_path {prefix}/cache keys_zone=cdn:1m;
   upstream app {{
 {servers}  }}
   server {{
@@ -197,15 +192,13 @@ http {{
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-Proto $scheme;
     }}
-  }}{cdns}
-}}
-"""
+  }}{cdns}""",
+    )
 
 
 @pytest.fixture(scope="module")
 def deploy(s3_server: str) -> Iterator[Deploy]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         missing_service("nginx is needed for the rolling-deploy end-to-end test")
     pytest.importorskip("gunicorn")
     import boto3
@@ -242,17 +235,12 @@ def deploy(s3_server: str) -> Iterator[Deploy]:
         for name in ("https", "cdn1", "cdn2"):
             d.ports[name] = free_port()
         _, key = self_signed_cert(tmp, [DOMAIN])
-        for folder in ("nginx", "nginx/body", "nginx/proxy", "nginx/cache"):
-            (tmp / folder).mkdir()
-            (tmp / folder).chmod(0o777)
-        conf = tmp / "nginx.conf"
-        conf.write_text(nginx_conf(d, key, ["1", "2"]))
-        proxy = spawn(
-            [nginx, "-p", str(tmp / "nginx"), "-c", str(conf), "-g", "daemon off;"],
-            tmp / "nginx.log",
+        proxy = start_nginx(
+            tmp / "nginx",
+            nginx_conf(d, key, ["1", "2"]),
+            [d.ports[name] for name in ("https", "cdn1", "cdn2")],
         )
         stoppers.append(lambda: stop_process(proxy))
-        wait_port(d.ports["https"], proxy)
         yield d
     finally:
         for stopper in reversed(stoppers):
