@@ -608,6 +608,23 @@ def test_release_commands_follow_the_project_s_caches(project):
     off = "DIVIO_STATIC_FALLBACK = False\n"
     settings.write_text(original.replace("import divio_settings", off + "import divio_settings"))
     assert run_cli("release-commands", str(project), env=s3).stdout.endswith("migrate\n")
+    # Static names without hashes (settings.py's own storage): nothing publish_static could do.
+    plain = (
+        "STORAGES = {'default': {'BACKEND': 'django.core.files.storage.FileSystemStorage'}, "
+        "'staticfiles': {'BACKEND': 'django.contrib.staticfiles.storage.StaticFilesStorage'}}\n"
+    )
+    settings.write_text(original.replace("import divio_settings", plain + "import divio_settings"))
+    assert run_cli("release-commands", str(project), env=s3).stdout.endswith("migrate\n")
+    # The project's own hashing storage (a subclass in its code) counts.
+    (project / "mysite" / "storage.py").write_text(
+        "from django.contrib.staticfiles.storage import ManifestStaticFilesStorage\n"
+        "class Hashed(ManifestStaticFilesStorage):\n    pass\n"
+    )
+    own = plain.replace(
+        "django.contrib.staticfiles.storage.StaticFilesStorage", "mysite.storage.Hashed"
+    )
+    settings.write_text(original.replace("import divio_settings", own + "import divio_settings"))
+    assert run_cli("release-commands", str(project), env=s3).stdout.endswith("publish_static\n")
 
 
 def test_init_follows_a_requirements_folder(project, capsys):

@@ -20,7 +20,7 @@ from divio_settings.env import get, is_cloud, prefixed
 if TYPE_CHECKING:
     from divio_settings.report import Entry
 
-from .project import UserError, load_settings, read_env_file, settings_module
+from .project import UserError, load_settings, project_process, read_env_file, settings_module
 
 WIDTH = 70
 
@@ -181,7 +181,10 @@ def run_release_commands(args: argparse.Namespace) -> int:
         database_cache = any(
             str(cache.get("BACKEND", "")).endswith("db.DatabaseCache") for cache in caches.values()
         )
-        publish = bool(getattr(settings, "DIVIO_STATIC_FALLBACK", False))
+        static = (getattr(settings, "STORAGES", {}) or {}).get("staticfiles", {})
+        publish = bool(getattr(settings, "DIVIO_STATIC_FALLBACK", False)) and hashes_names(
+            root, env, str(static.get("BACKEND", ""))
+        )
     else:
         urls = prefixed(env, variables.PREFIXED_CACHE_URL, variables.CACHE_URL)
         shared_default = is_cloud(env) and "default" not in urls  # the database cache
@@ -196,3 +199,17 @@ def run_release_commands(args: argparse.Namespace) -> int:
     if publish:  # the static files a container of another version may be asked for
         print("python manage.py publish_static")
     return 0
+
+
+def hashes_names(root: Path, env: Mapping[str, str], backend: str) -> bool:
+    """Whether the static storage *backend* (a dotted path, perhaps of the project's own code)
+    writes hashed names, which publish_static can tell apart between versions."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin
+    from django.utils.module_loading import import_string
+
+    with project_process(root, env):
+        try:
+            storage = import_string(backend)
+        except Exception:  # the project's own code failing here: go by the name
+            return "Manifest" in backend
+    return isinstance(storage, type) and issubclass(storage, ManifestFilesMixin)

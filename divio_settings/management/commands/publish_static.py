@@ -60,6 +60,16 @@ class Command(BaseCommand):
                 "shared by the containers; DEFAULT_STORAGE_DSN names no S3 or Azure storage)"
             )
             return
+        static: Any = storages["staticfiles"]  # the stubs' Storage cannot be a mixin's
+        if not isinstance(static, ManifestFilesMixin):
+            backend = settings.STORAGES["staticfiles"]["BACKEND"]
+            self.stdout.write(
+                f"nothing to publish: STORAGES['staticfiles'] ({backend}) does not hash the "
+                "names of static files, so two versions' files cannot be told apart; with a "
+                "ManifestFilesMixin storage (apply()'s default, WhiteNoise's "
+                "CompressedManifestStaticFilesStorage) they survive a rolling deploy"
+            )
+            return
         started = time.perf_counter()
         files = sorted(set(build_files()))
         storage = target_storage()
@@ -100,11 +110,6 @@ class Command(BaseCommand):
 def build_files() -> Iterable[str]:
     """The hashed names of this build, from collectstatic's manifest."""
     storage: Any = storages["staticfiles"]
-    if not isinstance(storage, ManifestFilesMixin):
-        raise CommandError(
-            "STORAGES['staticfiles'] keeps no manifest of hashed names: publish_static needs "
-            "a ManifestFilesMixin storage (WhiteNoise's CompressedManifestStaticFilesStorage)"
-        )
     loaded: Any = storage.load_manifest()  # (paths, hash of the manifest) since Django 4.2
     hashed: dict[str, str] = loaded[0]
     if not hashed:
