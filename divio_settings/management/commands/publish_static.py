@@ -71,12 +71,12 @@ class Command(BaseCommand):
             )
             return
         started = time.perf_counter()
-        files = sorted(set(build_files()))
+        files = sorted(set(build_files(static)))
         storage = target_storage()
         versions = read_manifests(storage)
         there = set().union(*versions.values())
         new = [name for name in files if name not in there]
-        uploaded = sum(parallel(lambda name: upload(storage, name), new))
+        uploaded = sum(parallel(lambda name: upload(static, storage, name), new))
         identity = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
         manifest = f"{MANIFESTS}{time.time_ns():020d}-{identity}.json"
         storage.save(manifest, ContentFile(json.dumps({"files": files}).encode()))
@@ -107,9 +107,8 @@ class Command(BaseCommand):
         )
 
 
-def build_files() -> Iterable[str]:
-    """The hashed names of this build, from collectstatic's manifest."""
-    storage: Any = storages["staticfiles"]
+def build_files(storage: Any) -> Iterable[str]:
+    """The hashed names of this build, from collectstatic's manifest in *storage*."""
     loaded: Any = storage.load_manifest()  # (paths, hash of the manifest) since Django 4.2
     hashed: dict[str, str] = loaded[0]
     if not hashed:
@@ -154,12 +153,13 @@ def read_manifests(storage: Storage) -> dict[str, set[str]]:
     return versions
 
 
-def upload(storage: Storage, name: str) -> bool:
-    """The file, unless it is there already (same name, same bytes)."""
+def upload(static: Any, storage: Storage, name: str) -> bool:
+    """The file of *static* into *storage*, unless it is there already (same name, same
+    bytes)."""
     target = PUBLISHED + name
     if storage.exists(target):
         return False
-    with storages["staticfiles"].open(name) as handle:
+    with static.open(name) as handle:
         saved = storage.save(target, handle)
     if saved != target:  # another release wrote it meanwhile: the same bytes
         storage.delete(saved)
