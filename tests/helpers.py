@@ -8,9 +8,10 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -250,6 +251,65 @@ def django_process(
 
 
 PASSWORD = "p@ss:w/rd#+% ?&é"  # every character that breaks unencoded URLs
+
+
+def cloud_env(user: str, db: str) -> dict[str, str]:
+    """A live cloud environment on this machine: Divio's variables for localhost, no https
+    redirect (no TLS proxy in front), the test's own PostgreSQL database (fixture postgres)."""
+    return {
+        "DOMAIN": "localhost",
+        "STAGE": "live",
+        "SECRET_KEY": LIVE_KEY,
+        "SECURE_SSL_REDIRECT": "False",
+        "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
+    }
+
+
+def s3_client(endpoint: str) -> Any:
+    """boto3's client for the S3-compatible server at *endpoint* (moto takes any credentials)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDTEST",
+        aws_secret_access_key="se/cr+et",
+    )
+
+
+def create_bucket(endpoint: str) -> str:
+    """A new bucket of a random name on the S3-compatible server at *endpoint*."""
+    name = f"media-{os.urandom(4).hex()}"
+    s3_client(endpoint).create_bucket(Bucket=name)
+    return name
+
+
+def s3_dsn(endpoint: str, bucket: str, location: str = "site") -> str:
+    """DEFAULT_STORAGE_DSN for *bucket* below *location* on that server, with the public URLs
+    path-style on it; the secret has characters that need quoting, as real ones often do."""
+    public = quote(f"{endpoint}/{bucket}", safe="")
+    secret = quote("se/cr+et", safe="")
+    return f"s3://AKIDTEST:{secret}@{bucket}/{location}?endpoint={endpoint}&url={public}"
+
+
+def venv_python(
+    venv: Path, root: Path, image_env: Mapping[str, str], timeout: float = 600
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the virtualenv's python with arguments in the project at *root*, as the image runs
+    it: *image_env* plus the call's ``env=``, output captured."""
+
+    def run(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(venv / "bin" / "python"), *args],
+            cwd=root,
+            env={**image_env, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run
 
 
 class SentrySink:

@@ -141,22 +141,6 @@ def check_no_echo(name: str, value: str, report_too: bool) -> None:
     assert SECRET not in "\n".join(errors + warnings)
 
 
-@PLAIN
-@given(name=st.sampled_from(SECRET_VARIABLES), value=URLISH)
-def test_secret_variables_never_echo_their_password(name, value):
-    """A password in the credentials never reaches an error, the report or the CLI."""
-    check_no_echo(name, value, report_too=True)
-
-
-@PLAIN
-@given(name=st.sampled_from(SECRET_VARIABLES), value=TEXT.map(lambda t: t + SECRET))
-def test_secret_variables_errors_never_echo_the_value(name, value):
-    """Anything typed into a secret variable never comes back in an error or the CLI. (The
-    report may show non-secret parts such a value lands in, e.g. db://<table> or a database
-    name, as it should.)"""
-    check_no_echo(name, value, report_too=False)
-
-
 def check_file_no_echo(name: str, value: str, report_too: bool) -> None:
     """The same value read from a file named by <NAME>_FILE."""
     import tempfile
@@ -168,16 +152,28 @@ def check_file_no_echo(name: str, value: str, report_too: bool) -> None:
         check_no_echo(f"{name}_FILE", str(path), report_too)
 
 
+# Each secret as the variable itself, and read from the file <NAME>_FILE names.
+FROM_VALUE_OR_FILE = pytest.mark.parametrize(
+    "check", [check_no_echo, check_file_no_echo], ids=["value", "file"]
+)
+
+
+@FROM_VALUE_OR_FILE
 @PLAIN
 @given(name=st.sampled_from(SECRET_VARIABLES), value=URLISH)
-def test_secret_files_never_echo_their_password(name, value):
-    check_file_no_echo(name, value, report_too=True)
+def test_secret_variables_never_echo_their_password(check, name, value):
+    """A password in the credentials never reaches an error, the report or the CLI."""
+    check(name, value, report_too=True)
 
 
+@FROM_VALUE_OR_FILE
 @PLAIN
 @given(name=st.sampled_from(SECRET_VARIABLES), value=TEXT.map(lambda t: t + SECRET))
-def test_secret_files_errors_never_echo_the_content(name, value):
-    check_file_no_echo(name, value, report_too=False)
+def test_secret_variables_errors_never_echo_the_value(check, name, value):
+    """Anything typed into a secret variable never comes back in an error or the CLI. (The
+    report may show non-secret parts such a value lands in, e.g. db://<table> or a database
+    name, as it should.)"""
+    check(name, value, report_too=False)
 
 
 ALL_VARIABLES = sorted(

@@ -6,13 +6,12 @@ settings, and the guide's old DEBUG variable named by a check."""
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
@@ -21,9 +20,13 @@ from tests.helpers import (
     LIVE_KEY,
     PASSWORD,
     ROOT,
+    cloud_env,
+    create_bucket,
     dockerfile_server,
     get,
     run_tool,
+    s3_dsn,
+    venv_python,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.projects]
@@ -117,17 +120,8 @@ def write_cms_project(venv: Path, root: Path) -> None:
 
 
 def test_django_cms_site_moves_and_runs(tmp_path, postgres, s3_server):
-    import boto3
-
     user, db = postgres
-    bucket = f"media-{os.urandom(4).hex()}"
-    boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDTEST",
-        aws_secret_access_key="se/cr+et",
-    ).create_bucket(Bucket=bucket)
+    bucket = create_bucket(s3_server)
     venv = tmp_path / "venv"
     run_tool([sys.executable, "-m", "venv", str(venv)])
     root = tmp_path / "site"
@@ -152,30 +146,15 @@ def test_django_cms_site_moves_and_runs(tmp_path, postgres, s3_server):
     dockerfile = (root / "Dockerfile").read_text()
     image_env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin"}
 
-    def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(venv / "bin" / "python"), "manage.py", *args],
-            cwd=root,
-            env={**image_env, **env},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+    manage = functools.partial(venv_python(venv, root, image_env), "manage.py")
 
     build = manage("collectstatic", "--noinput", env={})
     assert build.returncode == 0, build.stderr[-3000:]
 
     media_url = f"{s3_server}/{bucket}"
     cloud = {
-        "DOMAIN": "localhost",
-        "STAGE": "live",
-        "SECRET_KEY": LIVE_KEY,
-        "SECURE_SSL_REDIRECT": "False",
-        "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
-        "DEFAULT_STORAGE_DSN": (
-            f"s3://AKIDTEST:{quote('se/cr+et', safe='')}@{bucket}/site"
-            f"?endpoint={s3_server}&url={quote(media_url, safe='')}"
-        ),
+        **cloud_env(user, db),
+        "DEFAULT_STORAGE_DSN": s3_dsn(s3_server, bucket),
         "DEBUG": "True",  # the CMS quickstart's .env-local spelling: read by nobody
     }
     # The release commands, as divio-settings prints them for this project and environment.

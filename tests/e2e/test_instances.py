@@ -26,11 +26,13 @@ import pytest
 from tests.helpers import (
     ROOT,
     child_env,
+    create_bucket,
     free_port,
     missing_service,
     nginx_http,
     require_service,
     run_tool,
+    s3_dsn,
     self_signed_cert,
     spawn,
     start_nginx,
@@ -174,7 +176,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         missing_service("nginx is needed for the many-instances end-to-end tests")
     pytest.importorskip("gunicorn")
     pytest.importorskip("moto.server")
-    import boto3
     import psycopg
 
     tmp = Path(tempfile.mkdtemp(prefix="divio-settings-instances-"))
@@ -199,14 +200,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         )
         stoppers.append(lambda: stop_process(moto))
         wait_port(s3_port, moto)
-        bucket = f"media-{uuid.uuid4().hex[:8]}"
-        boto3.client(
-            "s3",
-            endpoint_url=f"http://127.0.0.1:{s3_port}",
-            region_name="us-east-1",
-            aws_access_key_id="AK",
-            aws_secret_access_key="SK",
-        ).create_bucket(Bucket=bucket)
+        bucket = create_bucket(f"http://127.0.0.1:{s3_port}")
         c.project.mkdir()
         run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(c.project)])
         settings = c.project / "mysite" / "settings.py"
@@ -215,7 +209,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         )
         urls = c.project / "mysite" / "urls.py"
         urls.write_text(urls.read_text() + VIEWS)
-        public = quote(f"http://127.0.0.1:{s3_port}/{bucket}", safe="")
         c.env = {
             **child_env(),
             "PYTHONPATH": str(ROOT),
@@ -223,7 +216,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "DOMAIN": DOMAIN,
             "SECRET_KEY": KEY,
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-            "DEFAULT_STORAGE_DSN": f"s3://AK:SK@{bucket}/?endpoint=http://127.0.0.1:{s3_port}&url={public}",
+            "DEFAULT_STORAGE_DSN": s3_dsn(f"http://127.0.0.1:{s3_port}", bucket, location=""),
             "EMAIL_URL": "console:",
             "LOG_LEVEL": "INFO",
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,

@@ -32,6 +32,7 @@ import pytest
 from tests.helpers import (
     ROOT,
     child_env,
+    create_bucket,
     free_port,
     nginx_http,
     require_service,
@@ -301,16 +302,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         stoppers.append(lambda: stop_process(moto))
         wait_port(s.ports["s3"], moto)
-        import boto3
-
-        bucket = f"media-{uuid.uuid4().hex[:8]}"
-        boto3.client(
-            "s3",
-            endpoint_url=f"http://127.0.0.1:{s.ports['s3']}",
-            region_name="us-east-1",
-            aws_access_key_id="AK",
-            aws_secret_access_key="SK",
-        ).create_bucket(Bucket=bucket)
+        bucket = create_bucket(f"http://127.0.0.1:{s.ports['s3']}")
         s.relay = Relay(s.ports["s3"])
         # the sample project
         s.project = tmp / "site"

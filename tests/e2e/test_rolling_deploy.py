@@ -17,22 +17,22 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
 from tests.helpers import (
     ROOT,
     child_env,
+    create_bucket,
     free_port,
     missing_service,
     nginx_http,
     run_tool,
+    s3_dsn,
     self_signed_cert,
     spawn,
     start_nginx,
@@ -201,31 +201,19 @@ def deploy(s3_server: str) -> Iterator[Deploy]:
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         missing_service("nginx is needed for the rolling-deploy end-to-end test")
     pytest.importorskip("gunicorn")
-    import boto3
-
     tmp = Path(tempfile.mkdtemp(prefix="divio-settings-rolling-"))
     tmp.chmod(0o755)
     d = Deploy(tmp)
     stoppers: list[Any] = [lambda: shutil.rmtree(tmp, ignore_errors=True)]
     try:
-        bucket = f"media-{uuid.uuid4().hex[:8]}"
-        boto3.client(
-            "s3",
-            endpoint_url=s3_server,
-            region_name="us-east-1",
-            aws_access_key_id="AK",
-            aws_secret_access_key="SK",
-        ).create_bucket(Bucket=bucket)
-        public = f"{s3_server}/{bucket}"
+        bucket = create_bucket(s3_server)
         d.env = {
             **child_env(),
             "PYTHONPATH": str(ROOT),
             "STAGE": "live",
             "DOMAIN": DOMAIN,
             "SECRET_KEY": KEY,
-            "DEFAULT_STORAGE_DSN": (
-                f"s3://AK:SK@{bucket}/site?endpoint={s3_server}&url={quote(public, safe='')}"
-            ),
+            "DEFAULT_STORAGE_DSN": s3_dsn(s3_server, bucket),
         }
         d.s3 = s3_server
         stoppers.append(lambda: list(map(stop_process, list(d.processes.values()))))

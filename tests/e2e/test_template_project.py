@@ -26,12 +26,14 @@ from tests.helpers import (
     LIVE_KEY,
     PASSWORD,
     ROOT,
+    cloud_env,
     dockerfile_server,
     free_port,
     get,
     run_tool,
     spawn,
     stop_process,
+    venv_python,
     wait_port,
 )
 
@@ -220,15 +222,7 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
     }
 
-    def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(venv / "bin" / "python"), *args],
-            cwd=root,
-            env={**image, **env},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    run = venv_python(venv, root, image, timeout=300)
 
     # The build: no variables, no services.
     build = run("manage.py", "collectstatic", "--noinput", env={})
@@ -238,11 +232,7 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
     # The cloud: Divio's variables, PostgreSQL, the project's Sentry and its old names.
     sink_port = free_port()
     cloud = {
-        "DOMAIN": "localhost",
-        "STAGE": "live",
-        "SECRET_KEY": LIVE_KEY,
-        "SECURE_SSL_REDIRECT": "False",
-        "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
+        **cloud_env(user, db),
         # A prefix of its own: a cache left by an earlier run (Wagtail caches renditions by
         # image id, which a new database repeats) must not answer this one.
         "CACHE_URL": f"redis://127.0.0.1:6379/3?key_prefix={uuid.uuid4().hex}",

@@ -5,18 +5,28 @@ static file through gunicorn, an image upload and its rendition in the S3 server
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import re
 import subprocess
 import sys
 import uuid
-from urllib.parse import quote
 
 import pytest
 
 from divio_settings.cli import main
-from tests.helpers import LIVE_KEY, PASSWORD, ROOT, dockerfile_server, get, run_tool
+from tests.helpers import (
+    LIVE_KEY,
+    PASSWORD,
+    ROOT,
+    cloud_env,
+    create_bucket,
+    dockerfile_server,
+    get,
+    run_tool,
+    s3_dsn,
+    venv_python,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.projects]
 
@@ -40,17 +50,8 @@ print(json.dumps(list(settings.DIVIO_SETTINGS_REPORT), default=str))
 
 
 def test_wagtail_project_moves_and_runs(tmp_path, postgres, s3_server):
-    import boto3
-
     user, db = postgres
-    bucket = f"media-{os.urandom(4).hex()}"
-    boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDTEST",
-        aws_secret_access_key="se/cr+et",
-    ).create_bucket(Bucket=bucket)
+    bucket = create_bucket(s3_server)
 
     venv = tmp_path / "venv"
     run_tool([sys.executable, "-m", "venv", str(venv)])
@@ -92,30 +93,15 @@ def test_wagtail_project_moves_and_runs(tmp_path, postgres, s3_server):
         "DJANGO_SETTINGS_MODULE": "mysite.settings.production",
     }
 
-    def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(venv / "bin" / "python"), "manage.py", *args],
-            cwd=root,
-            env={**image_env, **env},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+    manage = functools.partial(venv_python(venv, root, image_env), "manage.py")
 
     build = manage("collectstatic", "--noinput", env={})
     assert build.returncode == 0, build.stderr[-3000:]
 
     media_url = f"{s3_server}/{bucket}"
     cloud = {
-        "DOMAIN": "localhost",
-        "STAGE": "live",
-        "SECRET_KEY": LIVE_KEY,
-        "SECURE_SSL_REDIRECT": "False",
-        "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
-        "DEFAULT_STORAGE_DSN": (
-            f"s3://AKIDTEST:{quote('se/cr+et', safe='')}@{bucket}/site"
-            f"?endpoint={s3_server}&url={quote(media_url, safe='')}"
-        ),
+        **cloud_env(user, db),
+        "DEFAULT_STORAGE_DSN": s3_dsn(s3_server, bucket),
         # A prefix of its own: a cache left by an earlier run (Wagtail caches renditions by
         # image id, which a new database repeats) must not answer this one.
         "CACHE_URL": f"redis://127.0.0.1:6379/5?key_prefix={uuid.uuid4().hex}",

@@ -16,9 +16,12 @@ import pytest
 
 from tests import azurite as emulator
 from tests.helpers import (
+    create_bucket,
     django_process,
     free_port,
     missing_service,
+    s3_client,
+    s3_dsn,
     spawn,
     stop_process,
     wait_port,
@@ -36,18 +39,7 @@ BIG = 25 * 1024 * 1024  # above the 10 MB roll-over to disk
 
 @pytest.fixture
 def bucket(s3_server: str) -> tuple[str, Any]:
-    import boto3
-
-    name = f"media-{os.urandom(4).hex()}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDTEST",
-        aws_secret_access_key="se/cr+et",
-    )
-    client.create_bucket(Bucket=name)
-    return name, client
+    return create_bucket(s3_server), s3_client(s3_server)
 
 
 ROUND_TRIP = """
@@ -106,10 +98,7 @@ def check_round_trip(result: dict[str, Any], flat_listing: bool = False) -> None
 
 def test_s3_round_trip_acl_headers_and_a_second_process(bucket, s3_server):
     name, client = bucket
-    dsn = (
-        f"s3://AKIDTEST:{quote('se/cr+et', safe='')}@{name}/site?endpoint={s3_server}"
-        f"&url={quote(s3_server + '/' + name, safe='')}"
-    )
+    dsn = s3_dsn(s3_server, name)
     # aldryn-django's spelling of the header: boto3 refuses it unless it is translated.
     headers = {"MEDIA_HEADERS": [[r"\.txt$", {"Cache-Control": "max-age=3600"}]]}
     result = round_trip(dsn, headers)
@@ -343,10 +332,7 @@ def check_publishing(tmp_path: Any, dsn: str, cache_control: Any) -> None:
 
 def test_publish_static_to_s3(tmp_path, bucket, s3_server):
     name, client = bucket
-    dsn = (
-        f"s3://AKIDTEST:{quote('se/cr+et', safe='')}@{name}/site?endpoint={s3_server}"
-        f"&url={quote(s3_server + '/' + name, safe='')}"
-    )
+    dsn = s3_dsn(s3_server, name)
 
     def cache_control(hashed: str) -> Any:
         return client.head_object(Bucket=name, Key=f"site/divio-static/{hashed}")["CacheControl"]
