@@ -251,6 +251,12 @@ def django_process(
 
 
 PASSWORD = "p@ss:w/rd#+% ?&é"  # every character that breaks unencoded URLs
+# For `manage.py shell -c`: the running settings' report as JSON, to compare with `show --json`.
+REPORT = """
+import json
+from django.conf import settings
+print(json.dumps(list(settings.DIVIO_SETTINGS_REPORT), default=str))
+"""
 
 
 def cloud_env(user: str, db: str) -> dict[str, str]:

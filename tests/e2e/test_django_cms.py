@@ -19,6 +19,7 @@ from divio_settings.cli import main
 from tests.helpers import (
     LIVE_KEY,
     PASSWORD,
+    REPORT,
     ROOT,
     cloud_env,
     create_bucket,
@@ -98,11 +99,6 @@ image = Image.objects.create(
 thumbnail = get_thumbnailer(image.file).get_thumbnail({"size": (80, 80), "crop": True})
 print(json.dumps({"site": Site.objects.get_current().domain, "original": image.file.url,
                   "thumbnail": thumbnail.url}))
-"""
-REPORT = """
-import json
-from django.conf import settings
-print(json.dumps(list(settings.DIVIO_SETTINGS_REPORT), default=str))
 """
 
 

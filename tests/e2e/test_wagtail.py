@@ -18,6 +18,7 @@ from divio_settings.cli import main
 from tests.helpers import (
     LIVE_KEY,
     PASSWORD,
+    REPORT,
     ROOT,
     cloud_env,
     create_bucket,
@@ -41,11 +42,6 @@ image = Image.objects.create(title="red", file=ImageFile(buffer, name="red squar
 rendition = image.get_rendition("fill-100x100")
 print(json.dumps({"original": image.file.url, "rendition": rendition.url,
                   "name": image.file.name}))
-"""
-REPORT = """
-import json
-from django.conf import settings
-print(json.dumps(list(settings.DIVIO_SETTINGS_REPORT), default=str))
 """
 
 
