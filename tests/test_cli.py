@@ -307,8 +307,10 @@ def test_release_commands():
     ]
     redis = run_cli("release-commands", env={**LIVE_ENV, "CACHE_URL": "redis://h:6379/0"})
     assert redis.stdout == "python manage.py migrate\npython manage.py publish_static\n"
+    # Decided as apply() decides DIVIO_STATIC_FALLBACK (a scheme in capitals too).
     for dsn in (
         "s3://K:S@bucket.s3.amazonaws.com/",
+        "S3://K:S@bucket.s3.amazonaws.com/",
         "az://account:key@account.blob.core.windows.net/c",
     ):
         shared = run_cli("release-commands", env={**LIVE_ENV, "DEFAULT_STORAGE_DSN": dsn})

@@ -15,7 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import compute
 from divio_settings import env as variables
-from divio_settings.env import get, is_cloud, prefixed
+from divio_settings.env import is_cloud, prefixed
+from divio_settings.storage import StorageDSN
 
 if TYPE_CHECKING:
     from divio_settings.report import Entry
@@ -191,8 +192,9 @@ def run_release_commands(args: argparse.Namespace) -> int:
         database_cache = shared_default or any(
             url.startswith(("db://", "dbcache://")) for _, url in urls.values()
         )
-        storage = get(env, variables.DEFAULT_STORAGE_DSN) or ""
-        publish = storage.startswith(("s3:", "az:"))
+        # As the storage group decides DIVIO_STATIC_FALLBACK: a default DSN that is not files.
+        media = prefixed(env, variables.PREFIXED_STORAGE_DSN).get("default")
+        publish = media is not None and StorageDSN(media[1]).scheme != "file"
     if database_cache:
         print("python manage.py createcachetable")
     print("python manage.py migrate")
