@@ -750,15 +750,19 @@ def check_url(name: str, value: str, schemes: Collection[str], example: str) -> 
 
 def _spilled(rest: str) -> bool:
     """An '@' after the host: credentials with a '/' or '?' spilled into the path or query
-    (user:pa?ss@host), unless each '@' is inside a query argument's value (?from=a@b.com)."""
+    (user:pa?ss@host, ?=:pass@host, us?er=:pass@host), unless each '@' is inside a named query
+    argument's value that is not credentials-shaped (?from=a@b.com, not ?x=:pass@host)."""
     if "@" not in rest:
         return False
     path, _, query = rest.partition("?")
     if "@" in path:
         return True
-    return any(
-        "@" in arg.partition("=")[0] or "=" not in arg for arg in query.split("&") if "@" in arg
-    )
+    for arg in query.split("&"):
+        if "@" in arg:
+            key, equals, value = arg.partition("=")
+            if not key or not equals or "@" in key or ":" in value.partition("@")[0]:
+                return True
+    return False
 
 
 def prefixed(

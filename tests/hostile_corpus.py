@@ -461,6 +461,7 @@ CORPUS += [
     ("DEFAULT_STORAGE_DSN", f"s3://K:{SECRET}@b/?endpoint=http://h:99999", ERROR),
     ("DATABASE_URL", f"postgres://u:{SECRET}@h:0/db", ERROR),
     ("DATABASE_URL", f"postgres://u:{SECRET}@h:70000/db", ERROR),
+    ("DATABASE_URL", f"postgres://?=:{SECRET}@h.example", ERROR),  # '?' in the user: spilled
     ("SENTRY_DSN", "https://o1.ingest.sentry.io/1", ERROR),  # no public key
     ("SENTRY_DSN", f"https://{SECRET}@o1.ingest.sentry.io/project", ERROR),  # not a number
     ("SECRET_KEY", "key-with-\udcff-byte-" + SECRET, ERROR),  # not UTF-8 (PEP 383)

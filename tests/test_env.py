@@ -84,6 +84,10 @@ def test_read_list_splits_strips_and_drops_empties():
         ("foo://u:secret@h/db", "scheme 'foo' is not one of"),
         ("postgres://u:secret@h/db\n", "control characters"),
         ("postgres://u:secret@h/db#x", "contains '#'"),
+        # A '?' in the user name: the credentials land in the query (found by the fuzzing).
+        ("postgres://?=:secret@h.example", "must be percent-encoded"),
+        ("postgres://us?er=:secret@h.example/db", "must be percent-encoded"),
+        ("postgres://u?x=ab:secret@h.example/db", "must be percent-encoded"),
     ],
 )
 def test_check_url_names_the_problem_never_the_secret(value, detail):
