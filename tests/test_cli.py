@@ -245,9 +245,19 @@ def test_check_valid_and_invalid_environments():
     ok = run_cli("check", env=dict(LIVE_ENV))
     assert ok.returncode == 0
     assert ok.stdout == "the environment's variables are valid\n"
-    assert ok.stderr == (
-        "warning: CACHE_URL or DEFAULT_CACHE_URL: not set; the cloud environment has no shared cache\n"
-    )
+    # No CACHE_URL: apply() gives the cloud the shared database cache, so nothing to say.
+    assert ok.stderr == ""
+    # What the cloud lacks is said by the library's own checks on what apply() computes.
+    bare = {k: v for k, v in LIVE_ENV.items() if k not in ("DATABASE_URL", "DEFAULT_STORAGE_DSN")}
+    lacking = run_cli("check", env=bare)
+    assert lacking.returncode == 0
+    ids = re.findall(r"^warning: (divio_settings\.\w+):", lacking.stderr, re.MULTILINE)
+    assert ids == ["divio_settings.W005", "divio_settings.W006"], lacking.stderr
+    assert "    hint: Add a database service so that DATABASE_URL is set." in lacking.stderr
+    # An error-level check of the computed settings fails the command (DEBUG in live).
+    debug = run_cli("check", env={**LIVE_ENV, "DJANGO_DEBUG": "True"})
+    assert debug.returncode == 1
+    assert "error: divio_settings.E002: DEBUG is on in the live environment." in debug.stderr
     bad = run_cli(
         "check", env={**LIVE_ENV, "SECRET_KEY": "", "DEFAULT_STORAGE_DSN": "s3://K:topsecret@/"}
     )
@@ -320,6 +330,10 @@ def test_release_commands():
         ], shared.stderr
     files = run_cli("release-commands", env={"DEFAULT_STORAGE_DSN": "file:///data/media/"})
     assert files.stdout == "python manage.py migrate\n"
+    # Any spelling apply() accepts for the database cache (#28: DB:// was missed).
+    for url in ("DB://django_dbcache", "dbcache://t", "Db://t"):
+        upper = run_cli("release-commands", env={"CACHE_URL": url})
+        assert upper.stdout.splitlines()[0] == "python manage.py createcachetable", url
     bad = run_cli("release-commands", env={"CACHE_URL": "nope"})
     assert bad.returncode == 1
     assert bad.stderr.startswith("divio-settings: CACHE_URL: expected")

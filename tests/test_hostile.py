@@ -9,6 +9,7 @@ import copy
 import json
 import logging
 import string
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 import divio_settings
 from divio_settings import caches, databases, env, hosts, mail, sentry, storage
-from divio_settings.cli.show import problems
+from divio_settings.cli.show import Verdict, library_checks, message_lines
 from divio_settings.hosts import REDIRECT_MIDDLEWARE
 
 from .hostile_corpus import CONTEXT, CORPUS, ERROR, NO_CHANGE, READERS, SECRET
@@ -137,14 +138,14 @@ def check_no_echo(name: str, value: str, report_too: bool) -> None:
         if report_too:
             assert SECRET not in json.dumps(ns[divio_settings.REPORT], default=str)
     # What `divio-settings check` prints for the same environment.
-    errors, warnings = problems({name: value})
-    assert SECRET not in "\n".join(errors + warnings)
+    verdict = Verdict(Path.cwd(), {name: value}, None)
+    lines = verdict.errors or message_lines(library_checks(verdict.settings))
+    assert SECRET not in "\n".join(lines)
 
 
 def check_file_no_echo(name: str, value: str, report_too: bool) -> None:
     """The same value read from a file named by <NAME>_FILE."""
     import tempfile
-    from pathlib import Path
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "secret"

@@ -29,8 +29,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from django.core.exceptions import ImproperlyConfigured
-
 MAX_ENV_FILE: Final = 1024 * 1024  # bytes: far more than any real .env-local
 
 
@@ -442,11 +440,10 @@ def settings_module(root: Path, args: argparse.Namespace, env: Mapping[str, str]
 
 
 def load_settings(root: Path, env: Mapping[str, str], module: str) -> Any:
-    """The project's settings module, imported with *env* as the environment."""
+    """The project's settings module, imported with *env* as the environment. A variable that
+    apply() refuses raises its ImproperlyConfigured (one line per bad variable)."""
     with project_process(root, env):
         try:
             return importlib.import_module(module)
-        except ImproperlyConfigured as error:
-            raise UserError(str(error)) from None
         except ImportError as error:
             raise UserError(f"the settings module {module} cannot be imported: {error}") from None

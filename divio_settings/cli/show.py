@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,10 +16,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import compute
 from divio_settings import env as variables
-from divio_settings.env import is_cloud, prefixed
-from divio_settings.storage import StorageDSN
 
 if TYPE_CHECKING:
+    from django.core.checks import CheckMessage
+
     from divio_settings.report import Entry
 
 from .project import UserError, load_settings, project_process, read_env_file, settings_module
@@ -116,90 +117,146 @@ def print_changes(root: Path, env: Mapping[str, str], module: str, as_json: bool
     return 0
 
 
-def problems(env: Mapping[str, str]) -> tuple[list[str], list[str]]:
-    """(errors, warnings) for an environment, without starting Django: what apply() would say
-    (one line per bad variable, Sentry's DSN included), and what a cloud environment lacks."""
-    try:
-        compute(env, {"__file__": "/app/project/settings.py"})
-    except ImproperlyConfigured as error:
-        return str(error).splitlines(), []
-    warnings: list[str] = []
-    if is_cloud(env):
-        for family, main, what in (
-            (variables.PREFIXED_DATABASE_DSN, variables.DATABASE_URL, "database"),
-            (variables.PREFIXED_STORAGE_DSN, None, "media storage"),
-            (variables.PREFIXED_CACHE_URL, variables.CACHE_URL, "shared cache"),
-        ):
-            if "default" not in prefixed(env, family, main):
-                names = (
-                    f"{main.name} or DEFAULT{family.suffix}" if main else f"DEFAULT{family.suffix}"
-                )
-                warnings.append(f"{names}: not set; the cloud environment has no {what}")
-    return [], warnings
+class Verdict:
+    """What the command says of a project or an environment: the settings apply() produced and
+    the lines to print. One source: inside a project the settings module apply() filled (in a
+    restored process), outside one the result of compute() on the environment alone."""
+
+    def __init__(self, root: Path, env: Mapping[str, str], module: str | None) -> None:
+        self.root, self.env, self.module = root, env, module
+        self.errors: list[str] = []
+        self.crashed = False  # the settings module raised something else than apply()'s error
+        self.settings: Mapping[str, Any] = {}
+        try:
+            if self.module is None:
+                self.settings = compute(env, {}).values
+            else:
+                self.settings = vars(load_settings(root, env, self.module))
+        except ImproperlyConfigured as error:
+            self.errors = str(error).splitlines()
+        except UserError:
+            raise
+        except Exception as error:  # the project's own code failed: its last line, redacted
+            self.errors = [safe_line(traceback.format_exception_only(error)[-1], env)]
+            self.crashed = True
+
+    def release_commands(self) -> list[str]:
+        """The cache table when a cache of the settings is the database cache, then migrate,
+        then publish_static when the static fallback is on and the static names are hashed."""
+        caches = self.settings.get("CACHES") or {}
+        database_cache = any(
+            str(cache.get("BACKEND", "")).endswith("db.DatabaseCache") for cache in caches.values()
+        )
+        static = (self.settings.get("STORAGES") or {}).get("staticfiles", {})
+        publish = bool(self.settings.get("DIVIO_STATIC_FALLBACK")) and hashes_names(
+            self.root, self.env, str(static.get("BACKEND", ""))
+        )
+        commands = ["python manage.py createcachetable"] if database_cache else []
+        commands.append("python manage.py migrate")
+        if publish:  # the static files a container of another version may be asked for
+            commands.append("python manage.py publish_static")
+        return commands
 
 
-def has_project(root: Path, args: argparse.Namespace, env: Mapping[str, str]) -> bool:
-    return (
-        bool(getattr(args, "settings", None) or env.get("DJANGO_SETTINGS_MODULE"))
-        or (root / "manage.py").is_file()
-    )
+def project_module(root: Path, args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
+    """The settings module of the project at *root*, or None outside a project."""
+    chosen = getattr(args, "settings", None) or env.get("DJANGO_SETTINGS_MODULE")
+    if not chosen and not (root / "manage.py").is_file():
+        return None
+    return settings_module(root, args, env)
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """The variables first (one line each, without Django); then, in a project, Django's
-    system checks on the settings the runtime loads, as `manage.py check` runs them."""
+    """The variables first (one line each); then the system checks: in a project Django's own,
+    as `manage.py check` runs them; outside one the library's checks on what apply() computes
+    from the environment alone."""
     root, env = Path(args.path).resolve(), environment(args)
-    errors, warnings = problems(env)
-    for line in errors:
+    verdict = Verdict(root, env, project_module(root, args, env))
+    for line in verdict.errors:
         print(f"error: {line}", file=sys.stderr)
-    for line in warnings:
-        print(f"warning: {line}", file=sys.stderr)
-    if errors:
+    if verdict.crashed:
+        print(f"    hint: {FULL_TRACEBACK}", file=sys.stderr)
+    if verdict.errors:
         return 1
     print("the environment's variables are valid")
-    if not has_project(root, args, env):
-        return 0
-    module = settings_module(root, args, env)
+    if verdict.module is None:
+        messages = library_checks(verdict.settings)
+        for line in message_lines(messages):
+            print(line, file=sys.stderr)
+        return 1 if any(message.is_serious() for message in messages) else 0
+    return project_check(root, env, verdict.module, args.deploy)
+
+
+def library_checks(values: Mapping[str, Any]) -> list[CheckMessage]:
+    """The library's system checks (divio_settings.checks) with *values* (over Django's
+    defaults) as the settings. The settings are swapped for the calls and restored, as
+    override_settings does, but without its signals: nothing else of Django is started."""
+    from django.conf import UserSettingsHolder, global_settings, settings
+
+    from divio_settings.checks import CHECKS
+
+    holder = UserSettingsHolder(global_settings)
+    for name, value in values.items():
+        if name.isupper():
+            setattr(holder, name, value)
+    saved = settings._wrapped
+    settings._wrapped = holder
+    try:
+        return [message for check in CHECKS for message in check(None)]
+    finally:
+        settings._wrapped = saved
+
+
+def message_lines(messages: Sequence[CheckMessage]) -> list[str]:
+    """One line per message (its level, ID and text), its hint indented below."""
+    lines: list[str] = []
+    for message in messages:
+        level = "error" if message.is_serious() else "warning"
+        lines.append(f"{level}: {message.id}: {message.msg}")
+        if message.hint:
+            lines.append(f"    hint: {message.hint}")
+    return lines
+
+
+TRACEBACK = "Traceback (most recent call last):"
+FULL_TRACEBACK = "run 'python manage.py check' for the full traceback"
+
+
+def safe_line(line: str, env: Mapping[str, str]) -> str:
+    """One line of the project's error, fit to print: the environment's secret values and any
+    URL's password masked."""
+    from divio_settings.env import secret_values
+    from divio_settings.report import Scrubber, mask_url_passwords
+
+    return mask_url_passwords(Scrubber(secret_values(env))(line.strip().splitlines()[0]))
+
+
+def project_check(root: Path, env: Mapping[str, str], module: str, deploy: bool) -> int:
+    """`python -m django check` on the project's settings in a child process: its report as it
+    prints it; a crash (a traceback) as its last line, redacted, and where to see the rest."""
     command = [sys.executable, "-m", "django", "check", "--settings", module]
-    if args.deploy:
+    if deploy:
         command.append("--deploy")
     child = {**env, "PYTHONPATH": os.pathsep.join([str(root), env.get("PYTHONPATH", "")])}
-    result = subprocess.run(command, cwd=root, env=child, check=False)
+    result = subprocess.run(command, cwd=root, env=child, capture_output=True, text=True)
+    if result.returncode != 0 and TRACEBACK in result.stderr:
+        last = [line for line in result.stderr.splitlines() if line.strip()][-1]
+        print(f"error: {safe_line(last, env)}", file=sys.stderr)
+        print(f"    hint: {FULL_TRACEBACK}", file=sys.stderr)
+        return 1
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
     return 0 if result.returncode == 0 else 1
 
 
 def run_release_commands(args: argparse.Namespace) -> int:
-    """What the release needs: the cache table when a cache of the settings (the project's
-    own, or the cloud's default) is the database cache, then migrate, then publish_static
-    with shared media storage (rolling deploys keep every version's static files)."""
+    """What the release needs, read from the settings apply() produced (see Verdict)."""
     root, env = Path(args.path).resolve(), environment(args)
-    errors, _ = problems(env)
-    if errors:
-        raise UserError(errors[0])
-    if has_project(root, args, env):
-        settings = load_settings(root, env, settings_module(root, args, env))
-        caches = getattr(settings, "CACHES", {}) or {}
-        database_cache = any(
-            str(cache.get("BACKEND", "")).endswith("db.DatabaseCache") for cache in caches.values()
-        )
-        static = (getattr(settings, "STORAGES", {}) or {}).get("staticfiles", {})
-        publish = bool(getattr(settings, "DIVIO_STATIC_FALLBACK", False)) and hashes_names(
-            root, env, str(static.get("BACKEND", ""))
-        )
-    else:
-        urls = prefixed(env, variables.PREFIXED_CACHE_URL, variables.CACHE_URL)
-        shared_default = is_cloud(env) and "default" not in urls  # the database cache
-        database_cache = shared_default or any(
-            url.startswith(("db://", "dbcache://")) for _, url in urls.values()
-        )
-        # As the storage group decides DIVIO_STATIC_FALLBACK: a default DSN that is not files.
-        media = prefixed(env, variables.PREFIXED_STORAGE_DSN).get("default")
-        publish = media is not None and StorageDSN(media[1]).scheme != "file"
-    if database_cache:
-        print("python manage.py createcachetable")
-    print("python manage.py migrate")
-    if publish:  # the static files a container of another version may be asked for
-        print("python manage.py publish_static")
+    verdict = Verdict(root, env, project_module(root, args, env))
+    if verdict.errors:
+        raise UserError(verdict.errors[0])
+    for command in verdict.release_commands():
+        print(command)
     return 0
 
 
