@@ -73,7 +73,10 @@ def check_allowed_hosts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) 
     return [
         checks.Warning(
             "ALLOWED_HOSTS contains '*': any Host header is accepted.",
-            hint="List the domains in DOMAIN and DOMAIN_ALIASES instead of '*' or '.*'.",
+            hint="No variable puts '*' there: remove it from ALLOWED_HOSTS in settings.py (or "
+            "the code after apply()); apply() adds localhost locally, and DOMAIN, "
+            "DOMAIN_ALIASES and DOMAIN_REDIRECTS (and leaves settings.py's '*' out) once DOMAIN "
+            "is set.",
             id="divio_settings.W004",
         )
     ]
@@ -118,6 +121,27 @@ def check_sqlite_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -
             hint="Add a database service so that DATABASE_URL is set.",
             id="divio_settings.W006",
         )
+    ]
+
+
+COOKIES: Final = ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
+
+
+def check_secure_cookies(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """In the cloud (always behind https) a session or CSRF cookie without Secure: settings.py
+    turned it off (apply() turns both on there), so the cookie also travels over plain http."""
+    if not _cloud():
+        return []
+    return [
+        checks.Warning(
+            f"{name} is False in a cloud environment: the cookie is also sent over plain "
+            "http, where anyone on the way can read it.",
+            hint=f"Remove {name} = False from settings.py: apply() sets it to True in the "
+            "cloud while the https redirect is on.",
+            id="divio_settings.W017",
+        )
+        for name in COOKIES
+        if settings.is_overridden(name) and getattr(settings, name) is False
     ]
 
 
@@ -452,6 +476,7 @@ CHECKS: Final[tuple[Callable[..., Messages], ...]] = (
     check_foreign_variables,
     check_local_services,
     check_static_compression,
+    check_secure_cookies,
 )
 
 

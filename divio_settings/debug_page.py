@@ -11,6 +11,9 @@ from django.views.debug import SafeExceptionReporterFilter as DjangoFilter
 
 from .report import REDACTED, SECRET_WORDS, redact
 
+# Larger bytes values in a frame are not read for secrets (the page trims them at 4 KiB anyway).
+MAX_SCRUBBED = 1024 * 1024
+
 
 class SafeExceptionReporterFilter(DjangoFilter):
     """Masks what Django masks, settings named ``*_DSN``, and the password of any URL value.
@@ -24,6 +27,21 @@ class SafeExceptionReporterFilter(DjangoFilter):
     def cleanse_setting(self, key: Any, value: Any) -> Any:
         cleansed = super().cleanse_setting(key, value)
         return redact(cleansed) if isinstance(cleansed, str) else cleansed
+
+    def cleanse_special_types(self, request: Any, value: Any) -> Any:
+        """A local variable holding a secret as bytes (``SECRET_KEY.encode()``): the page
+        prints it with pprint, which splits a long bytes value into pieces the page's scrubbing
+        cannot recognise, so it is scrubbed here, whole, as its repr."""
+        value = super().cleanse_special_types(request, value)
+        if not isinstance(value, bytes | bytearray | memoryview):
+            return value
+        size = value.nbytes if isinstance(value, memoryview) else len(value)
+        if size <= MAX_SCRUBBED:
+            text = repr(bytes(value))
+            scrubbed = redact(text)
+            if scrubbed != text:
+                return scrubbed
+        return value
 
 
 class ExceptionReporter(DjangoReporter):

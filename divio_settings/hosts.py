@@ -12,6 +12,7 @@ REDIRECT_MIDDLEWARE: Final = "divio_settings.middleware.DomainRedirectMiddleware
 
 
 ANY_HOST: Final = "*"
+ANY_HOST_DROPPED: Final = "settings.py's '*' left out while DOMAIN is set"
 LOCAL_HOSTS: Final = ("localhost", "127.0.0.1", "[::1]")
 LIST_SHAPE: Final = "comma-separated domain names such as www.example.com or *.example.com"
 _LABEL_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -141,8 +142,15 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     served = ([domain] if domain else []) + aliases + redirects
     if not is_cloud(env):
         served += LOCAL_HOSTS
-    hosts = merged(current.get("ALLOWED_HOSTS") or [], served)
-    out.set("ALLOWED_HOSTS", hosts, "DOMAIN, DOMAIN_ALIASES, DOMAIN_REDIRECTS")
+    own = list(current.get("ALLOWED_HOSTS") or [])
+    source = "DOMAIN, DOMAIN_ALIASES, DOMAIN_REDIRECTS"
+    if domain and ANY_HOST in own:
+        # A move never widens access: settings.py's own "any host" (a local default such as
+        # ALLOWED_HOSTS = ['*']) gives way to the domains the cloud environment serves.
+        own = [host for host in own if host != ANY_HOST]
+        source += f"; {ANY_HOST_DROPPED}"
+    hosts = merged(own, served)
+    out.set("ALLOWED_HOSTS", hosts, source)
     origins = [origin(host) for host in served if host != ANY_HOST and host not in LOCAL_HOSTS]
     if origins:
         trusted = merged(current.get("CSRF_TRUSTED_ORIGINS") or [], origins)

@@ -211,6 +211,21 @@ class CheckTests(SimpleTestCase):
         assert [m.id for m in found] == ["divio_settings.W015"]
         assert "CACHES['default'] points at 127.0.0.1" in found[0].msg
 
+    def test_cookies_without_secure_in_the_cloud(self):
+        """settings.py's explicit False (#36): named in the cloud, silent locally; Django's
+        default (not set by settings.py) says nothing."""
+        with override_settings(DIVIO_ENVIRONMENT="cloud"):
+            assert ids(checks.check_secure_cookies) == []
+        with override_settings(DIVIO_ENVIRONMENT="local", SESSION_COOKIE_SECURE=False):
+            assert ids(checks.check_secure_cookies) == []
+        with override_settings(
+            DIVIO_ENVIRONMENT="cloud", SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False
+        ):
+            found = checks.check_secure_cookies(None)
+        assert [m.id for m in found] == ["divio_settings.W017"] * 2
+        assert found[0].msg.startswith("SESSION_COOKIE_SECURE is False in a cloud environment")
+        assert found[1].hint.startswith("Remove CSRF_COOKIE_SECURE = False from settings.py")
+
     @override_settings(MIDDLEWARE=[SEC], ALLOWED_HOSTS=["*"])
     def test_checks_are_bound(self):
         from io import StringIO
@@ -256,6 +271,11 @@ ROUTES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, bool]]] = {
     "divio_settings.W002": ({}, {"MIDDLEWARE": [WN, SEC]}, {"static": False}),
     "divio_settings.W003": ({}, {"STATICFILES_STORAGE": "x.Storage"}, {}),
     "divio_settings.W004": ({}, {"ALLOWED_HOSTS": ["*"]}, {}),
+    "divio_settings.W017": (
+        {**CLOUD, **SERVICES},
+        {"SESSION_COOKIE_SECURE": False, "CSRF_COOKIE_SECURE": True},
+        {},
+    ),
     "divio_settings.W013": ({"DOMAIN_ALIASES": "www.example.com, .*"}, {}, {}),
     "divio_settings.W014": ({"DJANGO_SECRET_KEY": "k" * 50}, {}, {}),
     "divio_settings.W015": (

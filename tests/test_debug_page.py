@@ -44,6 +44,24 @@ class DebugPageTests(SimpleTestCase):
             assert secret not in page
         assert "amqp://guest:********@rabbit:5672/" in page
 
+    def test_a_secret_held_as_bytes_is_masked(self):
+        """pprint splits a long bytes value into pieces on the page: masked before (#36)."""
+        from divio_settings import report
+
+        key = "K3y" + "x1Rwdm1klEQOPukngZFO58vbbpeqp5l0ogdRspdKZTuutJ5V2ov" * 2
+        self.client.raise_request_exception = False
+        saved, report.scrub = report.scrub, report.Scrubber([key])
+        try:
+            with self.settings(SECRET_KEY=key):
+                for accept in ("text/html", "text/plain"):
+                    page = self.client.get("/boom-bytes/", headers={"accept": accept})
+                    text = page.content.decode()
+                    assert "boom with 105 and 105 bytes" in text
+                    for piece in (key[:40], key[-40:], key[40:80]):
+                        assert piece not in text, accept
+        finally:
+            report.scrub = saved
+
     def test_text_report_masks_too(self):
         self.client.raise_request_exception = False
         with self.settings(CELERY_BROKER_URL="amqp://guest:brokersecret@rabbit:5672/"):

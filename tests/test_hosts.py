@@ -192,3 +192,26 @@ def test_covers_matches_like_django():
     assert hosts.covers(".a.io", "x.a.io")
     assert not hosts.covers(".a.io", "xa.io")
     assert not hosts.covers("a.io", "x.a.io")
+
+
+@pytest.mark.parametrize("own", [["*"], ["localhost", "*"], ["*", "api.example.com"]])
+def test_settings_py_any_host_gives_way_to_domain(own):
+    """A move never widens access (#36): settings.py's own '*' (a local default) is left out
+    once DOMAIN is set; its other hosts stay, and the source says why."""
+    import divio_settings
+
+    ns = {"__file__": "/app/x/settings.py", "ALLOWED_HOSTS": own}
+    divio_settings.apply(ns, environ=dict(LIVE_ENV))
+    assert "*" not in ns["ALLOWED_HOSTS"]
+    assert [host for host in own if host != "*"] == ns["ALLOWED_HOSTS"][: len(own) - 1]
+    assert "example.us.aldryn.io" in ns["ALLOWED_HOSTS"]
+    row = next(r for r in ns[divio_settings.REPORT] if r["setting"] == "ALLOWED_HOSTS")
+    assert row["source"].endswith("settings.py's '*' left out while DOMAIN is set")
+    changed = divio_settings.changes(ns)["changed"]
+    assert next(r for r in changed if r["setting"] == "ALLOWED_HOSTS")["before"] == own
+
+
+def test_settings_py_any_host_stays_without_domain():
+    """Locally (no DOMAIN) settings.py's '*' is its own choice: kept, and W004 names it."""
+    changes = hosts.settings_from_env({}, {"ALLOWED_HOSTS": ["*"]})
+    assert changes.values["ALLOWED_HOSTS"][0] == "*"

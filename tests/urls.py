@@ -17,4 +17,17 @@ def boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError(f"boom {getattr(settings, 'CELERY_BROKER_URL', '')}")
 
 
-urlpatterns = [path("", hello), path("boom/", boom), *media_urlpatterns()]
+def boom_bytes(request: HttpRequest) -> HttpResponse:
+    from django.conf import settings
+
+    key = settings.SECRET_KEY.encode()  # a secret held as bytes in a frame's locals
+    held = bytearray(key)
+    raise RuntimeError(f"boom with {len(key)} and {len(held)} bytes")
+
+
+urlpatterns = [
+    path("", hello),
+    path("boom/", boom),
+    path("boom-bytes/", boom_bytes),
+    *media_urlpatterns(),
+]
