@@ -224,7 +224,7 @@ class CheckTests(SimpleTestCase):
             found = checks.check_secure_cookies(None)
         assert [m.id for m in found] == ["divio_settings.W017"] * 2
         assert found[0].msg.startswith("SESSION_COOKIE_SECURE is False in a cloud environment")
-        assert found[1].hint.startswith("Remove CSRF_COOKIE_SECURE = False from settings.py")
+        assert str(found[1].hint).startswith("Remove CSRF_COOKIE_SECURE = False from settings.py")
 
     @override_settings(MIDDLEWARE=[SEC], ALLOWED_HOSTS=["*"])
     def test_checks_are_bound(self):
