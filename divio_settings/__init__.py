@@ -71,7 +71,7 @@ def apply(
     on |= {"celery": celery, "checks": checks, **_renamed(renamed)}
     base, original = _settings_py(namespace)
     changes = compute(env, base, on)  # raises before anything is written
-    _write(namespace, base, original, changes.values, changes.kept)
+    _write(namespace, base, original, changes)
     report.scrub = Scrubber(secret_values(env))
     namespace[REPORT] = Report(_as_set(changes.values), changes.sources, namespace[ORIGINAL])
     for effect in changes.after:
@@ -82,7 +82,8 @@ def changes(namespace: Any) -> dict[str, list[dict[str, Any]]]:
     """What apply() changed in *namespace* (a settings module, ``globals()`` or
     ``django.conf.settings``) relative to settings.py alone, secrets redacted: ``changed`` rows
     (setting, before, after, source), ``kept`` rows (settings.py's value kept although a
-    variable was set, and why) and ``ignored`` variables (other conventions' names that nobody
+    variable was set, and why), ``replaced`` rows (settings.py's settings a variable made moot:
+    its own ``AWS_*`` bucket settings under a ``DEFAULT_STORAGE_DSN``) and ``ignored`` variables (other conventions' names that nobody
     reads, and what to use instead). ``divio-settings show --changes`` prints it."""
     from .report import changes_of
 
@@ -251,9 +252,9 @@ def _write(
     namespace: MutableMapping[str, Any],
     base: Mapping[str, Any],
     original: Mapping[str, Any],
-    values: Mapping[str, Any],
-    notes: Mapping[str, str],
+    changes: Changes,
 ) -> None:
+    values = changes.values
     kept, absent = dict(original["values"]), set(original["absent"])
     for key in values.keys() - kept.keys() - absent:
         if key in base:
@@ -264,4 +265,9 @@ def _write(
         namespace.pop(key, None)
     namespace.update(kept)
     namespace.update(values)
-    namespace[ORIGINAL] = {"values": kept, "absent": sorted(absent), "kept": dict(notes)}
+    namespace[ORIGINAL] = {
+        "values": kept,
+        "absent": sorted(absent),
+        "kept": dict(changes.kept),
+        "replaced": dict(changes.replaced),
+    }

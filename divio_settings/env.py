@@ -573,6 +573,8 @@ class Changes:
         self.after: list[Callable[[], None]] = []
         # settings.py's choices kept although a variable was set: setting -> why.
         self.kept: dict[str, str] = {}
+        # settings.py's settings that a variable made moot (nothing reads them): setting -> why.
+        self.replaced: dict[str, str] = {}
 
     def set(self, setting: str, value: Any, source: str) -> None:
         self.values[setting] = value
@@ -580,6 +582,9 @@ class Changes:
 
     def keep(self, setting: str, reason: str) -> None:
         self.kept[setting] = reason
+
+    def replace(self, setting: str, reason: str) -> None:
+        self.replaced[setting] = reason
 
     def update(self, other: Changes) -> None:
         for setting, value in other.values.items():
@@ -590,6 +595,7 @@ class Changes:
             self.set(setting, value, source)
         self.after.extend(other.after)
         self.kept.update(other.kept)
+        self.replaced.update(other.replaced)
 
 
 def invalid(name: str, expected: str, detail: str = "") -> ImproperlyConfigured:

@@ -238,8 +238,12 @@ def changes_of(namespace: Any) -> dict[str, list[dict[str, Any]]]:
         {"setting": setting, "value": redact(get(setting, None), setting), "reason": reason}
         for setting, reason in sorted(original.get("kept", {}).items())
     ]
+    replaced = [
+        {"setting": setting, "reason": reason}
+        for setting, reason in sorted(original.get("replaced", {}).items())
+    ]
     ignored = [
         {"variable": name, "instead": instead}
         for name, instead in get("DIVIO_FOREIGN_VARIABLES", None) or []
     ]
-    return {"changed": changed, "kept": kept, "ignored": ignored}
+    return {"changed": changed, "kept": kept, "replaced": replaced, "ignored": ignored}

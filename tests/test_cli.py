@@ -532,7 +532,10 @@ def test_show_explains_the_module_the_runtime_loads(split_project):
 
 def test_show_changes_lists_before_after_kept_and_ignored(split_project):
     """The moving user's diff: every setting apply() changed (old -> new, source), settings.py's
-    values kept although a variable was set, and the variables nobody reads; no secret."""
+    values kept although a variable was set, settings.py's bucket the DSN replaces, and the
+    variables nobody reads; no secret."""
+    production = split_project / "mysite" / "settings" / "production.py"
+    production.write_text(production.read_text() + "AWS_STORAGE_BUCKET_NAME = 'old-bucket'\n")
     assert main(["init", str(split_project)]) == 0
     env = {
         **LIVE_ENV,
@@ -557,11 +560,21 @@ def test_show_changes_lists_before_after_kept_and_ignored(split_project):
         }
     ]
     assert found["ignored"] == [{"variable": "DEBUG", "instead": "DJANGO_DEBUG"}]
+    assert found["replaced"] == [
+        {
+            "setting": "AWS_STORAGE_BUCKET_NAME",
+            "reason": "not read: DEFAULT_STORAGE_DSN configures the storage",
+        }
+    ]
     for secret in (LIVE_KEY, "OIut5vYvWjI3UQzc", "t62LdAvROXgFR14"):
         assert secret not in result.stdout
     text = run_cli("show", str(split_project), "--changes", env=env)
     assert "LOGGING  kept: settings.py defines LOGGING; LOG_LEVEL is not applied" in text.stdout
     assert "DEBUG  ignored: nobody reads it; use DJANGO_DEBUG" in text.stdout
+    assert (
+        "AWS_STORAGE_BUCKET_NAME  replaced: not read: DEFAULT_STORAGE_DSN configures the storage"
+        in text.stdout
+    )
     assert LIVE_KEY not in text.stdout
 
 

@@ -130,3 +130,90 @@ def test_minio_spelling_is_refused_with_the_endpoint_spelling(dsn, spelling):
         changes.values["MEDIA_URL"]
         == spelling.split("endpoint=")[1] + "/" + fixed.split("@")[1].split("/")[0] + "/"
     )
+
+
+PUBLIC_S3 = "s3://AKIA:secretvalue@bucket.s3.amazonaws.com/"
+PRIVATE_S3 = PUBLIC_S3 + "?acl=private&qs_auth=true"
+
+
+@pytest.mark.parametrize(
+    ("own", "why"),
+    [
+        ({"AWS_DEFAULT_ACL": "private"}, "AWS_DEFAULT_ACL = 'private'"),
+        ({"AWS_QUERYSTRING_AUTH": True}, "AWS_QUERYSTRING_AUTH = True"),
+        (
+            {"STORAGES": {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}},
+            "django-storages signs its URLs by default",
+        ),
+        (
+            {"STORAGES": {"default": {"BACKEND": "x", "OPTIONS": {"default_acl": "private"}}}},
+            "['default_acl'] = 'private'",
+        ),
+        ({"AZURE_URL_EXPIRATION_SECS": 3600}, "AZURE_URL_EXPIRATION_SECS = 3600"),
+    ],
+)
+def test_private_media_refuse_a_public_dsn(own, why):
+    """A move never widens access (#36): settings.py's private media refuse a DSN that
+    publishes them, name why, and say which DSN options keep them private; nothing is written."""
+    import divio_settings
+
+    for dsn in (
+        PUBLIC_S3,
+        PUBLIC_S3 + "?qs_auth=true&acl=public-read",
+        "az://a:k@blob.core.windows.net/c",
+    ):
+        ns = {"__file__": "/app/x/settings.py", **own}
+        with pytest.raises(ImproperlyConfigured) as error:
+            divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": dsn})
+        message = str(error.value)
+        assert message.startswith("DEFAULT_STORAGE_DSN: expected a private storage DSN")
+        assert why in message
+        assert "acl=private&qs_auth=true" in message
+        assert "secretvalue" not in message
+        assert ns == {"__file__": "/app/x/settings.py", **own}
+    # The private DSN keeps them private: accepted, and its URLs are signed.
+    ns = {"__file__": "/app/x/settings.py", **own}
+    divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": PRIVATE_S3})
+    assert ns["STORAGES"]["default"]["OPTIONS"]["dsn"] == PRIVATE_S3
+    assert storage.StorageDSN(PRIVATE_S3).s3.querystring_auth
+
+
+def test_private_media_and_a_file_dsn():
+    """Files on the developer's disk are no wider locally; in the cloud they are served."""
+    import divio_settings
+
+    own = {"__file__": "/app/x/settings.py", "AWS_DEFAULT_ACL": "private"}
+    ns = dict(own)
+    divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": "file:///data/media/"})
+    with pytest.raises(ImproperlyConfigured, match="expected a private storage DSN"):
+        divio_settings.apply(
+            dict(own), environ={**LIVE_ENV, "DEFAULT_STORAGE_DSN": "file:///data/media/"}
+        )
+
+
+def test_public_media_take_any_dsn():
+    import divio_settings
+
+    for own in ({}, {"AWS_DEFAULT_ACL": "public-read"}, {"AWS_QUERYSTRING_AUTH": False}):
+        ns = {"__file__": "/app/x/settings.py", **own}
+        divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": PUBLIC_S3})
+        assert ns["STORAGES"]["default"]["OPTIONS"]["dsn"] == PUBLIC_S3
+
+
+def test_settings_py_bucket_settings_are_said_to_be_replaced():
+    import divio_settings
+
+    ns = {
+        "__file__": "/app/x/settings.py",
+        "AWS_STORAGE_BUCKET_NAME": "old-bucket",
+        "AWS_S3_REGION_NAME": "eu-west-1",
+        "AWS_QUERYSTRING_AUTH": False,
+    }
+    divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": PUBLIC_S3})
+    replaced = divio_settings.changes(ns)["replaced"]
+    assert [row["setting"] for row in replaced] == [
+        "AWS_QUERYSTRING_AUTH",
+        "AWS_S3_REGION_NAME",
+        "AWS_STORAGE_BUCKET_NAME",
+    ]
+    assert replaced[0]["reason"] == "not read: DEFAULT_STORAGE_DSN configures the storage"

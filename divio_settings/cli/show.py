@@ -112,6 +112,8 @@ def print_changes(root: Path, env: Mapping[str, str], module: str, as_json: bool
         print(f"    <- {row['source']}")
     for row in found["kept"]:
         print(f"{row['setting']}  kept: {row['reason']}")
+    for row in found["replaced"]:
+        print(f"{row['setting']}  replaced: {row['reason']}")
     for row in found["ignored"]:
         print(f"{row['variable']}  ignored: nobody reads it; use {row['instead']}")
     return 0

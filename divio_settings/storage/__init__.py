@@ -28,9 +28,12 @@ from divio_settings.env import (
     base_dir,
     check_url,
     invalid,
+    is_cloud,
     prefixed,
     read_bool,
 )
+
+from .access import PRIVATE_HINT, REPLACED_BY_DSN, is_private, private_because
 
 BACKEND: Final = "divio_settings.storage.backend.DSNStorage"
 SCHEMES: Final = ("az", "file", "s3")
@@ -371,6 +374,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     fast = read_bool(env, variables.MEDIA_FAST_URLS)
     for alias, (name, value) in found.items():
         dsn = StorageDSN.checked(name, value)
+        _never_wider(env, current, alias, name, dsn)
         options: dict[str, Any] = {"dsn": value, "alias": alias}
         if fast is False:
             options["fast_urls"] = False
@@ -387,7 +391,11 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
             # Shared storage: the static files publish_static copies there answer the requests
             # a container of another version cannot (divio_settings.middleware).
             out.set("DIVIO_STATIC_FALLBACK", True, name)
-    if "default" not in found:
+    if "default" in found:
+        for setting in REPLACED_BY_DSN:
+            if setting in current:
+                out.replace(setting, f"not read: {found['default'][0]} configures the storage")
+    else:
         if "MEDIA_ROOT" not in current:
             out.set("MEDIA_ROOT", os.path.join(base_dir(current), "data", "media"), "default")
         if "MEDIA_URL" not in current:
@@ -395,3 +403,18 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     if found:
         out.set("STORAGES", storages, ", ".join(name for name, _ in found.values()))
     return out
+
+
+def _never_wider(
+    env: Env, current: Mapping[str, Any], alias: str, name: str, dsn: StorageDSN
+) -> None:
+    """A move never widens media access: settings.py's private storage refuses a DSN that
+    publishes (a file DSN only in the cloud, where its URLs are public)."""
+    why = private_because(current, alias)
+    if why is None or is_private(dsn) or (dsn.scheme == "file" and not is_cloud(env)):
+        return
+    raise invalid(
+        name,
+        f"a private storage DSN, since settings.py's media are private ({why})",
+        PRIVATE_HINT,
+    )
