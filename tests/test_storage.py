@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -194,8 +196,13 @@ def test_private_media_and_a_file_dsn():
 def test_public_media_take_any_dsn():
     import divio_settings
 
-    for own in ({}, {"AWS_DEFAULT_ACL": "public-read"}, {"AWS_QUERYSTRING_AUTH": False}):
-        ns = {"__file__": "/app/x/settings.py", **own}
+    owns: list[dict[str, Any]] = [
+        {},
+        {"AWS_DEFAULT_ACL": "public-read"},
+        {"AWS_QUERYSTRING_AUTH": False},
+    ]
+    for own in owns:
+        ns: dict[str, Any] = {"__file__": "/app/x/settings.py", **own}
         divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": PUBLIC_S3})
         assert ns["STORAGES"]["default"]["OPTIONS"]["dsn"] == PUBLIC_S3
 
