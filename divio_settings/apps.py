@@ -56,17 +56,22 @@ def log_key_fingerprints() -> None:
     container started with another key shows in the logs (nothing of the key can be read back
     from a fingerprint)."""
     import logging
+    import sys
 
     from django.conf import settings
 
     from .report import fingerprint
 
     fallbacks = [fingerprint(str(key)) for key in getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    logging.getLogger("divio_settings").info(
-        "SECRET_KEY fingerprint %s; SECRET_KEY_FALLBACKS fingerprints: %s",
-        fingerprint(str(settings.SECRET_KEY)),
-        ", ".join(fallbacks) or "none",
+    line = (
+        f"SECRET_KEY fingerprint {fingerprint(str(settings.SECRET_KEY))}; "
+        f"SECRET_KEY_FALLBACKS fingerprints: {', '.join(fallbacks) or 'none'}"
     )
+    logger = logging.getLogger("divio_settings")
+    if logger.isEnabledFor(logging.INFO) and logger.hasHandlers():
+        logger.info(line)
+    else:  # the project's own LOGGING drops our INFO line: once to stderr, as servers log
+        print(f"divio_settings: {line}", file=sys.stderr)
 
 
 def sync_site_domain(using: str = "default", **kwargs: Any) -> None:

@@ -110,6 +110,22 @@ def merge_alias(
     return result
 
 
+def _say_dropped(alias: str, name: str, own: Any, merged: Mapping[str, Any], out: Changes) -> None:
+    """settings.py's OPTIONS for another database (its ENGINE, perhaps from a variable of the
+    project's own, is not the URL's): not kept, and show --changes names them (keys only: an
+    option may hold a password)."""
+    options = own.get("OPTIONS") if isinstance(own, Mapping) else None
+    if not options:
+        return
+    dropped = sorted(str(key) for key in options if key not in (merged.get("OPTIONS") or {}))
+    if dropped:
+        out.replace(
+            f"DATABASES[{alias!r}]['OPTIONS']",
+            f"{', '.join(dropped)} not kept: settings.py's ENGINE {own.get('ENGINE')} is not "
+            f"{merged['ENGINE']} of {name}",
+        )
+
+
 def _pool_own_databases(
     own: dict[str, Any], found: Mapping[str, Any], pool: bool | dict[str, int]
 ) -> None:
@@ -154,7 +170,9 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
         governed.append("CONN_HEALTH_CHECKS")
     for alias, (name, url) in found.items():
         parsed = parse(name, url, max_age, health, sizes or pool)
-        own[alias] = merge_alias(own.get(alias), parsed, url, governed)
+        previous = own.get(alias)
+        own[alias] = merge_alias(previous, parsed, url, governed)
+        _say_dropped(alias, name, previous, own[alias], out)
     if pool:
         _pool_own_databases(own, found, sizes or True)
     if "default" not in own:

@@ -26,6 +26,20 @@ def test_server_processes_log_the_key_fingerprints_once(monkeypatch, caplog):
     assert "k" * 50 not in caplog.text
 
 
+def test_the_fingerprint_line_survives_a_project_s_own_logging(monkeypatch, capsys):
+    """A settings.py LOGGING that leaves divio_settings' INFO out (#36): the line goes to
+    stderr once instead of nowhere."""
+    logger = logging.getLogger("divio_settings")
+    monkeypatch.setattr(logger, "level", logging.WARNING)
+    with override_settings(SECRET_KEY="k" * 50, SECRET_KEY_FALLBACKS=[]):
+        apps.log_key_fingerprints()
+    err = capsys.readouterr().err
+    assert err == (
+        f"divio_settings: SECRET_KEY fingerprint {fingerprint('k' * 50)}; "
+        "SECRET_KEY_FALLBACKS fingerprints: none\n"
+    )
+
+
 def test_management_commands_are_not_server_processes(monkeypatch):
     for name in apps.SERVERS:
         monkeypatch.delitem(sys.modules, name, raising=False)

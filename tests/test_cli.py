@@ -780,3 +780,33 @@ def test_pyproject_without_tomllib_in_the_image_is_refused(project, capsys):
     (project / "pyproject.toml").write_text(PYPROJECT)
     assert main(["init", str(project), "--python", "3.10"]) == 1
     assert "needs Python 3.11 or later" in capsys.readouterr().err
+
+
+def test_init_honours_settings_when_manage_py_names_none(project, capsys, monkeypatch):
+    """A manage.py and wsgi.py that name no settings module (#36): init wires the module given
+    by --settings (or DJANGO_SETTINGS_MODULE) and the image sets DJANGO_SETTINGS_MODULE, so
+    the server boots."""
+    for name in ("manage.py", "mysite/wsgi.py", "mysite/asgi.py"):
+        path = project / name
+        text = path.read_text()
+        path.write_text(
+            "\n".join(line for line in text.splitlines() if "DJANGO_SETTINGS_MODULE" not in line)
+        )
+    assert main(["init", str(project)]) == 1
+    assert "manage.py does not name DJANGO_SETTINGS_MODULE" in capsys.readouterr().err
+    assert main(["init", str(project), "--settings", "mysite.settings"]) == 0
+    out = capsys.readouterr().out
+    assert "settings module: mysite.settings (--settings)" in out
+    assert "manage.py names no settings module" in out
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "ENV DJANGO_SETTINGS_MODULE=mysite.settings" in dockerfile
+    assert (
+        (project / "mysite" / "settings.py")
+        .read_text()
+        .endswith("divio_settings.apply(globals())\n")
+    )
+    # The same through the environment, on a fresh copy of the files.
+    (project / "Dockerfile").unlink()
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "mysite.settings")
+    assert main(["init", str(project), "--force"]) == 0
+    assert "ENV DJANGO_SETTINGS_MODULE=mysite.settings" in (project / "Dockerfile").read_text()

@@ -418,8 +418,10 @@ def test_the_hostile_corpus_through_every_subcommand_gives_no_traceback(
             assert "Traceback" not in out + err
             assert SECRET not in out + err, (name, command)
             for line in err.splitlines():
-                # One line per problem: ours, or a variable's own line of a multi-line error.
-                assert line.startswith(("divio-settings: ", "error: ", "warning: ")) or re.match(
+                # One line per problem: ours (a check's hint indented below it), or a
+                # variable's own line of a multi-line error.
+                prefixes = ("divio-settings: ", "error: ", "warning: ", "    hint: ")
+                assert line.startswith(prefixes) or re.match(
                     r"^[A-Z][A-Z0-9_]*: expected ", line
                 ), line
 

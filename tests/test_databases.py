@@ -295,3 +295,35 @@ def test_pool_sizes_become_psycopg_pool_options():
 def test_bad_pool_sizes(env, message):
     with pytest.raises(ImproperlyConfigured, match=f"^{message}"):
         databases.settings_from_env({"DATABASE_URL": "postgres://u:p@db:5432/x", **env}, {})
+
+
+def test_options_for_another_database_are_said_to_be_dropped():
+    """settings.py's engine chosen by a project variable (MySQL) with PostgreSQL's URL (#36):
+    its OPTIONS do not fit and are not kept; changes() names them (not their values)."""
+    import divio_settings
+
+    ns = {
+        "__file__": "/app/x/settings.py",
+        "DATABASES": {
+            "default": {
+                "ENGINE": "django.db.backends.mysql",
+                "OPTIONS": {"charset": "utf8mb4", "read_default_file": "/etc/my.cnf"},
+            }
+        },
+    }
+    divio_settings.apply(ns, environ={"DATABASE_URL": "postgres://u:p@db.example.com:5432/x"})
+    assert "OPTIONS" not in ns["DATABASES"]["default"]
+    assert divio_settings.changes(ns)["replaced"] == [
+        {
+            "setting": "DATABASES['default']['OPTIONS']",
+            "reason": "charset, read_default_file not kept: settings.py's ENGINE "
+            "django.db.backends.mysql is not django.db.backends.postgresql of DATABASE_URL",
+        }
+    ]
+    # The same family keeps them: nothing to say.
+    ns["DATABASES"]["default"]["ENGINE"] = "django.db.backends.postgresql"
+    ns["DATABASES"]["default"]["OPTIONS"] = {"sslmode": "require"}
+    del ns["_divio_settings_original"]
+    divio_settings.apply(ns, environ={"DATABASE_URL": "postgres://u:p@db.example.com:5432/x"})
+    assert ns["DATABASES"]["default"]["OPTIONS"] == {"sslmode": "require"}
+    assert divio_settings.changes(ns)["replaced"] == []

@@ -286,10 +286,11 @@ def pyproject_with(text: str, database: str, gateway_line: str) -> str:
 
 
 def settings_step(project: Project) -> str:
-    """When the module init wires is not manage.py's default (a settings package whose
-    production module the WSGI entry point loads), the image says so: the build's collectstatic,
-    the release commands and the server then all read the same settings."""
-    if not project.module or project.module == project.manage_module:
+    """When the module init wires is not the one both manage.py and the WSGI/ASGI entry point
+    name (a settings package whose production module the entry point loads; a manage.py or
+    wsgi.py that names none), the image says so: the build's collectstatic, the release
+    commands and the server then all read the same settings."""
+    if not project.module or project.module == project.manage_module == project.entry_module:
         return ""
     return (
         "\n# The settings module the server loads; manage.py's default is for development."
@@ -406,7 +407,12 @@ def run(args: argparse.Namespace) -> int:
         else "manage.py's"
     )
     print(f"settings module: {project.module} ({why})")
-    if project.module != project.manage_module:
+    if not project.manage_module:
+        print(
+            "manage.py names no settings module: the image sets DJANGO_SETTINGS_MODULE; "
+            f"set it to {project.module} in .env-local too to develop with it"
+        )
+    elif project.module != project.manage_module:
         print(
             f"manage.py loads {project.manage_module}: add the two lines at its end too to "
             "develop with them"

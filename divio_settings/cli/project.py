@@ -354,8 +354,14 @@ def find_project(path: Path, settings: str | None = None) -> Project:
     """The project at *path*: its settings module (*settings*, else the one the WSGI or ASGI
     entry point loads, the production one of a split package, else manage.py's) and its URL
     module."""
-    manage_module = manage_py_module(path, "run init in a Django project's directory")
-    package = manage_module.split(".")[0]
+    hint = "run init in a Django project's directory"
+    if settings is None:
+        manage_module = manage_py_module(path, hint)
+    elif (path / "manage.py").is_file():  # --settings or DJANGO_SETTINGS_MODULE: it may name none
+        manage_module = named_module(path, path / "manage.py") or ""
+    else:
+        raise UserError(f"no manage.py in {path}: {hint}")
+    package = (settings or manage_module).split(".")[0]
     entry_module = None
     for entry in ("wsgi.py", "asgi.py"):
         if (path / package / entry).is_file():
