@@ -71,7 +71,7 @@ def log_key_fingerprints() -> None:
     if logger.isEnabledFor(logging.INFO) and logger.hasHandlers():
         logger.info(line)
     else:  # the project's own LOGGING drops our INFO line: once to stderr, as servers log
-        print(f"divio_settings: {line}", file=sys.stderr)
+        sys.stderr.write(f"divio_settings: {line}\n")
 
 
 def sync_site_domain(using: str = "default", **kwargs: Any) -> None:

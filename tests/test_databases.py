@@ -302,7 +302,7 @@ def test_options_for_another_database_are_said_to_be_dropped():
     its OPTIONS do not fit and are not kept; changes() names them (not their values)."""
     import divio_settings
 
-    ns = {
+    ns: dict[str, Any] = {
         "__file__": "/app/x/settings.py",
         "DATABASES": {
             "default": {
