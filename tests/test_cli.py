@@ -810,3 +810,37 @@ def test_init_honours_settings_when_manage_py_names_none(project, capsys, monkey
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "mysite.settings")
     assert main(["init", str(project), "--force"]) == 0
     assert "ENV DJANGO_SETTINGS_MODULE=mysite.settings" in (project / "Dockerfile").read_text()
+
+
+def test_init_refuses_a_module_git_ignores(project, capsys):
+    """The wired module ignored by git (#36): refused, naming it; a tracked one is wired."""
+    local = project / "mysite" / "local.py"
+    local.write_text("from .settings import *  # noqa\n")
+    run_tool(["git", "init", "-q", str(project)])
+    (project / ".gitignore").write_text("mysite/local.py\n")
+    assert main(["init", str(project), "--settings", "mysite.local"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "divio-settings: mysite/local.py is ignored by git, so what init writes there never "
+        "reaches the image: wire a module the repository tracks (--settings MODULE)\n"
+    )
+    assert local.read_text() == "from .settings import *  # noqa\n"
+    assert main(["init", str(project)]) == 0
+
+
+def test_init_names_a_pin_the_library_cannot_install_beside(project, capsys):
+    """A project's dj-database-url==2.2.0 (#36): the image's pip install would stop on it;
+    init names the pin (in the file -r includes too) and writes nothing."""
+    folder = project / "requirements"
+    folder.mkdir()
+    (folder / "base.txt").write_text("Django>=5.2\ndj_database_url==2.2.0  # old pin\n")
+    (folder / "production.txt").write_text("-r base.txt\ngunicorn\n")
+    before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file()}
+    assert main(["init", str(project)]) == 1
+    assert capsys.readouterr().err == (
+        "divio-settings: base.txt pins dj_database_url==2.2.0, but divio-settings needs "
+        "dj-database-url<4,>=3.1: change that pin first\n"
+    )
+    assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file()} == before
+    (folder / "base.txt").write_text("Django>=5.2\ndj-database-url==3.1.0\npsycopg==3.2.1\n")
+    assert main(["init", str(project)]) == 0

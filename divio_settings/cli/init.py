@@ -172,6 +172,9 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
         if not (root / "uv.lock").is_file():  # with a lock, the project adds them (uv add)
             files[wanted] = pyproject_with(old, database, requirement)
     else:
+        from .pins import refuse_conflicts, requirement_lines
+
+        refuse_conflicts(requirement_lines(wanted), {str(db["extra"])})
         files[wanted] = requirements(old, database, requirement)
     return files
 
@@ -351,6 +354,31 @@ def backup_name(file: TextFile) -> Path:
     return candidate
 
 
+def refuse_ignored(root: Path, files: tuple[Path, ...]) -> None:
+    """The two lines in a file git ignores never reach the image (the build copies the
+    repository): refused, naming the file. Outside a git checkout, or without git, nothing to
+    ask."""
+    import subprocess
+
+    names = [str(path.relative_to(root)) for path in files]
+    try:
+        result = subprocess.run(
+            ["git", "check-ignore", "--", *names],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except OSError:
+        return
+    ignored = result.stdout.split() if result.returncode == 0 else []
+    if ignored:
+        raise UserError(
+            f"{ignored[0]} is ignored by git, so what init writes there never reaches the "
+            "image: wire a module the repository tracks (--settings MODULE)"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     import os
 
@@ -360,6 +388,7 @@ def run(args: argparse.Namespace) -> int:
     if not chosen and from_environment and module_file(root, from_environment).is_file():
         chosen = from_environment  # another project's module in the shell is not this one's
     project = find_project(root, chosen)
+    refuse_ignored(root, (project.settings, project.urls))
     wanted = plan(project, args.database, args.gateway, args.python)
     changes: list[tuple[TextFile, bytes]] = []
     for path, text in wanted.items():
