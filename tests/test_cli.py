@@ -844,3 +844,33 @@ def test_init_names_a_pin_the_library_cannot_install_beside(project, capsys):
     assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file()} == before
     (folder / "base.txt").write_text("Django>=5.2\ndj-database-url==3.1.0\npsycopg==3.2.1\n")
     assert main(["init", str(project)]) == 0
+
+
+def test_init_names_what_the_project_s_own_docker_files_would_lose(project, capsys):
+    """A Dockerfile and compose file in a subfolder (#36): init refuses, naming the build step
+    and the process its files lack; with --force it writes and names them again."""
+    docker = project / "docker"
+    docker.mkdir()
+    (docker / "Dockerfile").write_text(
+        "FROM python:3.12\nRUN pip install -r requirements.txt\n"
+        "RUN DJANGO_DEBUG=False \\\n    python manage.py compress --force\n"
+        "RUN python manage.py collectstatic --noinput\n"
+    )
+    (docker / "compose.yml").write_text(
+        "services:\n  web:\n    build: ..\n  worker:\n    command: celery -A mysite worker\n"
+        "  db:\n    image: postgres\n"
+    )
+    (project / "node_modules" / "x").mkdir(parents=True)
+    (project / "node_modules" / "x" / "Dockerfile").write_text("RUN make\n")
+    assert main(["init", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "divio-settings: the project's own Docker files have what the files init writes lack "
+        "(docker/Dockerfile: RUN DJANGO_DEBUG=False python manage.py compress --force; "
+        "docker/compose.yml: service worker): carry them into the new Dockerfile and "
+        "docker-compose.yml (see --dry-run), then run init with --force\n"
+    )
+    assert not (project / "Dockerfile").exists()
+    assert main(["init", str(project), "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "not carried over: docker/compose.yml: service worker" in out

@@ -10,6 +10,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Final
 
+from .docker import would_lose
 from .project import (
     Project,
     TextFile,
@@ -410,6 +411,13 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
         return 0
+    lost = would_lose(root)
+    if lost and not args.force:
+        raise UserError(
+            f"the project's own Docker files have what the files init writes lack "
+            f"({'; '.join(lost)}): carry them into the new Dockerfile and docker-compose.yml "
+            "(see --dry-run), then run init with --force"
+        )
     if conflicts and not args.force:
         names = ", ".join(file.name for file in conflicts)
         verbs = "exists and differs" if len(conflicts) == 1 else "exist and differ"
@@ -426,6 +434,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {shown_path(root, file.real)}")
     if not changes:
         print("nothing to do: the project is already set up")
+    for item in lost:  # --force: said once more, so that nobody forgets to carry it over
+        print(f"not carried over: {item}")
     why = (
         "--settings"
         if args.settings
