@@ -450,7 +450,7 @@ def check_static_compression(app_configs: Sequence[AppConfig] | None, **kwargs: 
             f"STORAGES['staticfiles'] is {backend.rsplit('.', 1)[1]}: WhiteNoise serves the "
             "static files uncompressed.",
             hint="Remove STORAGES['staticfiles'] from settings.py (apply() then uses "
-            "whitenoise.storage.CompressedManifestStaticFilesStorage), or name that backend.",
+            "WhiteNoise's compressed, hashed storage), or name that backend.",
             id="divio_settings.W016",
         )
     ]

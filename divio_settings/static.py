@@ -12,7 +12,7 @@ from .env import Changes, Env, base_dir
 SECURITY_MIDDLEWARE: Final = "django.middleware.security.SecurityMiddleware"
 WHITENOISE_MIDDLEWARE: Final = "whitenoise.middleware.WhiteNoiseMiddleware"
 MISS_MIDDLEWARE: Final = "divio_settings.middleware.StaticMissMiddleware"
-WHITENOISE_STORAGE: Final = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+WHITENOISE_STORAGE: Final = "divio_settings.staticstorage.CompressedManifestStaticFilesStorage"
 FILE_STORAGE: Final = "django.core.files.storage.FileSystemStorage"
 STATICFILES_APP: Final = "django.contrib.staticfiles"
 NOSTATIC_APP: Final = "whitenoise.runserver_nostatic"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from divio_settings import static
 from divio_settings.hosts import REDIRECT_MIDDLEWARE
 from tests.helpers import STARTPROJECT
@@ -22,7 +24,9 @@ def test_startproject_gets_whitenoise_after_security_and_our_runserver():
     assert "whitenoise.runserver_nostatic" not in apps
     assert values["STORAGES"] == {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        "staticfiles": {
+            "BACKEND": "divio_settings.staticstorage.CompressedManifestStaticFilesStorage"
+        },
     }
     assert values["STATIC_ROOT"] == "/app/staticfiles"
     assert "STATIC_URL" not in values  # startproject's 'static/' is kept
@@ -79,3 +83,41 @@ def test_user_storages_are_preserved():
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     }
     assert "default" not in storages
+
+
+def test_a_reference_to_a_missing_file_does_not_fail_the_build(tmp_path, caplog):
+    """Under the storage apply() chooses (#36): collectstatic passes where Django's plain
+    storage passed; the missing reference stays as written and one line names it, the others
+    are hashed as WhiteNoise hashes them."""
+    import logging
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    source = tmp_path / "assets"
+    (source / "css").mkdir(parents=True)
+    (source / "css" / "logo.png").write_bytes(b"\x89PNG")
+    (source / "css" / "site.css").write_text(
+        "body { background: url(logo.png); }\n/*# sourceMappingURL=site.css.map */\n"
+    )
+    storages = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": static.WHITENOISE_STORAGE},
+    }
+    with (
+        override_settings(
+            STATIC_ROOT=str(tmp_path / "collected"),
+            STATICFILES_DIRS=[str(source)],
+            STORAGES=storages,
+            INSTALLED_APPS=["django.contrib.staticfiles"],
+        ),
+        caplog.at_level(logging.WARNING, logger="divio_settings"),
+    ):
+        call_command("collectstatic", "--noinput", verbosity=0)
+    assert caplog.messages == [
+        "static files: css/site.css references site.css.map, which does not exist: left as written"
+    ]
+    collected = json.loads((tmp_path / "collected" / "staticfiles.json").read_text())["paths"]
+    css = (tmp_path / "collected" / collected["css/site.css"]).read_text()
+    assert f'url("{collected["css/logo.png"].split("/")[-1]}")' in css
+    assert "/*# sourceMappingURL=site.css.map */" in css
