@@ -68,7 +68,9 @@ def test_live_environment():
         "whitenoise.middleware.WhiteNoiseMiddleware",
     ]
     assert ns["STORAGES"]["default"]["BACKEND"] == "divio_settings.storage.backend.DSNStorage"
-    assert ns["STORAGES"]["staticfiles"]["BACKEND"].startswith("whitenoise.")
+    assert ns["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "divio_settings.staticstorage.CompressedManifestStaticFilesStorage"
+    )
 
 
 def test_apply_twice_changes_nothing():

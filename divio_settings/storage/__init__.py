@@ -33,7 +33,7 @@ from divio_settings.env import (
     read_bool,
 )
 
-from .access import PRIVATE_HINT, REPLACED_BY_DSN, is_private, private_because
+from .access import PRIVATE_HINT, REPLACED_BY_DSN, private_because
 
 BACKEND: Final = "divio_settings.storage.backend.DSNStorage"
 SCHEMES: Final = ("az", "file", "s3")
@@ -411,7 +411,10 @@ def _never_wider(
     """A move never widens media access: settings.py's private storage refuses a DSN that
     publishes (a file DSN only in the cloud, where its URLs are public)."""
     why = private_because(current, alias)
-    if why is None or is_private(dsn) or (dsn.scheme == "file" and not is_cloud(env)):
+    private = dsn.scheme == "s3" and dsn.s3.querystring_auth
+    if private and (dsn.s3.acl or "").startswith("public"):
+        private = False  # signed URLs to objects anyone may read
+    if why is None or private or (dsn.scheme == "file" and not is_cloud(env)):
         return
     raise invalid(
         name,

@@ -1,13 +1,10 @@
-"""Who may read the media: settings.py's storage privacy, and whether a DSN keeps it. A move
-never widens access: a private settings.py storage refuses a public DSN."""
+"""Who may read settings.py's media: what makes its storage private. A move never widens
+access: a private settings.py storage refuses a DSN that publishes (storage/__init__.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    from . import StorageDSN
+from typing import Any, Final
 
 S3_BACKEND: Final = "storages.backends.s3"
 PRIVATE_HINT: Final = (
@@ -62,11 +59,3 @@ def private_because(current: Mapping[str, Any], alias: str) -> str | None:
     if backend.startswith(S3_BACKEND) and signed is not False:
         return f"STORAGES['default'] is {backend} (django-storages signs its URLs by default)"
     return None
-
-
-def is_private(dsn: StorageDSN) -> bool:
-    """Whether the DSN's media stay private: S3 with signed URLs and no public ACL."""
-    if dsn.scheme != "s3":
-        return False
-    parts = dsn.s3
-    return parts.querystring_auth and not (parts.acl or "").startswith("public")
