@@ -1,5 +1,5 @@
 """The static files storage apply() chooses when settings.py has none: WhiteNoise's compressed,
-hashed storage that never fails a build the project's own storage passed."""
+hashed storage that never fails a build (or the pages) the project's own storage passed."""
 
 from __future__ import annotations
 
@@ -43,3 +43,24 @@ class CompressedManifestStaticFilesStorage(WhiteNoiseStorage):  # type: ignore[m
                 return str(matchobj["matched"])
 
         return converter
+
+    def save_manifest(self) -> None:
+        """Entries of the manifest already in STATIC_ROOT (a project that commits its collected
+        files and their staticfiles.json) whose files are there but no longer collected from any
+        source are kept: dropped, every page naming them would fail (manifest_strict)."""
+        old, _ = self.load_manifest()
+        kept = {
+            name: hashed
+            for name, hashed in old.items()
+            if name not in self.hashed_files and self.exists(hashed)
+        }
+        if kept:
+            logger.warning(
+                "static files: %d entries of the existing %s kept, their files are in "
+                "STATIC_ROOT but collected from no source: %s",
+                len(kept),
+                self.manifest_name,
+                ", ".join(sorted(kept)[:5]) + (", …" if len(kept) > 5 else ""),
+            )
+            self.hashed_files.update(kept)
+        super().save_manifest()

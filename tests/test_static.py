@@ -121,3 +121,46 @@ def test_a_reference_to_a_missing_file_does_not_fail_the_build(tmp_path, caplog)
     css = (tmp_path / "collected" / collected["css/site.css"]).read_text()
     assert f'url("{collected["css/logo.png"].split("/")[-1]}")' in css
     assert "/*# sourceMappingURL=site.css.map */" in css
+
+
+def test_committed_collected_files_keep_their_manifest_entries(tmp_path, caplog):
+    """A project that commits its collected files and their staticfiles.json (#36): files that
+    no source holds any more keep their entries, so the pages that name them still render."""
+    import logging
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    source = tmp_path / "assets"
+    source.mkdir()
+    (source / "site.css").write_text("body { color: red; }\n")
+    collected = tmp_path / "collected"
+    (collected / "legacy").mkdir(parents=True)
+    (collected / "legacy" / "app.0123456789ab.js").write_text("run();\n")
+    (collected / "staticfiles.json").write_text(
+        json.dumps({"paths": {"legacy/app.js": "legacy/app.0123456789ab.js"}, "version": "1.1"})
+    )
+    storages = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": static.WHITENOISE_STORAGE},
+    }
+    with (
+        override_settings(
+            STATIC_ROOT=str(collected),
+            STATICFILES_DIRS=[str(source)],
+            STORAGES=storages,
+            INSTALLED_APPS=["django.contrib.staticfiles"],
+        ),
+        caplog.at_level(logging.WARNING, logger="divio_settings"),
+    ):
+        call_command("collectstatic", "--noinput", verbosity=0)
+        from django.utils.module_loading import import_string
+
+        served = import_string(static.WHITENOISE_STORAGE)()  # a new process's storage
+        assert served.url("legacy/app.js").endswith("legacy/app.0123456789ab.js")
+    paths = json.loads((collected / "staticfiles.json").read_text())["paths"]
+    assert set(paths) == {"legacy/app.js", "site.css"}
+    assert caplog.messages == [
+        "static files: 1 entries of the existing staticfiles.json kept, their files are in "
+        "STATIC_ROOT but collected from no source: legacy/app.js"
+    ]
