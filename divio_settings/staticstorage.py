@@ -21,9 +21,10 @@ class CompressedManifestStaticFilesStorage(WhiteNoiseStorage):  # type: ignore[m
     never looked at references."""
 
     def url_converter(
-        self, name: str, hashed_files: dict[str, Any], template: str | None = None
+        self, name: str, hashed_files: dict[str, Any], *args: Any, **kwargs: Any
     ) -> Callable[[Any], str]:
-        convert: Callable[[Any], str] = super().url_converter(name, hashed_files, template)
+        # Django 6 added arguments after template: passed on as given.
+        convert: Callable[[Any], str] = super().url_converter(name, hashed_files, *args, **kwargs)
         said = self.__dict__.setdefault("_divio_missing_said", set())
 
         def converter(matchobj: Any) -> str:
