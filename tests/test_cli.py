@@ -855,6 +855,7 @@ def test_init_names_what_the_project_s_own_docker_files_would_lose(project, caps
         "FROM python:3.12\nRUN pip install -r requirements.txt\n"
         "RUN DJANGO_DEBUG=False \\\n    python manage.py compress --force\n"
         "RUN python manage.py collectstatic --noinput\n"
+        "RUN curl -o /tmp/x https://deploy:tok3nsecret@files.example.com/x\n"
     )
     (docker / "compose.yml").write_text(
         "services:\n  web:\n    build: ..\n  worker:\n    command: celery -A mysite worker\n"
@@ -867,6 +868,7 @@ def test_init_names_what_the_project_s_own_docker_files_would_lose(project, caps
     assert err == (
         "divio-settings: the project's own Docker files have what the files init writes lack "
         "(docker/Dockerfile: RUN DJANGO_DEBUG=False python manage.py compress --force; "
+        "docker/Dockerfile: RUN curl -o /tmp/x https://deploy:********@files.example.com/x; "
         "docker/compose.yml: service worker): carry them into the new Dockerfile and "
         "docker-compose.yml (see --dry-run), then run init with --force\n"
     )

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
+from divio_settings.report import mask_url_passwords
+
 # Folders that hold no project Docker files of the project's own.
 SKIPPED: Final = frozenset({"node_modules", "venv", "site-packages", "__pycache__"})
 MAX_DEPTH: Final = 3
@@ -54,7 +56,8 @@ def would_lose(root: Path) -> list[str]:
         name = path.relative_to(root).as_posix()
         text = path.read_text(errors="replace")
         if path.name.startswith("Dockerfile"):
-            lost += [f"{name}: RUN {step}" for step in build_steps(text)]
+            # A step may carry a credential (pip install https://user:token@…): masked.
+            lost += [f"{name}: RUN {mask_url_passwords(step)}" for step in build_steps(text)]
         else:
             lost += [f"{name}: service {service}" for service in services(text)]
     return lost
