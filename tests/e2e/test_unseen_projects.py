@@ -120,3 +120,67 @@ def status(port: int, host: str) -> int:
         return connection.getresponse().status
     finally:
         connection.close()
+
+
+GETENV = """
+DEBUG = os.getenv("DEBUG", "False") == "True"
+ALLOWED_HOSTS = os.getenv("ALLOWED_HOSTS", "*").split(",")
+CSRF_COOKIE_SECURE = False
+STATICFILES_DIRS = [BASE_DIR / "assets"]
+"""
+
+
+def test_a_getenv_settings_py_with_docker_files_in_a_subfolder_moves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """settings.py full of os.getenv reads, its Dockerfile and compose file in docker/, a pin the
+    library cannot install beside, a stylesheet naming a source map it never shipped."""
+    root = tmp_path
+    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(root)])
+    settings = root / "mysite" / "settings.py"
+    settings.write_text("import os\n" + settings.read_text() + GETENV)
+    (root / "assets" / "css").mkdir(parents=True)
+    (root / "assets" / "css" / "site.css").write_text(
+        "body { color: red; }\n/*# sourceMappingURL=site.css.map */\n"
+    )
+    (root / "requirements.txt").write_text("Django>=5.2\ndj-database-url==2.2.0\n")
+    (root / "docker").mkdir()
+    (root / "docker" / "Dockerfile").write_text(
+        "FROM python:3.12\nCOPY . /app\nRUN pip install -r requirements.txt\n"
+        "RUN python manage.py compress --force\n"
+    )
+    (root / "docker" / "compose.yml").write_text(
+        "services:\n  web:\n    build: ..\n  worker:\n    command: celery -A mysite worker\n"
+    )
+
+    assert main(["init", str(root)]) == 1
+    assert "requirements.txt pins dj-database-url==2.2.0" in capsys.readouterr().err
+    (root / "requirements.txt").write_text("Django>=5.2\ndj-database-url>=3.1\n")
+    assert main(["init", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "docker/Dockerfile: RUN python manage.py compress --force" in err
+    assert "docker/compose.yml: service worker" in err
+    assert not (root / "Dockerfile").exists()
+    assert main(["init", str(root), "--force"]) == 0
+    assert "not carried over: docker/compose.yml: service worker" in capsys.readouterr().out
+
+    # The build passes, as it did with Django's plain storage, and names the missing map.
+    dockerfile = (root / "Dockerfile").read_text()
+    image_env = dict(re.findall(r"^ENV (\w+)=(\S+)$", dockerfile, re.M))
+    build = manage(root, image_env, "collectstatic", "--noinput")
+    assert build.returncode == 0, build.stderr
+    assert "css/site.css references site.css.map, which does not exist" in build.stdout + (
+        build.stderr
+    )
+    env = {**image_env, **CLOUD, "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}"}
+    check = manage(root, env, "check")
+    assert "divio_settings.W017" in check.stderr, check.stderr
+    for line in ("createcachetable", "migrate"):
+        result = manage(root, env, line)
+        assert result.returncode == 0, result.stderr
+    python_bin = str(Path(sys.executable).parent)
+    server_env = {**child_env(), **env, "PYTHONPATH": ROOT}
+    server_env["PATH"] = f"{python_bin}:{server_env['PATH']}"
+    with dockerfile_server(dockerfile, root, server_env) as port:
+        assert status(port, "site.example.com") == 200
+        assert status(port, "attacker.example.net") == 400  # settings.py's '*' left out
