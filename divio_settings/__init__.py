@@ -32,8 +32,6 @@ REPORT: Final = "DIVIO_SETTINGS_REPORT"
 # apply() writes ("values"), and the names settings.py did not define ("absent").
 ORIGINAL: Final = "_divio_settings_original"
 APP: Final = "divio_settings"
-# Keyword switches of 0.1.0 and their names now (the module of each group bears the new name).
-RENAMED: Final = {"media": "storage", "email": "mail", "logging": "logs"}
 SWITCHES: Final = ("security", "hosts", "databases", "static", "storage", "caches", "mail")
 SWITCHES_TOO: Final = ("logs", "sentry", "celery", "checks")
 
@@ -53,7 +51,6 @@ def apply(
     sentry: bool = True,
     celery: bool = True,
     checks: bool = True,
-    **renamed: bool,
 ) -> None:
     """Fill *namespace* (a settings module's ``globals()``) from the environment.
 
@@ -62,13 +59,12 @@ def apply(
     ``ImproperlyConfigured`` (which names the variable, never a secret) leaves *namespace*
     untouched. Calling apply() again recomputes from settings.py's own values: twice changes
     nothing. ``DIVIO_SETTINGS_REPORT`` lists every setting written and its source, redacted.
-    Each keyword switches one group off; ``media``, ``email`` and ``logging`` are the former
-    names of ``storage``, ``mail`` and ``logs``.
+    Each keyword switches one group off.
     """
     env = Environment(os.environ if environ is None else environ)
     on = {"security": security, "hosts": hosts, "databases": databases, "static": static}
     on |= {"storage": storage, "caches": caches, "mail": mail, "logs": logs, "sentry": sentry}
-    on |= {"celery": celery, "checks": checks, **_renamed(renamed)}
+    on |= {"celery": celery, "checks": checks}
     base, original = _settings_py(namespace)
     changes = compute(env, base, on)  # raises before anything is written
     _write(namespace, base, original, changes)
@@ -225,17 +221,6 @@ def _no_checks(env: Env, current: Mapping[str, Any]) -> Changes:
     if APP in (current.get("INSTALLED_APPS") or []):
         out.set("DIVIO_SETTINGS_CHECKS", False, "apply(checks=False)")
     return out
-
-
-def _renamed(switches: Mapping[str, bool]) -> dict[str, bool]:
-    import warnings
-
-    for old in switches:
-        if old not in RENAMED:
-            raise TypeError(f"apply() got an unexpected keyword argument {old!r}")
-        new = RENAMED[old]
-        warnings.warn(f"apply({old}=…) is now apply({new}=…)", DeprecationWarning, stacklevel=3)
-    return {RENAMED[old]: value for old, value in switches.items()}
 
 
 def _settings_py(namespace: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

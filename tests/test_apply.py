@@ -220,13 +220,6 @@ def test_bookkeeping_is_plain_data_that_survives_copy_and_pickle():
         }
 
 
-@pytest.mark.parametrize(
-    ("old", "new"), [("media", "storage"), ("email", "mail"), ("logging", "logs")]
-)
-def test_former_switch_names_still_work_and_warn(old, new):
-    with pytest.warns(DeprecationWarning, match=rf"apply\({old}=…\) is now apply\({new}=…\)"):
-        divio_settings.apply(ns_old := startproject(), environ=LIVE_ENV, **{old: False})
-    divio_settings.apply(ns_new := startproject(), environ=LIVE_ENV, **{new: False})
-    assert ns_old == ns_new
-    with pytest.raises(TypeError, match="unexpected keyword argument 'medium'"):
-        divio_settings.apply(startproject(), environ={}, medium=False)
+def test_an_unknown_switch_is_a_type_error():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'media'"):
+        divio_settings.apply(startproject(), environ={}, media=False)  # type: ignore[call-arg]

@@ -99,26 +99,6 @@ print(json.dumps(sorted(m for m in ("boto3", "botocore", "storages", "furl", "az
     assert json.loads(result.stdout) == []
 
 
-def test_migrations_written_by_0_1_0_still_load(tmp_path):
-    """0.1.0's deconstruct() wrote divio_settings.backends.DSNStorage into migrations."""
-    from django.utils.module_loading import import_string
-
-    old = import_string("divio_settings.backends.DSNStorage")
-    assert old is DSNStorage
-    migration = (
-        "from divio_settings.backends import DSNStorage\nstorage = DSNStorage(alias='default')\n"
-    )
-    namespace: dict[str, object] = {}
-    exec(compile(migration, "0001_initial.py", "exec"), namespace)
-    path, args, kwargs = namespace["storage"].deconstruct()  # type: ignore[attr-defined]
-    assert (path, args, kwargs) == (
-        "divio_settings.storage.backend.DSNStorage",
-        (),
-        {"alias": "default"},
-    )
-    assert import_string(path) is DSNStorage
-
-
 def test_a_dsn_is_split_once_in_settings_and_once_in_the_backend(tmp_path):
     """From apply() to a saved file: the group splits DEFAULT_STORAGE_DSN once (settings are
     data, so the DSN travels as text in STORAGES), the backend once more, and nothing else
