@@ -15,6 +15,7 @@ from .env import (
     Changes,
     Env,
     Environment,
+    VariableError,
     awake,
     clean,
     foreign_variables,
@@ -90,38 +91,40 @@ def compute(env: Env, current: dict[str, Any], on: Mapping[str, bool] | None = N
     """Every setting the enabled groups want, from *env* and settings.py's *current* values.
     Writes nothing and starts nothing (Sentry is started by apply() afterwards).
 
-    Raises one ImproperlyConfigured with a line per bad variable: a group stops at its first
+    Raises one VariableError (an ImproperlyConfigured) with a line per bad variable: a group stops at its first
     bad variable, so the groups run again without the variables already found wrong, until no
     new one turns up (only on this error path; a good environment is computed once)."""
     switches = dict.fromkeys(SWITCHES + SWITCHES_TOO, True) | dict(on or {})
-    errors: list[str] = []
+    problems: list[tuple[str, str]] = []
     while True:
         changes, found = _run_groups(env, current, switches)
-        errors += found
+        problems += found
         if not found:
             break
-        bad = {line.split(":", 1)[0] for line in found}
+        bad = {name for name, _ in found}
         remaining = {name: value for name, value in env.items() if name not in bad}
         if len(remaining) == len(env):
             break  # an error that names no variable of the environment
         env = remaining
-    if errors:
-        raise ImproperlyConfigured("\n".join(dict.fromkeys(errors)))
+    if problems:
+        raise VariableError(problems)
     return changes
 
 
 def _run_groups(
     env: Env, current: dict[str, Any], on: Mapping[str, bool]
-) -> tuple[Changes, list[str]]:
+) -> tuple[Changes, list[tuple[str, str]]]:
     changes = _environment(env)
     changes.update(_foreign(env, current))
-    errors: list[str] = []
+    problems: list[tuple[str, str]] = []
     for group in _groups(on, env):
         try:
             changes.update(group(env, ChainMap(changes.values, current)))
-        except ImproperlyConfigured as error:
-            errors.extend(str(error).splitlines())
-    return changes, errors
+        except VariableError as error:
+            problems.extend(error.problems)
+        except ImproperlyConfigured as error:  # a dependency's own: it names no variable
+            problems.extend(("", line) for line in str(error).splitlines())
+    return changes, problems
 
 
 def _environment(env: Env) -> Changes:

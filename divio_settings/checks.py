@@ -10,6 +10,8 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
+from .security import DERIVED_KEY
+
 WHITENOISE: Final = "whitenoise.middleware.WhiteNoiseMiddleware"
 SECURITY: Final = "django.middleware.security.SecurityMiddleware"
 LEGACY_STORAGE: Final = ("DEFAULT_FILE_STORAGE", "STATICFILES_STORAGE")
@@ -307,9 +309,7 @@ def check_environment_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any
     public 'django-insecure-' one (reachable when the security group is off or a later line
     replaces the key)."""
     report = getattr(settings, "DIVIO_SETTINGS_REPORT", [])
-    derived = any(
-        row["setting"] == "SECRET_KEY" and row["source"].startswith("derived") for row in report
-    )
+    derived = any(row["setting"] == "SECRET_KEY" and row["source"] == DERIVED_KEY for row in report)
     insecure = str(getattr(settings, "SECRET_KEY", "")).startswith("django-insecure-")
     if not (_cloud() and (derived or insecure)):
         return []

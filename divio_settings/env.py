@@ -11,7 +11,7 @@ registry does not declare.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
@@ -598,12 +598,25 @@ class Changes:
         self.replaced.update(other.replaced)
 
 
-def invalid(name: str, expected: str, detail: str = "") -> ImproperlyConfigured:
+class VariableError(ImproperlyConfigured):
+    """Bad variables, as data: ``problems`` holds (variable, line) pairs, and the message is
+    their lines, one per variable (``NAME: expected …; detail``)."""
+
+    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
+        self.problems = tuple(dict.fromkeys(problems))
+        super().__init__("\n".join(line for _, line in self.problems))
+
+    @property
+    def variables(self) -> set[str]:
+        return {name for name, _ in self.problems}
+
+
+def invalid(name: str, expected: str, detail: str = "") -> VariableError:
     """The one error users see: ``NAME: expected …; detail``. Never pass a secret in *detail*."""
     message = f"{name}: expected {expected}"
     if detail:
         message += f"; {detail}"
-    return ImproperlyConfigured(message)
+    return VariableError([(name, message)])
 
 
 def shown(value: str) -> str:

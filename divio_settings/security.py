@@ -29,6 +29,8 @@ INSECURE_PREFIX: Final = "django-insecure-"
 HSTS_FLAGS: Final = (variables.SECURE_HSTS_INCLUDE_SUBDOMAINS, variables.SECURE_HSTS_PRELOAD)
 # settings.py's explicit consent to sign a cloud site with a key written in its code.
 ALLOW_COMMITTED: Final = "DIVIO_SETTINGS_ALLOW_COMMITTED_SECRET_KEY"
+# The report's source of a key apply() derived on this machine (check E005 looks for it).
+DERIVED_KEY: Final = "derived locally (SECRET_KEY unset)"
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
@@ -66,7 +68,7 @@ def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes)
                 f"keep the key with {ALLOW_COMMITTED} = True in settings.py",
             )
         if not own:
-            out.set("SECRET_KEY", local_key(current), "derived locally (SECRET_KEY unset)")
+            out.set("SECRET_KEY", local_key(current), DERIVED_KEY)
     fallbacks = read_list(env, variables.SECRET_KEY_FALLBACKS)
     if fallbacks:
         out.set("SECRET_KEY_FALLBACKS", fallbacks, "SECRET_KEY_FALLBACKS")

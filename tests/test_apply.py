@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 import divio_settings
+from divio_settings.env import VariableError
 from divio_settings.report import REDACTED, fingerprint
 from tests.helpers import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT, child_env, run_tool
 
@@ -101,6 +102,10 @@ def test_error_leaves_namespace_untouched_and_lists_every_bad_variable():
     lines = str(error.value).splitlines()
     assert [line.split(":")[0] for line in lines] == ["DJANGO_DEBUG", "DATABASE_URL"]
     assert "hunter2" not in str(error.value)
+    # The error carries its variables as data (the CLI and a caller read them, not the wording).
+    assert isinstance(error.value, VariableError)
+    assert error.value.variables == {"DJANGO_DEBUG", "DATABASE_URL"}
+    assert [line for _, line in error.value.problems] == lines
 
 
 def test_error_after_a_good_apply_keeps_the_good_state():

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import compute
 from divio_settings import env as variables
+from divio_settings.env import VariableError
 
 if TYPE_CHECKING:
     from django.core.checks import CheckMessage
@@ -134,8 +135,10 @@ class Verdict:
                 self.settings = compute(env, {}).values
             else:
                 self.settings = vars(load_settings(root, env, self.module))
-        except ImproperlyConfigured as error:
-            self.errors = str(error).splitlines()
+        except VariableError as error:
+            self.errors = [line for _, line in error.problems]
+        except ImproperlyConfigured as error:  # the project's own, from its settings module
+            self.errors = [safe_line(str(error), env)]
         except UserError:
             raise
         except Exception as error:  # the project's own code failed: its last line, redacted
