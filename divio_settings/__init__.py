@@ -9,26 +9,16 @@ from typing import Any, Final
 
 from django.core.exceptions import ImproperlyConfigured
 
-from . import databases, hosts, logs, report, security, static, storage
-from . import env as variables
-from .env import (
-    Changes,
-    Env,
-    Environment,
-    VariableError,
-    awake,
-    clean,
-    foreign_variables,
-    get,
-    is_cloud,
-    secret_values,
-)
+from . import conf, databases, hosts, logs, report, security, static, storage, variables
+from .conventions import foreign_variables
+from .env import Env, Environment, VariableError, awake, clean, get, is_cloud, secret_values
+from .groups import Decisions
 from .report import Report, Scrubber
 
 __all__ = ["apply", "changes"]
 
-GroupFunction = Callable[[Env, Mapping[str, Any]], Changes]
-REPORT: Final = "DIVIO_SETTINGS_REPORT"
+GroupFunction = Callable[[Env, Mapping[str, Any]], Decisions]
+REPORT: Final = conf.REPORT
 # Lower case, so Django does not read it as a setting: settings.py's own values of the settings
 # apply() writes ("values"), and the names settings.py did not define ("absent").
 ORIGINAL: Final = "_divio_settings_original"
@@ -87,7 +77,7 @@ def changes(namespace: Any) -> dict[str, list[dict[str, Any]]]:
     return changes_of(namespace)
 
 
-def compute(env: Env, current: dict[str, Any], on: Mapping[str, bool] | None = None) -> Changes:
+def compute(env: Env, current: dict[str, Any], on: Mapping[str, bool] | None = None) -> Decisions:
     """Every setting the enabled groups want, from *env* and settings.py's *current* values.
     Writes nothing and starts nothing (Sentry is started by apply() afterwards).
 
@@ -113,7 +103,7 @@ def compute(env: Env, current: dict[str, Any], on: Mapping[str, bool] | None = N
 
 def _run_groups(
     env: Env, current: dict[str, Any], on: Mapping[str, bool]
-) -> tuple[Changes, list[tuple[str, str]]]:
+) -> tuple[Decisions, list[tuple[str, str]]]:
     changes = _environment(env)
     changes.update(_foreign(env, current))
     problems: list[tuple[str, str]] = []
@@ -127,11 +117,11 @@ def _run_groups(
     return changes, problems
 
 
-def _environment(env: Env) -> Changes:
+def _environment(env: Env) -> Decisions:
     """Where the project runs, whatever groups are switched off: the checks depend on it."""
-    out = Changes()
-    out.set("DIVIO_ENVIRONMENT", "cloud" if is_cloud(env) else "local", "DOMAIN, STAGE")
-    out.set("DIVIO_STAGE", (get(env, variables.STAGE) or "local").lower(), "STAGE")
+    out = Decisions()
+    out.set(conf.ENVIRONMENT, "cloud" if is_cloud(env) else "local", "DOMAIN, STAGE")
+    out.set(conf.STAGE, (get(env, variables.STAGE) or "local").lower(), "STAGE")
     conflicts = [
         [main.name, f"DEFAULT{family.suffix}"]
         for main, family in (
@@ -142,16 +132,16 @@ def _environment(env: Env) -> Changes:
         and clean(env.get(f"DEFAULT{family.suffix}")) not in (value, None)
     ]
     if conflicts:  # the first wins; divio_settings.W012 says so
-        out.set("DIVIO_VARIABLE_CONFLICTS", conflicts, ", ".join(sum(conflicts, [])))
+        out.set(conf.VARIABLE_CONFLICTS, conflicts, ", ".join(sum(conflicts, [])))
     return out
 
 
-def _foreign(env: Env, current: Mapping[str, Any]) -> Changes:
+def _foreign(env: Env, current: Mapping[str, Any]) -> Decisions:
     """Other conventions' variables that nobody reads (divio_settings.W014 names them)."""
-    out = Changes()
+    out = Decisions()
     found = foreign_variables(env, current)
     if found:
-        out.set("DIVIO_FOREIGN_VARIABLES", found, ", ".join(name for name, _ in found))
+        out.set(conf.FOREIGN_VARIABLES, found, ", ".join(name for name, _ in found))
     return out
 
 
@@ -190,9 +180,9 @@ def _groups(on: Mapping[str, bool], env: Env) -> list[GroupFunction]:
     return groups
 
 
-def _app(env: Env, current: Mapping[str, Any]) -> Changes:
+def _app(env: Env, current: Mapping[str, Any]) -> Decisions:
     """The app whose ready() registers the system checks (divio_settings/apps.py)."""
-    out = Changes()
+    out = Decisions()
     apps = list(current.get("INSTALLED_APPS") or [])
     if apps and APP not in apps:
         out.set("INSTALLED_APPS", [*apps, APP], "divio_settings system checks")
@@ -218,11 +208,11 @@ def _as_set(values: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _no_checks(env: Env, current: Mapping[str, Any]) -> Changes:
+def _no_checks(env: Env, current: Mapping[str, Any]) -> Decisions:
     """checks=False: the app may still be there for runserver (static.py); it registers no checks."""
-    out = Changes()
+    out = Decisions()
     if APP in (current.get("INSTALLED_APPS") or []):
-        out.set("DIVIO_SETTINGS_CHECKS", False, "apply(checks=False)")
+        out.set(conf.CHECKS, False, "apply(checks=False)")
     return out
 
 
@@ -240,7 +230,7 @@ def _write(
     namespace: MutableMapping[str, Any],
     base: Mapping[str, Any],
     original: Mapping[str, Any],
-    changes: Changes,
+    changes: Decisions,
 ) -> None:
     values = changes.values
     kept, absent = dict(original["values"]), set(original["absent"])

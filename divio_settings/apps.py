@@ -7,6 +7,8 @@ from typing import Any, Final
 
 from django.apps import AppConfig
 
+from . import conf
+
 APP: Final = "divio_settings"
 
 
@@ -17,7 +19,7 @@ class DivioSettingsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        if getattr(settings, "DIVIO_SETTINGS_CHECKS", True):
+        if conf.read(conf.CHECKS):
             from . import checks
 
             checks.register()
@@ -80,7 +82,7 @@ def sync_site_domain(using: str = "default", **kwargs: Any) -> None:
     from django.apps import apps
     from django.conf import settings
 
-    domain = getattr(settings, "DIVIO_DOMAIN", None)
+    domain = conf.read(conf.DOMAIN)
     if not domain:
         return
     site = apps.get_model("sites", "Site")

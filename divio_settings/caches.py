@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlunsplit
 
-from . import env as variables
-from .env import Changes, Env, check_url, invalid, is_cloud, prefixed
+from . import variables
+from .env import TRUE_WORDS, Env, check_url, invalid, is_cloud, prefixed
+from .groups import Decisions
 
 BACKENDS: Final = {
     "redis": "django.core.cache.backends.redis.RedisCache",
@@ -67,7 +68,7 @@ def parse(name: str, url: str) -> dict[str, Any]:
         if parts.scheme not in REDIS_SCHEMES:
             raise invalid(name, f"a URL like {EXAMPLE}", "ignore_exceptions= is for Redis only")
         rest = [(key, value) for key, value in rest if key != "ignore_exceptions"]
-        if resilient[-1].lower() in variables.TRUE_WORDS:
+        if resilient[-1].lower() in TRUE_WORDS:
             config["BACKEND"] = RESILIENT
     location = _location(name, parts, rest)
     if location:
@@ -115,8 +116,8 @@ def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
 SHARED_DEFAULT: Final = {"BACKEND": BACKENDS["db"], "LOCATION": "django_dbcache"}
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
     found = urls_from_env(env)
     if found:
         caches = dict(current.get("CACHES") or {})

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from . import env as variables
-from .env import Changes, Env, check_url, get
+from . import variables
+from .env import Env, check_url, get
+from .groups import Decisions
 
 SCHEMES: Final = ("amqp", "amqps", "pyamqp", "redis", "rediss", "sqs")
 EXAMPLE: Final = "amqp://user:password@host:5672/vhost"
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
     for broker in (variables.DEFAULT_AMQP_BROKER_URL, variables.BROKER_URL):
         url = get(env, broker)
         if url is not None:

@@ -10,6 +10,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
+from . import conf
 from .security import DERIVED_KEY
 
 WHITENOISE: Final = "whitenoise.middleware.WhiteNoiseMiddleware"
@@ -20,7 +21,7 @@ Messages = list[checks.CheckMessage]
 
 
 def _cloud() -> bool:
-    return getattr(settings, "DIVIO_ENVIRONMENT", "local") == "cloud"
+    return bool(conf.read(conf.ENVIRONMENT) == "cloud")
 
 
 def check_whitenoise(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
@@ -85,7 +86,7 @@ def check_allowed_hosts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) 
 
 
 def check_debug_live(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
-    if not (settings.DEBUG and getattr(settings, "DIVIO_STAGE", "") == "live"):
+    if not (settings.DEBUG and conf.read(conf.STAGE) == "live"):
         return []
     return [
         checks.Error(
@@ -246,7 +247,7 @@ def check_cache_table(
 
 
 def check_sentry_installed(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
-    sentry = getattr(settings, "DIVIO_SENTRY", None)
+    sentry = conf.read(conf.SENTRY)
     if not sentry or sentry.get("installed"):
         return []
     return [
@@ -308,7 +309,7 @@ def check_environment_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any
     outside the cloud while SECRET_KEY is unset (each machine has another), or startproject's
     public 'django-insecure-' one (reachable when the security group is off or a later line
     replaces the key)."""
-    report = getattr(settings, "DIVIO_SETTINGS_REPORT", [])
+    report = conf.read(conf.REPORT) or []
     derived = any(row["setting"] == "SECRET_KEY" and row["source"] == DERIVED_KEY for row in report)
     insecure = str(getattr(settings, "SECRET_KEY", "")).startswith("django-insecure-")
     if not (_cloud() and (derived or insecure)):
@@ -354,7 +355,7 @@ def check_variable_conflicts(app_configs: Sequence[AppConfig] | None, **kwargs: 
             hint="Remove one of them (Divio sets both to the same value).",
             id="divio_settings.W012",
         )
-        for first, second in getattr(settings, "DIVIO_VARIABLE_CONFLICTS", [])
+        for first, second in conf.read(conf.VARIABLE_CONFLICTS)
     ]
 
 
@@ -367,7 +368,7 @@ def check_any_host_alias(app_configs: Sequence[AppConfig] | None, **kwargs: Any)
             hint="List the domains (www.example.com, *.example.com) in DOMAIN_ALIASES.",
             id="divio_settings.W013",
         )
-        for item in getattr(settings, "DIVIO_IGNORED_HOSTS", [])
+        for item in conf.read(conf.IGNORED_HOSTS)
     ]
 
 
@@ -381,7 +382,7 @@ def check_foreign_variables(app_configs: Sequence[AppConfig] | None, **kwargs: A
             hint=f"Use {instead} instead, then remove {name}.",
             id="divio_settings.W014",
         )
-        for name, instead in getattr(settings, "DIVIO_FOREIGN_VARIABLES", [])
+        for name, instead in conf.read(conf.FOREIGN_VARIABLES)
     ]
 
 

@@ -6,8 +6,9 @@ import os.path
 from collections.abc import Collection, Mapping
 from typing import Any, Final
 
-from . import env as variables
-from .env import Changes, Env, base_dir, check_url, invalid, prefixed, read_bool, read_int
+from . import variables
+from .env import Env, base_dir, check_url, get, invalid, prefixed, read_bool, read_int
+from .groups import Decisions
 
 EXAMPLE: Final = "postgres://user:password@host:5432/name"
 POSTGRES: Final = "django.db.backends.postgresql"
@@ -110,7 +111,9 @@ def merge_alias(
     return result
 
 
-def _say_dropped(alias: str, name: str, own: Any, merged: Mapping[str, Any], out: Changes) -> None:
+def _say_dropped(
+    alias: str, name: str, own: Any, merged: Mapping[str, Any], out: Decisions
+) -> None:
     """settings.py's OPTIONS for another database (its ENGINE, perhaps from a variable of the
     project's own, is not the URL's): not kept, and show --changes names them (keys only: an
     option may hold a password)."""
@@ -146,8 +149,8 @@ def _pool_own_databases(
         raise invalid("DATABASE_POOL", "PostgreSQL databases only", "there is no database")
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
     max_age = read_int(env, variables.DATABASE_CONN_MAX_AGE)
     health = read_bool(env, variables.DATABASE_CONN_HEALTH_CHECKS)
     pool = bool(read_bool(env, variables.DATABASE_POOL))
@@ -164,9 +167,9 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     found = urls_from_env(env)
     # DATABASE_CONN_MAX_AGE decides health checks too; the pool needs CONN_MAX_AGE 0.
     governed: list[str] = []
-    if pool or variables.get(env, variables.DATABASE_CONN_MAX_AGE) is not None:
+    if pool or get(env, variables.DATABASE_CONN_MAX_AGE) is not None:
         governed += ["CONN_MAX_AGE", "CONN_HEALTH_CHECKS"]
-    if variables.get(env, variables.DATABASE_CONN_HEALTH_CHECKS) is not None:
+    if get(env, variables.DATABASE_CONN_HEALTH_CHECKS) is not None:
         governed.append("CONN_HEALTH_CHECKS")
     for alias, (name, url) in found.items():
         parsed = parse(name, url, max_age, health, sizes or pool)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from . import env as variables
-from .env import Changes, Env, Variable, get, invalid, is_cloud, read_bool, read_list, shown
+from django.utils.http import is_same_domain
+
+from . import conf, variables
+from .env import Env, get, invalid, is_cloud, read_bool, read_list, shown
+from .groups import Decisions
+from .variables import Variable
 
 REDIRECT_MIDDLEWARE: Final = "divio_settings.middleware.DomainRedirectMiddleware"
 
@@ -126,8 +130,8 @@ def merged(first: Iterable[str], second: Iterable[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
     domain = _primary(env)
     # A pattern for any host is left out (ALLOWED_HOSTS never gets '*' from a variable), and
     # named by divio_settings.W013.
@@ -136,7 +140,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     aliases = [host for host in hosts if host != ANY_HOST]
     ignored = [item for item, host in zip(items, hosts, strict=True) if host == ANY_HOST]
     if ignored:
-        out.set("DIVIO_IGNORED_HOSTS", ignored, "DOMAIN_ALIASES")
+        out.set(conf.IGNORED_HOSTS, ignored, "DOMAIN_ALIASES")
     redirects = hosts_of(env, variables.DOMAIN_REDIRECTS)
     permanent = read_bool(env, variables.DOMAIN_REDIRECT_PERMANENT)
     served = ([domain] if domain else []) + aliases + redirects
@@ -158,9 +162,9 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     if redirects:
         _redirects(domain, aliases, redirects, current, out)
     if permanent is not None:
-        out.set("DIVIO_DOMAIN_REDIRECT_PERMANENT", permanent, "DOMAIN_REDIRECT_PERMANENT")
+        out.set(conf.DOMAIN_REDIRECT_PERMANENT, permanent, "DOMAIN_REDIRECT_PERMANENT")
     if domain:
-        out.set("DIVIO_DOMAIN", domain, "DOMAIN")
+        out.set(conf.DOMAIN, domain, "DOMAIN")
     return out
 
 
@@ -176,32 +180,25 @@ def _primary(env: Env) -> str | None:
     return domain
 
 
-def covers(pattern: str, host: str) -> bool:
-    """Django's matching of one ALLOWED_HOSTS entry (``.x`` covers ``x`` and its subdomains)."""
-    if pattern.startswith("."):
-        return host == pattern[1:] or host.endswith(pattern)
-    return host == pattern
-
-
 def _redirects(
     domain: str | None,
     aliases: list[str],
     redirects: list[str],
     current: Mapping[str, Any],
-    out: Changes,
+    out: Decisions,
 ) -> None:
     if domain is None:
         raise invalid("DOMAIN_REDIRECTS", "DOMAIN to be set", "there is nowhere to redirect to")
     if ANY_HOST in redirects:
         raise invalid("DOMAIN_REDIRECTS", LIST_SHAPE, "'*' would redirect every host")
     for served in (domain, *aliases):
-        if any(covers(pattern, served) for pattern in redirects):
+        if any(is_same_domain(served, pattern) for pattern in redirects):
             raise invalid(
                 "DOMAIN_REDIRECTS",
                 "domains other than DOMAIN and DOMAIN_ALIASES",
                 f"{shown(served)} is served and would also be redirected",
             )
-    out.set("DIVIO_DOMAIN_REDIRECTS", redirects, "DOMAIN_REDIRECTS")
+    out.set(conf.DOMAIN_REDIRECTS, redirects, "DOMAIN_REDIRECTS")
     middleware = [
         entry for entry in current.get("MIDDLEWARE") or [] if entry != REDIRECT_MIDDLEWARE
     ]

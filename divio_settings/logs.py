@@ -6,8 +6,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
-from . import env as variables
-from .env import Changes, Env, get, invalid
+from . import variables
+from .env import Env, get, invalid
+from .groups import Decisions
 from .report import redact
 
 LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -100,8 +101,8 @@ def config(level: str) -> dict[str, Any]:
     }
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
     value = get(env, variables.LOG_LEVEL)
     level = (value or "INFO").upper()
     if level not in LEVELS:

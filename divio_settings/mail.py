@@ -8,8 +8,9 @@ from urllib.parse import parse_qsl, unquote
 
 import django
 
-from . import env as variables
-from .env import TRUE_WORDS, Changes, Env, check_url, get, invalid
+from . import variables
+from .env import TRUE_WORDS, Env, check_url, get, invalid
+from .groups import Decisions
 
 SMTP: Final = "django.core.mail.backends.smtp.EmailBackend"
 # scheme -> (backend, default port, use_tls (STARTTLS), use_ssl (implicit TLS))
@@ -85,8 +86,8 @@ def legacy(mailer: dict[str, Any]) -> dict[str, Any]:
 URL_SENDERS: Final = {"DEFAULT_FROM_EMAIL": "_default_from_email", "SERVER_EMAIL": "_server_email"}
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
     url = get(env, variables.EMAIL_URL)
     in_url = (
         dict(parse_qsl(url.partition("?")[2])) if url and "?_" in url.replace("&_", "?_") else {}

@@ -19,6 +19,8 @@ from django.http import (
     HttpResponseRedirect,
 )
 
+from . import conf
+
 GetResponse = Callable[[HttpRequest], Any]
 
 
@@ -34,8 +36,8 @@ class DomainRedirectMiddleware:
     async_capable = True
 
     def __init__(self, get_response: GetResponse) -> None:
-        redirects = tuple(getattr(settings, "DIVIO_DOMAIN_REDIRECTS", ()) or ())
-        domain = getattr(settings, "DIVIO_DOMAIN", "")
+        redirects = tuple(conf.read(conf.DOMAIN_REDIRECTS) or ())
+        domain = conf.read(conf.DOMAIN)
         if not redirects or not domain:
             raise MiddlewareNotUsed
         self.get_response = get_response
@@ -44,7 +46,7 @@ class DomainRedirectMiddleware:
         self.bare = frozenset(host[1:] for host in self.suffixes)
         self.always_https = bool(settings.SECURE_SSL_REDIRECT)
         self.domain = domain
-        permanent = getattr(settings, "DIVIO_DOMAIN_REDIRECT_PERMANENT", False)
+        permanent = conf.read(conf.DOMAIN_REDIRECT_PERMANENT)
         self.response_class = HttpResponsePermanentRedirect if permanent else HttpResponseRedirect
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
@@ -108,7 +110,7 @@ class StaticMissMiddleware:
             raise MiddlewareNotUsed  # static files at the site's root: nothing to tell apart
         self.get_response = get_response
         self.prefix = prefix if prefix.endswith("/") else prefix + "/"
-        self.fallback = bool(getattr(settings, "DIVIO_STATIC_FALLBACK", False))
+        self.fallback = bool(conf.read(conf.STATIC_FALLBACK))
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)

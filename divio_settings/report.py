@@ -16,6 +16,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypedDict, overload
 from urllib.parse import unquote, unquote_plus, urlsplit
 
+from . import conf
+
 REDACTED: Final = "********"
 
 # Django's own list (SafeExceptionReporterFilter.hidden_settings) plus the names that hold DSNs.
@@ -215,7 +217,7 @@ def changes_of(namespace: Any) -> dict[str, list[dict[str, Any]]]:
     """divio_settings.changes(): before -> after for every setting apply() changed, from the
     bookkeeping apply() leaves in the namespace (settings.py's own values)."""
     get = namespace.get if isinstance(namespace, Mapping) else partial(getattr, namespace)
-    report = get("DIVIO_SETTINGS_REPORT", None)
+    report = conf.read(conf.REPORT, namespace)
     if not isinstance(report, Report):
         raise ValueError("apply() has not run on these settings")
     original = report.original
@@ -244,6 +246,6 @@ def changes_of(namespace: Any) -> dict[str, list[dict[str, Any]]]:
     ]
     ignored = [
         {"variable": name, "instead": instead}
-        for name, instead in get("DIVIO_FOREIGN_VARIABLES", None) or []
+        for name, instead in conf.read(conf.FOREIGN_VARIABLES, namespace) or []
     ]
     return {"changed": changed, "kept": kept, "replaced": replaced, "ignored": ignored}

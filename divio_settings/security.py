@@ -5,19 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from . import env as variables
-from .env import (
-    Changes,
-    Env,
-    base_dir,
-    clean,
-    get,
-    invalid,
-    is_cloud,
-    read_bool,
-    read_int,
-    read_list,
-)
+from . import conf, variables
+from .conventions import FOREIGN_NAMES
+from .env import Env, base_dir, clean, get, invalid, is_cloud, read_bool, read_int, read_list
+from .groups import Decisions
 
 PROXY_SSL_HEADER: Final = ("HTTP_X_FORWARDED_PROTO", "https")
 DEFAULT_HSTS_SECONDS: Final = 3600
@@ -27,15 +18,13 @@ REPORTING: Final = {
 }
 INSECURE_PREFIX: Final = "django-insecure-"
 HSTS_FLAGS: Final = (variables.SECURE_HSTS_INCLUDE_SUBDOMAINS, variables.SECURE_HSTS_PRELOAD)
-# settings.py's explicit consent to sign a cloud site with a key written in its code.
-ALLOW_COMMITTED: Final = "DIVIO_SETTINGS_ALLOW_COMMITTED_SECRET_KEY"
 # The report's source of a key apply() derived on this machine (check E005 looks for it).
 DERIVED_KEY: Final = "derived locally (SECRET_KEY unset)"
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
     cloud = is_cloud(env)
-    out = Changes()
+    out = Decisions()
     _secret_key(env, current, cloud, out)
     _debug(env, current, cloud, out)
     _tls(env, current, cloud, out)
@@ -45,7 +34,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     return out
 
 
-def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:
+def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Decisions) -> None:
     key = get(env, variables.SECRET_KEY)
     if key is not None:
         out.set("SECRET_KEY", key, "SECRET_KEY")
@@ -59,13 +48,13 @@ def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes)
                 "the variable is unset and settings.py has no key of its own other than "
                 "startproject's 'django-insecure-' one" + _renamed_hint(env),
             )
-        if cloud and not current.get(ALLOW_COMMITTED) and _committed(str(own), current):
+        if cloud and not conf.read(conf.ALLOW_COMMITTED_SECRET_KEY, current) and _committed(str(own), current):
             raise invalid(
                 "SECRET_KEY",
                 "the signing key from the environment in a cloud environment",
                 "settings.py's key is written in the project's code, so anyone with the "
                 f"repository can sign sessions; set SECRET_KEY{_renamed_hint(env, ',')} or "
-                f"keep the key with {ALLOW_COMMITTED} = True in settings.py",
+                f"keep the key with {conf.ALLOW_COMMITTED_SECRET_KEY} = True in settings.py",
             )
         if not own:
             out.set("SECRET_KEY", local_key(current), DERIVED_KEY)
@@ -78,7 +67,7 @@ def _renamed_hint(env: Env, lead: str = ";") -> str:
     """Another convention's name for the key (env.FOREIGN_NAMES), when it is set instead."""
     present = [
         name
-        for name, instead in variables.FOREIGN_NAMES.items()
+        for name, instead in FOREIGN_NAMES.items()
         if instead == "SECRET_KEY" and clean(env.get(name)) is not None
     ]
     return f"{lead} {present[0]} is set, but the variable is SECRET_KEY" if present else ""
@@ -118,7 +107,7 @@ def local_key(current: Mapping[str, Any]) -> str:
     return "divio-local-" + hashlib.blake2b(seed.encode(), digest_size=32).hexdigest()
 
 
-def _debug(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:
+def _debug(env: Env, current: Mapping[str, Any], cloud: bool, out: Decisions) -> None:
     debug = read_bool(env, variables.DJANGO_DEBUG)
     if debug is not None:
         out.set("DEBUG", debug, "DJANGO_DEBUG")
@@ -129,7 +118,7 @@ def _debug(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> N
         out.set("DEBUG", False, "default (DJANGO_DEBUG unset)")
 
 
-def _tls(env: Env, current: Mapping[str, Any], cloud: bool, out: Changes) -> None:
+def _tls(env: Env, current: Mapping[str, Any], cloud: bool, out: Decisions) -> None:
     redirect = read_bool(env, variables.SECURE_SSL_REDIRECT)
     seconds = read_int(env, variables.SECURE_HSTS_SECONDS)
     flags = {flag.name: read_bool(env, flag) for flag in HSTS_FLAGS}
@@ -160,7 +149,7 @@ def _hsts(
     flags: dict[str, bool | None],
     current: Mapping[str, Any],
     default_on: bool,
-    out: Changes,
+    out: Decisions,
 ) -> None:
     """One rule: a variable always wins (also without the https redirect); without one, the
     cloud while redirecting gets a short HSTS, and whenever HSTS is on (from any source)

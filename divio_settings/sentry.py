@@ -6,8 +6,9 @@ import importlib.util
 from collections.abc import Mapping
 from typing import Any, Final
 
-from . import env as variables
-from .env import Changes, Env, check_url, get, invalid, read_rate
+from . import conf, variables
+from .env import Env, check_url, get, invalid, read_rate
+from .groups import Decisions
 
 EXAMPLE: Final = "https://key@o1.ingest.sentry.io/1"
 
@@ -72,8 +73,8 @@ def _scrubbed(value: Any, redact: Any, name: str = "") -> Any:
     return value
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
     dsn = get(env, variables.SENTRY_DSN)
     if dsn is None:
         return out
@@ -90,7 +91,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     release = get(env, variables.GIT_COMMIT)
     if started_by_project():
         out.keep(
-            "DIVIO_SENTRY",
+            conf.SENTRY,
             "settings.py started Sentry itself before apply(); SENTRY_DSN, STAGE and "
             "GIT_COMMIT are not applied to it",
         )
@@ -105,7 +106,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
     }
     ready = installed()
     out.set(
-        "DIVIO_SENTRY",
+        conf.SENTRY,
         {"environment": environment, "release": release, "installed": ready, **rates},
         ", ".join(["SENTRY_DSN, STAGE, GIT_COMMIT", *(f"SENTRY_{k.upper()}" for k in rates)]),
     )

@@ -7,7 +7,8 @@ import os.path
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .env import Changes, Env, base_dir
+from .env import Env, base_dir
+from .groups import Decisions
 
 SECURITY_MIDDLEWARE: Final = "django.middleware.security.SecurityMiddleware"
 WHITENOISE_MIDDLEWARE: Final = "whitenoise.middleware.WhiteNoiseMiddleware"
@@ -43,8 +44,8 @@ def with_runserver(apps: list[str]) -> list[str]:
     return [*rest[:position], OWN_APP, *rest[position:]]
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
     if "STATIC_URL" not in current:
         out.set("STATIC_URL", "/static/", "default")
     if "STATIC_ROOT" not in current:

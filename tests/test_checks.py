@@ -182,7 +182,7 @@ class CheckTests(SimpleTestCase):
     def test_foreign_variable_read_by_settings_py_is_not_reported(self):
         """A project whose settings.py reads DJANGO_SECRET_KEY itself uses the name; the
         guide's DEBUG is read by nobody once settings.py lost its DEBUG line."""
-        from divio_settings.env import foreign_variables
+        from divio_settings.conventions import foreign_variables
 
         environ = {"DJANGO_SECRET_KEY": "s" * 50, "DEBUG": "True", "REDIS_URL": "redis://r:6379/0"}
         current = {

@@ -354,12 +354,12 @@ def test_help_and_version():
 
 
 def test_show_variables_prints_the_registry():
-    from divio_settings import env
+    from divio_settings import variables
 
     result = run_cli("show", "--variables", "--json", env={})
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert [row["name"] for row in rows] == [variable.name for variable in env.VARIABLES]
+    assert [row["name"] for row in rows] == [variable.name for variable in variables.VARIABLES]
     by_name = {row["name"]: row for row in rows}
     assert by_name["DATABASE_URL"]["secret"] is True
     assert by_name["DATABASE_URL"]["group"] == "databases"
@@ -371,7 +371,7 @@ def test_show_variables_prints_the_registry():
     assert by_name["DOMAIN"]["example"] == "www.example.com"
     text = run_cli("show", "--variables", env={}).stdout
     assert "DATABASE_URL  (databases: URL, secret)" in text
-    assert text.count("\n    default: ") == len(env.VARIABLES)
+    assert text.count("\n    default: ") == len(variables.VARIABLES)
 
 
 def test_load_report_leaves_the_process_as_it_was(project, monkeypatch):

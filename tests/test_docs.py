@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 import divio_settings
-from divio_settings import env
+from divio_settings import conventions, variables
 
 ROOT = Path(__file__).parent.parent
 
 
 def registered() -> list[str]:
-    return [variable.name for variable in env.VARIABLES]
+    return [variable.name for variable in variables.VARIABLES]
 
 
 def module_of(group: str) -> str:
@@ -23,10 +23,10 @@ def module_of(group: str) -> str:
     )
 
 
-def fields_line(variable: env.Variable) -> str:
+def fields_line(variable: variables.Variable) -> str:
     """The line under a variable's heading in docs/reference/variables.md, from the registry."""
     sets = ", ".join(f"`{setting}`" for setting in variable.sets) or "nothing"
-    name = variable.name.replace(env.PREFIX, "ALT")
+    name = variable.name.replace(variables.PREFIX, "ALT")
     example = f"`{name}={variable.example}`"
     if variable.context:
         example += " with " + ", ".join(f"`{n}={v}`" for n, v in variable.context)
@@ -42,7 +42,7 @@ def test_variables_reference_lists_exactly_the_registered_variables():
     assert re.findall(r"^## `([^`]+)`$", text, re.MULTILINE) == registered()
 
 
-@pytest.mark.parametrize("variable", env.VARIABLES, ids=lambda variable: variable.name)
+@pytest.mark.parametrize("variable", variables.VARIABLES, ids=lambda variable: variable.name)
 def test_variables_reference_says_what_the_registry_says(variable):
     """Group, module, shape, secrecy, default and settings, field by field."""
     text = (ROOT / "docs" / "reference" / "variables.md").read_text()
@@ -90,10 +90,12 @@ def test_code_reads_only_registered_variables(monkeypatch):
     monkeypatch.setattr(sentry, "init", lambda *args: None)  # read, but start nothing
     # Other conventions' names are looked at only to say they are not read (check W014); a
     # secret may come from <NAME>_FILE.
-    names = set(registered()) | set(env.FOREIGN_NAMES)
-    names |= {f"{v.name}_FILE" for v in env.VARIABLES if v.secret}
-    families = [variable.suffix for variable in env.VARIABLES if variable.name != variable.suffix]
-    families += [f"{variable.suffix}_FILE" for variable in env.VARIABLES if variable.secret]
+    names = set(registered()) | set(conventions.FOREIGN_NAMES)
+    names |= {f"{v.name}_FILE" for v in variables.VARIABLES if v.secret}
+    families = [
+        variable.suffix for variable in variables.VARIABLES if variable.name != variable.suffix
+    ]
+    families += [f"{variable.suffix}_FILE" for variable in variables.VARIABLES if variable.secret]
     read: set[str] = set()
     for values in ({}, dict(LOCAL_ENV), everything):
         recording = RecordingEnv(values)
@@ -103,7 +105,7 @@ def test_code_reads_only_registered_variables(monkeypatch):
     unregistered = {n for n in read - names if not any(n.endswith(f) for f in families)}
     assert not unregistered
     # Every registered variable that is not a family is read somewhere.
-    assert {n for n in names if not n.startswith(env.PREFIX)} <= read
+    assert {n for n in names if not n.startswith(variables.PREFIX)} <= read
 
 
 def test_readme_lists_every_variable():
@@ -250,4 +252,4 @@ def test_the_move_guide_lists_every_foreign_name():
     """docs/how-to/move.md's table of other conventions' names is the registry's, in order."""
     text = (ROOT / "docs" / "how-to" / "move.md").read_text()
     rows = re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \| `([^`]+)` \|$", text, re.MULTILINE)
-    assert rows == list(env.FOREIGN_NAMES.items())
+    assert rows == list(conventions.FOREIGN_NAMES.items())

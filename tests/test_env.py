@@ -5,11 +5,11 @@ import re
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from divio_settings import env
+from divio_settings import env, variables
 
-V = env.Variable("V", "test", "string", "a variable of these tests")
-N = env.Variable("N", "test", "integer", "a number of these tests")
-L = env.Variable("L", "test", "comma list", "a list of these tests")
+V = variables.Variable("V", "test", "string", "a variable of these tests")
+N = variables.Variable("N", "test", "integer", "a number of these tests")
+L = variables.Variable("L", "test", "comma list", "a list of these tests")
 
 
 @pytest.mark.parametrize(
@@ -49,13 +49,13 @@ def test_get_unset_is_none():
     ],
 )
 def test_read_bool_accepts_the_documented_words(raw, expected):
-    assert env.read_bool({"DJANGO_DEBUG": raw}, env.DJANGO_DEBUG) is expected
+    assert env.read_bool({"DJANGO_DEBUG": raw}, variables.DJANGO_DEBUG) is expected
 
 
 @pytest.mark.parametrize("raw", ["yes please", "2", "treu", "T"])
 def test_read_bool_unknown_word_names_the_variable(raw):
     with pytest.raises(ImproperlyConfigured, match=r"^DJANGO_DEBUG: expected true or false"):
-        env.read_bool({"DJANGO_DEBUG": raw}, env.DJANGO_DEBUG)
+        env.read_bool({"DJANGO_DEBUG": raw}, variables.DJANGO_DEBUG)
 
 
 @pytest.mark.parametrize("raw", ["-1", "1.5", "ten", "٣"])

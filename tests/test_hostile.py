@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import divio_settings
-from divio_settings import caches, databases, env, hosts, mail, sentry, storage
+from divio_settings import caches, databases, env, hosts, mail, sentry, storage, variables
 from divio_settings.cli.show import Verdict, library_checks, message_lines
 from divio_settings.hosts import REDIRECT_MIDDLEWARE
 
@@ -50,8 +50,8 @@ def test_corpus_covers_every_variable_with_an_error_and_an_accepted_value():
         outcomes.setdefault(name, set()).add(expected is ERROR)
     # Every registered variable has a value that must fail and one that must be accepted
     # (<PREFIX>_… families are exercised as ALT_DATABASE_DSN and the like).
-    for variable in env.VARIABLES:
-        if variable.name.startswith(env.PREFIX):
+    for variable in variables.VARIABLES:
+        if variable.name.startswith(variables.PREFIX):
             assert any(name.endswith(variable.suffix) for name in outcomes), variable.name
             continue
         if variable.kind in ("string", "comma list"):
@@ -218,7 +218,7 @@ def test_host_normalization_is_stable(item):
 def test_bool_and_int_readers(value):
     for reader in (env.read_bool, env.read_int):
         try:
-            reader({"V": value}, env.Variable("V", "test", "integer", "a test variable"))
+            reader({"V": value}, variables.Variable("V", "test", "integer", "a test variable"))
         except ImproperlyConfigured as error:
             assert str(error).startswith("V: expected")
 

@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 import divio_settings
-from divio_settings import env, sentry
+from divio_settings import sentry, variables
 from tests.helpers import LIVE_KEY, LOCAL_ENV, STARTPROJECT
 
 # Build: the Docker build has no variables at all. Local: the guide's .env-local. Cloud: what
@@ -42,15 +42,15 @@ def no_sentry(monkeypatch):
     monkeypatch.setattr(sentry, "init", lambda *args: None)
 
 
-@pytest.mark.parametrize("variable", env.VARIABLES, ids=lambda variable: variable.name)
+@pytest.mark.parametrize("variable", variables.VARIABLES, ids=lambda variable: variable.name)
 def test_each_variable_changes_only_what_the_reference_says(variable):
-    name = variable.name.replace(env.PREFIX, "ALT")
+    name = variable.name.replace(variables.PREFIX, "ALT")
     assert variable.example, f"{variable.name} has no documented example"
     effects: dict[str, set[str]] = {}
     for kind, base in ENVIRONMENTS.items():
         without = {k: v for k, v in base.items() if k != name} | dict(variable.context)
         with_it = without | {name: variable.example}
-        if variable is env.SECRET_KEY and kind.startswith("cloud"):
+        if variable is variables.SECRET_KEY and kind.startswith("cloud"):
             # The one required variable: the reference says "required in the cloud".
             with pytest.raises(ImproperlyConfigured, match="^SECRET_KEY: expected"):
                 settings_for(without)
@@ -85,8 +85,8 @@ def test_the_settings_reference_lists_exactly_what_apply_writes():
     project: dict[str, Any]
     for project in (dict(STARTPROJECT), bare):
         for base in ENVIRONMENTS.values():
-            for variable in env.VARIABLES:
-                name = variable.name.replace(env.PREFIX, "ALT")
+            for variable in variables.VARIABLES:
+                name = variable.name.replace(variables.PREFIX, "ALT")
                 environ = base | dict(variable.context) | {name: variable.example}
                 environ.setdefault("SECRET_KEY", LIVE_KEY)
                 namespace = copy.deepcopy(project)

@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from divio_settings import compute
-from divio_settings import env as variables
+from divio_settings import compute, variables
 from divio_settings.env import VariableError
 
 if TYPE_CHECKING:
     from django.core.checks import CheckMessage
 
     from divio_settings.report import Entry
+
+from divio_settings import conf
 
 from .project import UserError, load_settings, project_process, read_env_file, settings_module
 
@@ -37,7 +38,7 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
 
 def load_report(root: Path, env: Mapping[str, str], module: str) -> list[Entry]:
     settings = load_settings(root, env, module)
-    report: Sequence[Entry] | None = getattr(settings, "DIVIO_SETTINGS_REPORT", None)
+    report: Sequence[Entry] | None = conf.read(conf.REPORT, settings)
     if report is None:
         raise UserError(f"{module} does not call divio_settings.apply(globals())")
     return list(report)
@@ -153,7 +154,7 @@ class Verdict:
             str(cache.get("BACKEND", "")).endswith("db.DatabaseCache") for cache in caches.values()
         )
         static = (self.settings.get("STORAGES") or {}).get("staticfiles", {})
-        publish = bool(self.settings.get("DIVIO_STATIC_FALLBACK")) and hashes_names(
+        publish = bool(conf.read(conf.STATIC_FALLBACK, self.settings)) and hashes_names(
             self.root, self.env, str(static.get("BACKEND", ""))
         )
         commands = ["python manage.py createcachetable"] if database_cache else []

@@ -20,10 +20,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urljoin, urlsplit
 
-from divio_settings import env as variables
+from divio_settings import conf, variables
 from divio_settings.env import (
     TRUE_WORDS,
-    Changes,
     Env,
     base_dir,
     check_url,
@@ -32,6 +31,7 @@ from divio_settings.env import (
     prefixed,
     read_bool,
 )
+from divio_settings.groups import Decisions
 
 from .access import PRIVATE_HINT, REPLACED_BY_DSN, private_because
 
@@ -367,8 +367,8 @@ def _file_url_function(root: str) -> Callable[[str], str]:
     return file_url
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
-    out = Changes()
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
     storages = dict(current.get("STORAGES") or {})
     found = prefixed(env, variables.PREFIXED_STORAGE_DSN)
     fast = read_bool(env, variables.MEDIA_FAST_URLS)
@@ -387,10 +387,10 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Changes:
             out.set("MEDIA_URL", url, name)
         if dsn.scheme == "file":
             out.set("MEDIA_ROOT", unquote(dsn.parts.path), name)
-        elif "DIVIO_STATIC_FALLBACK" not in current:
+        elif conf.STATIC_FALLBACK not in current:
             # Shared storage: the static files publish_static copies there answer the requests
             # a container of another version cannot (divio_settings.middleware).
-            out.set("DIVIO_STATIC_FALLBACK", True, name)
+            out.set(conf.STATIC_FALLBACK, True, name)
     if "default" in found:
         for setting in REPLACED_BY_DSN:
             if setting in current:

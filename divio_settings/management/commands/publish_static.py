@@ -28,6 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from divio_settings import conf
 from divio_settings.middleware import PUBLISHED
 
 MANIFESTS: Final = PUBLISHED + "manifests/"
@@ -54,7 +55,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, keep: int, **options: Any) -> None:
         if keep < 0:
             raise CommandError("--keep: expected 0 (prune nothing) or a number of versions")
-        if not getattr(settings, "DIVIO_STATIC_FALLBACK", False):
+        if not conf.read(conf.STATIC_FALLBACK):
             self.stdout.write(
                 "nothing to publish: DIVIO_STATIC_FALLBACK is off (the media storage is not "
                 "shared by the containers; DEFAULT_STORAGE_DSN names no S3 or Azure storage)"
