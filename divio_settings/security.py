@@ -48,7 +48,11 @@ def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Decision
                 "the variable is unset and settings.py has no key of its own other than "
                 "startproject's 'django-insecure-' one" + _renamed_hint(env),
             )
-        if cloud and not conf.read(conf.ALLOW_COMMITTED_SECRET_KEY, current) and _committed(str(own), current):
+        if (
+            cloud
+            and not conf.read(conf.ALLOW_COMMITTED_SECRET_KEY, current)
+            and _committed(str(own), current)
+        ):
             raise invalid(
                 "SECRET_KEY",
                 "the signing key from the environment in a cloud environment",
