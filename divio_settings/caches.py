@@ -34,7 +34,7 @@ BACKENDS: Final = {
 REDIS_SCHEMES: Final = ("redis", "rediss", "hiredis")
 # ?ignore_exceptions=true: a Redis outage degrades the site (misses, writes dropped) instead of
 # failing every request that touches the cache (django-redis' IGNORE_EXCEPTIONS).
-RESILIENT: Final = "divio_settings.caches.ResilientRedisCache"
+RESILIENT: Final = "divio_settings.redis_cache.ResilientRedisCache"
 EXAMPLE: Final = "redis://:password@host:6379/0"
 # Query arguments that are cache settings rather than backend options.
 TOP_LEVEL: Final = {"timeout": "TIMEOUT", "key_prefix": "KEY_PREFIX", "version": "VERSION"}
@@ -129,102 +129,3 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
         # and cached session by the number of worker processes.
         out.set("CACHES", {"default": dict(SHARED_DEFAULT)}, "default in the cloud (shared)")
     return out
-
-
-def __getattr__(name: str) -> Any:
-    """ResilientRedisCache, defined when Django first asks for it: this module is imported at
-    settings time, Django's Redis backend and redis-py only when a cache is built."""
-    if name != "ResilientRedisCache":
-        raise AttributeError(name)
-    cls = _resilient_redis_cache()
-    globals()[name] = cls
-    return cls
-
-
-def _resilient_redis_cache() -> type:
-    import logging
-    import time
-
-    from django.core.cache.backends.redis import RedisCache
-    from redis.exceptions import ConnectionError, TimeoutError
-
-    outage = (ConnectionError, TimeoutError)
-    log = logging.getLogger("divio_settings.caches")
-
-    class ResilientRedisCache(RedisCache):
-        """Django's RedisCache that answers a miss (reads) or drops the write while Redis cannot
-        be reached, logging one WARNING a minute, instead of failing the request."""
-
-        _warned = 0.0
-
-        def _down(self, error: Exception) -> None:
-            now = time.monotonic()
-            if now - ResilientRedisCache._warned > 60:
-                ResilientRedisCache._warned = now
-                log.warning("Redis cache unreachable, serving without it: %s", error)
-
-        def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
-            try:
-                return super().get(key, default, version)
-            except outage as error:
-                self._down(error)
-                return default
-
-        def get_many(self, keys: Any, version: Any = None) -> Any:
-            try:
-                return super().get_many(keys, version)
-            except outage as error:
-                self._down(error)
-                return {}
-
-        def has_key(self, key: Any, version: Any = None) -> Any:
-            try:
-                return super().has_key(key, version)
-            except outage as error:
-                self._down(error)
-                return False
-
-        def add(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().add(*args, **kwargs)
-            except outage as error:
-                self._down(error)
-                return False
-
-        def set(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().set(*args, **kwargs)
-            except outage as error:
-                self._down(error)
-                return None
-
-        def set_many(self, data: Any, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().set_many(data, *args, **kwargs)
-            except outage as error:
-                self._down(error)
-                return list(data)
-
-        def touch(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().touch(*args, **kwargs)
-            except outage as error:
-                self._down(error)
-                return False
-
-        def delete(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().delete(*args, **kwargs)
-            except outage as error:
-                self._down(error)
-                return False
-
-        def delete_many(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().delete_many(*args, **kwargs)
-            except outage as error:
-                self._down(error)
-                return None
-
-    ResilientRedisCache.__module__ = __name__
-    return ResilientRedisCache

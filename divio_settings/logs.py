@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
 from . import variables
 from .env import Env, get, invalid
 from .groups import Decisions
-from .report import redact
 
 LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-class RedactingFormatter(logging.Formatter):
-    """A formatter whose output (message and traceback) never holds a secret: the environment's
-    secret values and any URL's password are removed."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return str(redact(super().format(record)))
-
-
-class OneLineWarning(logging.Filter):
-    """A request with a Host that is not allowed (scanners send thousands a day): one WARNING
-    line without a traceback, instead of an ERROR with 14 lines of traceback and an error mail."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-        record.exc_info = record.exc_text = None
-        return True
-
-
-def _admin_email_handler() -> type[logging.Handler]:
-    from django.utils.log import AdminEmailHandler
-
-    class RedactingAdminEmailHandler(AdminEmailHandler):
-        """Django's error mail to ADMINS; the subject is redacted as well (the body's report
-        comes from DEFAULT_EXCEPTION_REPORTER, which apply() makes the redacting one, and its
-        first line from this handler's formatter)."""
-
-        def format_subject(self, subject: str) -> str:
-            return str(redact(super().format_subject(subject)))
-
-    return RedactingAdminEmailHandler
-
-
-def __getattr__(name: str) -> Any:
-    # Built on first use: django.utils.log imports the mail machinery, which settings.py's
-    # import should not pay for.
-    if name == "RedactingAdminEmailHandler":
-        return _admin_email_handler()
-    raise AttributeError(name)
 
 
 def config(level: str) -> dict[str, Any]:
@@ -60,14 +18,14 @@ def config(level: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {
             "divio": {
-                "()": "divio_settings.logs.RedactingFormatter",
+                "()": "divio_settings.log_handlers.RedactingFormatter",
                 "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
             },
-            "divio_mail": {"()": "divio_settings.logs.RedactingFormatter"},
+            "divio_mail": {"()": "divio_settings.log_handlers.RedactingFormatter"},
         },
         "filters": {
             "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
-            "one_line_warning": {"()": "divio_settings.logs.OneLineWarning"},
+            "one_line_warning": {"()": "divio_settings.log_handlers.OneLineWarning"},
         },
         "handlers": {
             "stdout": {
@@ -80,7 +38,7 @@ def config(level: str) -> dict[str, Any]:
             "mail_admins": {
                 "level": "ERROR",
                 "filters": ["require_debug_false"],
-                "class": "divio_settings.logs.RedactingAdminEmailHandler",
+                "class": "divio_settings.log_handlers.RedactingAdminEmailHandler",
                 "formatter": "divio_mail",
             },
         },

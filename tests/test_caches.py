@@ -180,10 +180,12 @@ def test_resilient_redis_cache_answers_without_redis():
     pytest.importorskip("redis", reason="redis-py is an extra")
     import socket
 
+    from divio_settings import redis_cache
+
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    cache = caches.ResilientRedisCache(f"redis://127.0.0.1:{port}/0", {"TIMEOUT": 60})
+    cache = redis_cache.ResilientRedisCache(f"redis://127.0.0.1:{port}/0", {"TIMEOUT": 60})
     assert cache.get("k", "default") == "default"
     assert cache.get_many(["a", "b"]) == {}
     assert cache.has_key("k") is False

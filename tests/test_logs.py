@@ -5,7 +5,7 @@ import logging
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from divio_settings import logs
+from divio_settings import log_handlers, logs
 
 
 def test_default_is_stdout_info():
@@ -35,7 +35,7 @@ def test_bad_level():
 
 
 def test_formatter_redacts_passwords_in_message_and_traceback():
-    formatter = logs.RedactingFormatter("%(message)s")
+    formatter = log_handlers.RedactingFormatter("%(message)s")
     try:
         raise ValueError("cannot reach postgres://u:hunter2@db:5432/x")
     except ValueError:
