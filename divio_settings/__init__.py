@@ -22,7 +22,6 @@ REPORT: Final = conf.REPORT
 # Lower case, so Django does not read it as a setting: settings.py's own values of the settings
 # apply() writes ("values"), and the names settings.py did not define ("absent").
 ORIGINAL: Final = "_divio_settings_original"
-APP: Final = "divio_settings"
 SWITCHES: Final = ("security", "hosts", "databases", "static", "storage", "caches", "mail")
 SWITCHES_TOO: Final = ("logs", "sentry", "celery", "checks")
 
@@ -184,8 +183,8 @@ def _app(env: Env, current: Mapping[str, Any]) -> Decisions:
     """The app whose ready() registers the system checks (divio_settings/apps.py)."""
     out = Decisions()
     apps = list(current.get("INSTALLED_APPS") or [])
-    if apps and APP not in apps:
-        out.set("INSTALLED_APPS", [*apps, APP], "divio_settings system checks")
+    if apps and conf.APP not in apps:
+        out.set("INSTALLED_APPS", [*apps, conf.APP], "divio_settings system checks")
     return out
 
 
@@ -211,7 +210,7 @@ def _as_set(values: Mapping[str, Any]) -> dict[str, Any]:
 def _no_checks(env: Env, current: Mapping[str, Any]) -> Decisions:
     """checks=False: the app may still be there for runserver (static.py); it registers no checks."""
     out = Decisions()
-    if APP in (current.get("INSTALLED_APPS") or []):
+    if conf.APP in (current.get("INSTALLED_APPS") or []):
         out.set(conf.CHECKS, False, "apply(checks=False)")
     return out
 

@@ -9,11 +9,9 @@ from django.apps import AppConfig
 
 from . import conf
 
-APP: Final = "divio_settings"
-
 
 class DivioSettingsConfig(AppConfig):
-    name = APP
+    name = conf.APP
     verbose_name = "Divio settings"
 
     def ready(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -11,10 +10,17 @@ from django.conf import settings
 from django.core import checks
 
 from . import conf
-from .security import DERIVED_KEY
+from .security import DERIVED_KEY, INSECURE_PREFIX
+from .service_checks import (
+    check_cache_cloud,
+    check_cache_table,
+    check_connections,
+    check_local_services,
+    check_sentry_installed,
+)
+from .static import SECURITY_MIDDLEWARE as SECURITY
+from .static import WHITENOISE_MIDDLEWARE as WHITENOISE
 
-WHITENOISE: Final = "whitenoise.middleware.WhiteNoiseMiddleware"
-SECURITY: Final = "django.middleware.security.SecurityMiddleware"
 LEGACY_STORAGE: Final = ("DEFAULT_FILE_STORAGE", "STATICFILES_STORAGE")
 
 Messages = list[checks.CheckMessage]
@@ -148,146 +154,6 @@ def check_secure_cookies(app_configs: Sequence[AppConfig] | None, **kwargs: Any)
     ]
 
 
-# Caches that live inside one process (locmem, dummy) or one container (file).
-LOCAL_CACHES: Final = (
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.filebased.FileBasedCache",
-    "django.core.cache.backends.dummy.DummyCache",
-)
-CACHE_SESSIONS: Final = (
-    "django.contrib.sessions.backends.cache",
-    "django.contrib.sessions.backends.cached_db",
-)
-# Apps whose limits live in the cache: on a per-process cache each worker counts on its own.
-RATE_LIMITERS: Final = ("django_ratelimit", "axes", "rest_framework")
-
-
-def _local_cache(alias: str) -> bool:
-    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
-    return backend in LOCAL_CACHES
-
-
-def check_cache_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
-    """Plain `check` in the cloud (so `migrate` in the release command shows it)."""
-    if not _cloud():
-        return []
-    messages: Messages = []
-    if _local_cache("default"):
-        messages.append(
-            checks.Warning(
-                "The default cache lives inside each worker process (or container): the "
-                "processes of a cloud environment do not share it, rate limits and counters are "
-                "multiplied by their number, and it is emptied on every deploy.",
-                hint="Remove CACHES from settings.py (apply() then uses the shared database "
-                "cache in the cloud), or set CACHE_URL to redis://… or db://django_dbcache.",
-                id="divio_settings.W007",
-            )
-        )
-    engine = getattr(settings, "SESSION_ENGINE", "")
-    alias = getattr(settings, "SESSION_CACHE_ALIAS", "default")
-    if engine in CACHE_SESSIONS and _local_cache(alias):
-        messages.append(
-            checks.Error(
-                f"SESSION_ENGINE {engine} keeps sessions in CACHES['{alias}'], which each "
-                "process keeps for itself: users are logged out whenever a request reaches "
-                "another process.",
-                hint="Use a shared cache (CACHE_URL, or apply()'s database cache default) or "
-                "SESSION_ENGINE 'django.contrib.sessions.backends.db'.",
-                id="divio_settings.E006",
-            )
-        )
-    limiters = [app for app in RATE_LIMITERS if app in settings.INSTALLED_APPS]
-    if limiters and _local_cache("default"):
-        messages.append(
-            checks.Warning(
-                f"{', '.join(limiters)} count requests in the default cache, which each process "
-                "keeps for itself: every limit is multiplied by the number of processes.",
-                hint="Use a shared cache: CACHE_URL, or apply()'s database cache default.",
-                id="divio_settings.W010",
-            )
-        )
-    return messages
-
-
-def check_cache_table(
-    app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None = None, **kwargs: Any
-) -> Messages:
-    """A database check (`migrate` runs it): the table of a database cache must exist."""
-    if not databases:
-        return []
-    from django.core.cache import caches
-    from django.db import DatabaseError, connections, router
-
-    messages: Messages = []
-    for alias, config in settings.CACHES.items():
-        if config.get("BACKEND") != "django.core.cache.backends.db.DatabaseCache":
-            continue
-        table = str(config.get("LOCATION", ""))
-        model = getattr(caches[alias], "cache_model_class", None)
-        database = router.db_for_read(model) if model is not None else "default"
-        database = database or "default"
-        if database not in databases:
-            continue
-        try:
-            with connections[database].cursor() as cursor:
-                tables = connections[database].introspection.table_names(cursor)
-        except DatabaseError:
-            continue  # no database to ask (the build, an outage): other checks say so
-        if table not in tables:
-            messages.append(
-                checks.Error(
-                    f"CACHES['{alias}'] is the database cache, but its table {table!r} does not "
-                    "exist: every use of the cache fails.",
-                    hint="Run 'python manage.py createcachetable' before 'migrate' (a release "
-                    "command; `divio-settings release-commands` lists it).",
-                    id="divio_settings.E007",
-                )
-            )
-    return messages
-
-
-def check_sentry_installed(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
-    sentry = conf.read(conf.SENTRY)
-    if not sentry or sentry.get("installed"):
-        return []
-    return [
-        checks.Warning(
-            "SENTRY_DSN is set but sentry-sdk is not installed: errors are not reported.",
-            hint="Add divio-settings[sentry] to requirements.txt.",
-            id="divio_settings.W008",
-        )
-    ]
-
-
-def check_connections(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
-    messages: Messages = []
-    for alias, config in settings.DATABASES.items():
-        max_age = config.get("CONN_MAX_AGE", 0)
-        pool = bool((config.get("OPTIONS") or {}).get("pool"))
-        if pool and max_age:
-            messages.append(
-                checks.Error(
-                    f"DATABASES['{alias}'] has CONN_MAX_AGE > 0 together with a connection pool.",
-                    hint="Set DATABASE_CONN_MAX_AGE=0 (or CONN_MAX_AGE 0) when DATABASE_POOL is on.",
-                    id="divio_settings.E003",
-                )
-            )
-        elif max_age and not config.get("CONN_HEALTH_CHECKS"):
-            # Not only under ASGI: nothing at check time tells which server will run the app
-            # (startproject writes no ASGI_APPLICATION), and a database restart or failover
-            # breaks kept connections under any server.
-            messages.append(
-                checks.Warning(
-                    f"DATABASES['{alias}'] keeps connections (CONN_MAX_AGE) without health "
-                    "checks: a connection broken by a database restart is reused, and under "
-                    "ASGI every request thread keeps one of its own.",
-                    hint="Set DATABASE_CONN_HEALTH_CHECKS=true, or DATABASE_CONN_MAX_AGE=0.",
-                    id="divio_settings.W009",
-                )
-            )
-    return messages
-
-
 def check_urls(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
     messages: Messages = []
     for name in ("STATIC_URL", "MEDIA_URL"):
@@ -311,7 +177,7 @@ def check_environment_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any
     replaces the key)."""
     report = conf.read(conf.REPORT) or []
     derived = any(row["setting"] == "SECRET_KEY" and row["source"] == DERIVED_KEY for row in report)
-    insecure = str(getattr(settings, "SECRET_KEY", "")).startswith("django-insecure-")
+    insecure = str(getattr(settings, "SECRET_KEY", "")).startswith(INSECURE_PREFIX)
     if not (_cloud() and (derived or insecure)):
         return []
     what = "a key derived on one machine" if derived else "startproject's key"
@@ -383,52 +249,6 @@ def check_foreign_variables(app_configs: Sequence[AppConfig] | None, **kwargs: A
             id="divio_settings.W014",
         )
         for name, instead in conf.read(conf.FOREIGN_VARIABLES)
-    ]
-
-
-LOCAL_NAMES: Final = ("localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0")
-
-
-def check_local_services(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
-    """In the cloud, a service setting that points at this container (a project's default of
-    redis://localhost:6379/0): every check passes and the first use fails."""
-    if not _cloud():
-        return []
-    from urllib.parse import urlsplit
-
-    targets: list[tuple[str, str]] = []
-    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BROKER_URL"):
-        value = getattr(settings, name, None)
-        if isinstance(value, str) and "://" in value:
-            targets.append((name, urlsplit(value).hostname or ""))
-    for alias, cache in getattr(settings, "CACHES", {}).items():
-        locations = cache.get("LOCATION") or []
-        for location in [locations] if isinstance(locations, str) else locations:
-            if "://" in str(location):
-                targets.append((f"CACHES[{alias!r}]", urlsplit(str(location)).hostname or ""))
-            elif ":" in str(location):
-                targets.append((f"CACHES[{alias!r}]", str(location).rsplit(":", 1)[0]))
-    for alias, database in getattr(settings, "DATABASES", {}).items():
-        if "sqlite" not in str(database.get("ENGINE", "")):
-            targets.append((f"DATABASES[{alias!r}]", str(database.get("HOST") or "localhost")))
-    for alias, mailer in (getattr(settings, "MAILERS", None) or {}).items():
-        if str(mailer.get("BACKEND", "")).endswith("smtp.EmailBackend"):
-            host = str((mailer.get("OPTIONS") or {}).get("host") or "localhost")
-            targets.append((f"MAILERS[{alias!r}]", host))
-    if settings.is_overridden("EMAIL_HOST"):  # Django's own default is localhost: no warning
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # EMAIL_* are deprecated on Django 6.1
-            targets.append(("EMAIL_HOST", str(settings.EMAIL_HOST)))
-    return [
-        checks.Warning(
-            f"{name} points at {host}, this container itself, in a cloud environment: the "
-            "service is not there.",
-            hint="Let the service's variable (CACHE_URL, DATABASE_URL, EMAIL_URL, "
-            "DEFAULT_AMQP_BROKER_URL) set it, or point it at the service's host.",
-            id="divio_settings.W015",
-        )
-        for name, host in targets
-        if host.lower() in LOCAL_NAMES
     ]
 
 

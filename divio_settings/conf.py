@@ -10,6 +10,8 @@ from typing import Any, Final
 
 from django.conf import settings
 
+# The library's Django app (its checks, start-up lines, runserver), by the package's name.
+APP: Final = "divio_settings"
 # Where the project runs (every group reads DOMAIN and STAGE the same way: env.is_cloud()).
 ENVIRONMENT: Final = "DIVIO_ENVIRONMENT"
 STAGE: Final = "DIVIO_STAGE"

@@ -152,17 +152,7 @@ def read_list(env: Env, variable: Variable) -> list[str]:
 
 
 def check_url(name: str, value: str, schemes: Collection[str], example: str) -> SplitResult:
-    # Printable ASCII (the usual case) has no control character and no blank but " ": two
-    # C-level tests instead of a Python-level look at every character.
-    plain = value.isascii() and value.isprintable()
-    if not plain and any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise invalid(name, f"a URL like {example}", "it contains control characters")
-    if "://" not in value:
-        raise invalid(name, f"a URL like {example}", "it has no scheme:// prefix")
-    if " " in value if plain else any(char.isspace() for char in value):
-        raise invalid(
-            name, f"a URL like {example}", "it contains a blank; percent-encode it as %20"
-        )
+    _check_characters(name, value, example)
     try:
         parts = urlsplit(value)
         port = parts.port  # urllib validates the port lazily (and refuses above 65535)
@@ -192,6 +182,21 @@ def check_url(name: str, value: str, schemes: Collection[str], example: str) -> 
             "percent-encoded (/ as %2F, ? as %3F)",
         )
     return parts
+
+
+def _check_characters(name: str, value: str, example: str) -> None:
+    """No control character, a scheme:// prefix, no blank."""
+    # Printable ASCII (the usual case) has no control character and no blank but " ": two
+    # C-level tests instead of a Python-level look at every character.
+    plain = value.isascii() and value.isprintable()
+    if not plain and any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise invalid(name, f"a URL like {example}", "it contains control characters")
+    if "://" not in value:
+        raise invalid(name, f"a URL like {example}", "it has no scheme:// prefix")
+    if " " in value if plain else any(char.isspace() for char in value):
+        raise invalid(
+            name, f"a URL like {example}", "it contains a blank; percent-encode it as %20"
+        )
 
 
 def _spilled(rest: str) -> bool:

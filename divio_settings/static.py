@@ -7,6 +7,7 @@ import os.path
 from collections.abc import Mapping
 from typing import Any, Final
 
+from . import conf
 from .env import Env, base_dir
 from .groups import Decisions
 
@@ -17,8 +18,6 @@ WHITENOISE_STORAGE: Final = "divio_settings.staticstorage.CompressedManifestStat
 FILE_STORAGE: Final = "django.core.files.storage.FileSystemStorage"
 STATICFILES_APP: Final = "django.contrib.staticfiles"
 NOSTATIC_APP: Final = "whitenoise.runserver_nostatic"
-# Our app's runserver is WhiteNoise's runserver_nostatic, imported only when runserver runs.
-OWN_APP: Final = "divio_settings"
 SOURCE: Final = "default (WhiteNoise)"
 OWN_MIDDLEWARE: Final = "divio_settings."
 
@@ -39,9 +38,9 @@ def with_runserver(apps: list[str]) -> list[str]:
     runserver it replaces; a project that lists WhiteNoise's own app keeps it."""
     if NOSTATIC_APP in apps or STATICFILES_APP not in apps:
         return apps
-    rest = [app for app in apps if app != OWN_APP]
+    rest = [app for app in apps if app != conf.APP]
     position = rest.index(STATICFILES_APP)
-    return [*rest[:position], OWN_APP, *rest[position:]]
+    return [*rest[:position], conf.APP, *rest[position:]]
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:

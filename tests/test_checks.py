@@ -238,7 +238,9 @@ class CheckTests(SimpleTestCase):
 
 
 def test_check_ids_are_unique_and_documented():
-    source = Path(checks.__file__).read_text()
+    from divio_settings import service_checks
+
+    source = Path(checks.__file__).read_text() + Path(service_checks.__file__).read_text()
     found = re.findall(r'id="(divio_settings\.[EW]\d{3})"', source)
     assert len(found) == len(set(found))
     docs = (Path(__file__).parent.parent / "docs" / "reference" / "checks.md").read_text()

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from divio_settings.cli import main
-from divio_settings.cli import project as cli_project
+from divio_settings.cli import envfile, errors, files, main
 from tests.helpers import LIVE_ENV, ROOT, child_env, run_tool
 
 PROJECT_FILES = (
@@ -274,7 +273,7 @@ def read(
     assert tmp is not None
     path = tmp / "env"
     path.write_bytes(text.encode("utf-8"))
-    return cli_project.read_env_file(str(path), environ or {})
+    return envfile.read_env_file(str(path), environ or {})
 
 
 # compose's documented env_file rules, line by line (docs.docker.com, "Set environment
@@ -325,7 +324,7 @@ def test_env_files_read_as_compose_reads_them(tmp_path, text, expected):
     ],
 )
 def test_env_file_errors_name_the_line(tmp_path, text, message):
-    with pytest.raises(cli_project.UserError, match=re.escape(message)):
+    with pytest.raises(errors.UserError, match=re.escape(message)):
         read(text, {}, tmp_path)
 
 
@@ -352,15 +351,15 @@ def test_env_files_are_regular_and_bounded(tmp_path, kind):
     elif kind == "fifo":
         os.mkfifo(path)
     elif kind == "big":
-        path.write_bytes(b"A=" + b"x" * cli_project.MAX_ENV_FILE + b"\n")
+        path.write_bytes(b"A=" + b"x" * envfile.MAX_ENV_FILE + b"\n")
     else:
         path.mkdir()
     outcome: list[BaseException | None] = []
 
     def attempt() -> None:
         try:
-            cli_project.read_env_file(str(path), {})
-        except cli_project.UserError as error:
+            envfile.read_env_file(str(path), {})
+        except errors.UserError as error:
             outcome.append(error)
         else:
             outcome.append(None)
@@ -369,7 +368,7 @@ def test_env_files_are_regular_and_bounded(tmp_path, kind):
     worker.start()
     worker.join(timeout=5)
     assert not worker.is_alive(), "reading the env file hangs"
-    assert isinstance(outcome[0], cli_project.UserError)
+    assert isinstance(outcome[0], errors.UserError)
     assert str(outcome[0]) in (f"{path} is not a regular file", f"{path} is larger than 1024 KiB")
 
 
@@ -439,9 +438,9 @@ def test_unreadable_python_is_one_line(project, capsys):
 
 def test_text_that_the_file_encoding_cannot_hold_is_refused(tmp_path):
     (tmp_path / "f.py").write_bytes(b"# -*- coding: latin-1 -*-\nx = 1\n")
-    file = cli_project.TextFile(tmp_path, tmp_path / "f.py", python=True)
+    file = files.TextFile(tmp_path, tmp_path / "f.py", python=True)
     assert file.encoded("x = '\u00e9'\n") == "x = '\u00e9'\n".encode("latin-1")
-    with pytest.raises(cli_project.UserError, match="cannot be written in iso-8859-1"):
+    with pytest.raises(errors.UserError, match="cannot be written in iso-8859-1"):
         file.encoded("x = '\u20ac'\n")
 
 
@@ -455,11 +454,11 @@ def test_text_that_the_file_encoding_cannot_hold_is_refused(tmp_path):
 def test_env_file_bytes_errors_name_the_line(tmp_path, raw, message):
     path = tmp_path / "env"
     path.write_bytes(raw)
-    with pytest.raises(cli_project.UserError, match=re.escape(message)):
-        cli_project.read_env_file(str(path), {})
+    with pytest.raises(errors.UserError, match=re.escape(message)):
+        envfile.read_env_file(str(path), {})
 
 
 def test_env_file_dollar_without_a_name_is_literal(tmp_path):
     assert read("A=cost $5 and $", {}, tmp_path) == {"A": "cost $5 and $"}
-    with pytest.raises(cli_project.UserError, match="cannot read"):
-        cli_project.read_env_file(str(tmp_path / "missing"), {})
+    with pytest.raises(errors.UserError, match="cannot read"):
+        envfile.read_env_file(str(tmp_path / "missing"), {})

@@ -109,14 +109,15 @@ from urllib import parse
 import django
 from django.conf import settings
 import divio_settings
-from divio_settings import env, storage
+from divio_settings import env
+from divio_settings.storage import dsn
 splits = []
 original = parse.urlsplit
 def counting(url, *args, **kwargs):
     if url == os.environ["DSN"]:
         splits.append(url)
     return original(url, *args, **kwargs)
-storage.urlsplit = env.urlsplit = counting
+dsn.urlsplit = env.urlsplit = counting
 ns = {"INSTALLED_APPS": [], "__file__": "/app/x/settings.py"}
 divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": os.environ["DSN"]})
 in_settings = len(splits)

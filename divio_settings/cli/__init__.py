@@ -6,11 +6,16 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .project import UserError
+from .errors import UserError
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 EPILOG = "Exit codes: 0 success, 1 a problem (printed on one line each), 2 wrong usage."
 
@@ -22,7 +27,7 @@ class VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        from .init import own_version
+        from .requirements import own_version
 
         try:
             version = own_version()
@@ -33,9 +38,6 @@ class VersionAction(argparse.Action):
 
 
 def parser() -> argparse.ArgumentParser:
-    from .init import DATABASES, GATEWAYS, run
-    from .show import run_check, run_release_commands, run_show
-
     main_parser = argparse.ArgumentParser(
         prog="divio-settings",
         description="Set up a Django project for Divio and explain its configuration.",
@@ -45,6 +47,16 @@ def parser() -> argparse.ArgumentParser:
         "--version", action=VersionAction, help="print the installed version and exit"
     )
     commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _init_parser(commands)
+    _show_parser(commands)
+    _check_parser(commands)
+    _release_commands_parser(commands)
+    return main_parser
+
+
+def _init_parser(commands: Commands) -> None:
+    from .init import GATEWAYS, run
+    from .requirements import DATABASES
 
     init = commands.add_parser(
         "init",
@@ -80,48 +92,61 @@ def parser() -> argparse.ArgumentParser:
     )
     init.set_defaults(func=run)
 
-    for name, aliases, func, text in (
-        ("show", ["explain"], run_show, "every setting apply() set, its value and its source"),
-        (
-            "check",
-            [],
-            run_check,
-            "validate the environment's variables, then run Django's system checks on the "
-            "project's settings",
-        ),
-        (
-            "release-commands",
-            [],
-            run_release_commands,
-            "print the release commands this environment needs",
-        ),
-    ):
-        sub = commands.add_parser(name, aliases=aliases, help=text, epilog=EPILOG)
-        sub.add_argument("path", nargs="?", default=".", help="the project (with manage.py)")
-        sub.add_argument("--env-file", help="read variables from this file too, e.g. .env-local")
-        sub.add_argument(
-            "--settings",
-            metavar="MODULE",
-            help="the settings module (default: DJANGO_SETTINGS_MODULE, else manage.py's)",
-        )
-        if name == "check":
-            sub.add_argument("--deploy", action="store_true", help="Django's deployment checks too")
-        if name == "show":
-            sub.add_argument("--json", action="store_true", help="machine-readable output")
-            sub.add_argument(
-                "--changes",
-                action="store_true",
-                help="what apply() changed relative to settings.py alone (before, after, "
-                "source), settings.py's values kept and the variables nobody reads",
-            )
-            sub.add_argument(
-                "--variables",
-                action="store_true",
-                help="list every variable the library reads (name, group, shape, default, "
-                "whether it is secret, the settings it sets) instead of a project's settings",
-            )
-        sub.set_defaults(func=func)
-    return main_parser
+
+def _project_parser(
+    commands: Commands, name: str, text: str, aliases: Sequence[str] = ()
+) -> argparse.ArgumentParser:
+    """A command that reads a project: its path, an env file and its settings module."""
+    sub = commands.add_parser(name, aliases=list(aliases), help=text, epilog=EPILOG)
+    sub.add_argument("path", nargs="?", default=".", help="the project (with manage.py)")
+    sub.add_argument("--env-file", help="read variables from this file too, e.g. .env-local")
+    sub.add_argument(
+        "--settings",
+        metavar="MODULE",
+        help="the settings module (default: DJANGO_SETTINGS_MODULE, else manage.py's)",
+    )
+    return sub
+
+
+def _show_parser(commands: Commands) -> None:
+    from .show import run_show
+
+    text = "every setting apply() set, its value and its source"
+    show = _project_parser(commands, "show", text, aliases=["explain"])
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.add_argument(
+        "--changes",
+        action="store_true",
+        help="what apply() changed relative to settings.py alone (before, after, "
+        "source), settings.py's values kept and the variables nobody reads",
+    )
+    show.add_argument(
+        "--variables",
+        action="store_true",
+        help="list every variable the library reads (name, group, shape, default, "
+        "whether it is secret, the settings it sets) instead of a project's settings",
+    )
+    show.set_defaults(func=run_show)
+
+
+def _check_parser(commands: Commands) -> None:
+    from .show import run_check
+
+    text = (
+        "validate the environment's variables, then run Django's system checks on the "
+        "project's settings"
+    )
+    check = _project_parser(commands, "check", text)
+    check.add_argument("--deploy", action="store_true", help="Django's deployment checks too")
+    check.set_defaults(func=run_check)
+
+
+def _release_commands_parser(commands: Commands) -> None:
+    from .show import run_release_commands
+
+    text = "print the release commands this environment needs"
+    release = _project_parser(commands, "release-commands", text)
+    release.set_defaults(func=run_release_commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

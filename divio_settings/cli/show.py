@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 from divio_settings import conf
 
-from .project import UserError, load_settings, project_process, read_env_file, settings_module
+from .envfile import read_env_file
+from .errors import UserError
+from .project import load_settings, project_process, settings_module
 
 WIDTH = 70
 

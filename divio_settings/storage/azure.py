@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import furl
 from django_storage_url.backends.az import AzureStorage as DSUAzureStorage
 
-from . import HeaderRules, StorageDSN
+from .dsn import HeaderRules, StorageDSN
 
 # MEDIA_HEADERS' names (boto3's spelling) -> the Azure SDK's ContentSettings arguments.
 CONTENT_SETTINGS: Final = {

@@ -6,15 +6,14 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from os import PathLike
-from typing import IO, Any, Final
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, Storage
 
-from . import HeaderRules, StorageDSN
-
-PATH: Final = "divio_settings.storage.backend.DSNStorage"
+from . import BACKEND
+from .dsn import HeaderRules, StorageDSN
 
 
 def media_headers() -> HeaderRules:
@@ -83,7 +82,7 @@ class DSNStorage(Storage):
         return self._backend
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-        return (PATH, (), {"alias": self.alias})
+        return (BACKEND, (), {"alias": self.alias})
 
     def __getattr__(self, name: str) -> Any:
         # Backend specifics (bucket, location, azure_container, …) without listing them all.

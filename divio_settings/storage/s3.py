@@ -9,7 +9,7 @@ import furl
 from django_storage_url.backends.s3 import S3Storage as DSUS3Storage
 from storages.backends.s3 import S3Storage as BaseS3Storage
 
-from . import HeaderRules, StorageDSN
+from .dsn import HeaderRules, StorageDSN
 
 MAX_MEMORY: Final = 10 * 1024**2  # roll over to disk above 10 MB, as django-storage-url does
 

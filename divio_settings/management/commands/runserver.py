@@ -13,7 +13,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 
-WHITENOISE_MIDDLEWARE = "whitenoise.middleware.WhiteNoiseMiddleware"
+from divio_settings.static import WHITENOISE_MIDDLEWARE
 
 
 def _command_class() -> Any:
