@@ -4,13 +4,24 @@ live in tests/helpers.py."""
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.helpers import PASSWORD, free_port, require_service, spawn, stop_process, wait_port
+from tests.helpers import (
+    PASSWORD,
+    free_port,
+    require_service,
+    run_tool,
+    spawn,
+    stop_process,
+    wait_port,
+)
 
 
 @pytest.fixture
@@ -79,3 +90,23 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def startproject_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`django-admin startproject mysite`, run once per test process (it costs a Python start
+    and Django's import); each test copies it."""
+    root = tmp_path_factory.mktemp("startproject-template")
+    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(root)])
+    return root
+
+
+@pytest.fixture
+def new_project(startproject_template: Path) -> Callable[[Path], Path]:
+    """new_project(folder): a fresh copy of startproject's output in *folder* (made if needed)."""
+
+    def copy(folder: Path) -> Path:
+        shutil.copytree(startproject_template, folder, dirs_exist_ok=True)
+        return folder
+
+    return copy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+import pytest
 from django.test import override_settings
 
 from divio_settings import apps
@@ -109,6 +110,7 @@ def test_ready_registers_the_checks_unless_switched_off(settings, monkeypatch):
     assert calls == [True]
 
 
+@pytest.mark.e2e  # migrate in a child process
 def test_migrate_keeps_the_site_domain_equal_to_domain(tmp_path):
     """django CMS and sitemaps build absolute URLs from the current Site: migrate (Divio's
     release command) sets it to DOMAIN, as aldryn-django did, and again when DOMAIN changes."""

@@ -13,6 +13,9 @@ import pytest
 from tests import azurite
 from tests.helpers import ROOT, child_env, free_port, run_tool
 
+# The test harness's own npm installer of the emulator, not the library.
+pytestmark = pytest.mark.e2e
+
 SCRIPT = Path(ROOT) / "tests" / "azurite.py"
 
 

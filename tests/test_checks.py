@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.core.management import call_command
 from django.test import SimpleTestCase, override_settings
 
@@ -347,6 +348,7 @@ ROUTES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, bool]]] = {
 }
 
 
+@pytest.mark.e2e  # a child process per route
 def test_every_check_has_a_route_and_every_route_triggers_its_check():
     """Each documented check, reached through variables and settings.py as a user reaches it
     (W008 in a process where sentry-sdk cannot be imported)."""

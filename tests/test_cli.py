@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -15,13 +16,15 @@ from divio_settings.cli import main
 from divio_settings.cli.init import GATEWAYS
 from tests.helpers import LIVE_ENV, LIVE_KEY, child_env, run_tool
 
+# Every test runs the command (or a server it starts) in a child process.
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(tmp_path)])
-    return tmp_path
+def project(tmp_path: Path, new_project: Callable[[Path], Path]) -> Path:
+    return new_project(tmp_path)
 
 
 def server_arguments(project: Path, command: str, env: dict[str, str]) -> str:
@@ -443,10 +446,10 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
 
 
 @pytest.fixture
-def split_project(tmp_path: Path) -> Path:
+def split_project(tmp_path: Path, new_project: Callable[[Path], Path]) -> Path:
     """The Wagtail shape: mysite/settings/ with base.py (ROOT_URLCONF, a committed key) and
     dev.py / production.py star-importing it; manage.py loads dev, wsgi.py production."""
-    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(tmp_path)])
+    new_project(tmp_path)
     package = tmp_path / "mysite" / "settings"
     package.mkdir()
     (package / "__init__.py").write_text("")

@@ -9,12 +9,13 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from divio_settings.cli import envfile, errors, files, main
-from tests.helpers import LIVE_ENV, ROOT, child_env, run_tool
+from tests.helpers import LIVE_ENV, ROOT, child_env
 
 PROJECT_FILES = (
     "Dockerfile",
@@ -26,13 +27,13 @@ PROJECT_FILES = (
     "mysite/urls.py",
 )
 
+# The command on real startproject copies, often in child processes (tox: the e2e layer).
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(root)])
-    return root
+def project(tmp_path: Path, new_project: Callable[[Path], Path]) -> Path:
+    return new_project(tmp_path / "site")
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
@@ -85,7 +86,7 @@ def test_a_failure_half_way_leaves_every_file_as_it_was(project, monkeypatch, ca
     ) == 1
 
 
-def test_a_full_small_filesystem_changes_nothing(tmp_path, capsys):
+def test_a_full_small_filesystem_changes_nothing(tmp_path, capsys, new_project):
     """A real small tmpfs, filled up before init runs."""
     mount = tmp_path / "small"
     mount.mkdir()
@@ -95,9 +96,7 @@ def test_a_full_small_filesystem_changes_nothing(tmp_path, capsys):
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
     try:
-        root = mount / "site"
-        root.mkdir()
-        run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(root)])
+        root = new_project(mount / "site")
         filler = mount / "filler"
         with open(filler, "wb", buffering=0) as handle:
             try:

@@ -8,25 +8,24 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import django
 import pytest
 
-from tests.helpers import LIVE_ENV, LOCAL_ENV, child_env, free_port, run_tool, tail
+from tests.helpers import LIVE_ENV, LOCAL_ENV, child_env, free_port, tail
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parent.parent.parent
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A new project per test: each test is what one user does, in any order."""
-    path = tmp_path / "site"
-    path.mkdir()
-    run_tool([sys.executable, "-m", "django", "startproject", "mysite", str(path)])
+def project(tmp_path: Path, new_project: Callable[[Path], Path]) -> Path:
+    """A new project per test (a copy of one startproject): each test is what one user does,
+    in any order."""
+    path = new_project(tmp_path / "site")
     with open(path / "mysite" / "settings.py", "a") as settings:
         settings.write("\nimport divio_settings\ndivio_settings.apply(globals())\n")
     with open(path / "mysite" / "urls.py", "a") as urls:

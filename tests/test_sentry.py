@@ -1,3 +1,5 @@
+"""SENTRY_DSN and its rates: the SDK started by apply(), events without secrets."""
+
 from __future__ import annotations
 
 import json
@@ -8,28 +10,10 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from divio_settings import celery, sentry
+from divio_settings import sentry
 from tests.helpers import SentrySink, child_env, run_tool
 
 ROOT = Path(__file__).parent.parent
-
-
-def test_broker_url_from_divio_variable_then_legacy_name():
-    out = celery.settings_from_env(
-        {"DEFAULT_AMQP_BROKER_URL": "amqp://g:g@rabbit:5672/", "BROKER_URL": "redis://h"}, {}
-    )
-    assert out.values == {"CELERY_BROKER_URL": "amqp://g:g@rabbit:5672/"}
-    out = celery.settings_from_env({"BROKER_URL": "redis://h:6379/0"}, {})
-    assert out.values == {"CELERY_BROKER_URL": "redis://h:6379/0"}
-    assert out.sources["CELERY_BROKER_URL"] == "BROKER_URL"
-    assert celery.settings_from_env({}, {}).values == {}
-
-
-def test_bad_broker_url():
-    with pytest.raises(
-        ImproperlyConfigured, match="^DEFAULT_AMQP_BROKER_URL: expected a URL like amqp://"
-    ):
-        celery.settings_from_env({"DEFAULT_AMQP_BROKER_URL": "guest:guest@rabbit"}, {})
 
 
 def test_sentry_off_without_dsn():
@@ -43,6 +27,7 @@ def test_bad_sentry_dsn():
         sentry.settings_from_env({"SENTRY_DSN": "key@sentry.io/1"}, {})
 
 
+@pytest.mark.e2e  # a child process with the SDK and a sink on a real port
 def test_sentry_initialised_by_apply_with_stage_and_release():
     pytest.importorskip("sentry_sdk", reason="sentry-sdk is an extra")
     code = """
@@ -88,6 +73,7 @@ def test_sentry_not_installed_is_recorded_not_imported(monkeypatch):
     assert out.after == []
 
 
+@pytest.mark.e2e  # a child process with the SDK and a sink on a real port
 def test_sentry_events_carry_no_secret():
     """An error whose message holds the broker's password, with the database password, the
     storage secret and the signing key in frame locals, logged and raised: the envelopes that
@@ -136,6 +122,7 @@ sentry_sdk.flush(5)
         assert marker not in text, marker
 
 
+@pytest.mark.e2e  # a child process with the SDK and a sink on a real port
 def test_sample_rates_and_a_project_s_own_sentry():
     """SENTRY_TRACES_SAMPLE_RATE / SENTRY_PROFILES_SAMPLE_RATE reach the client apply() starts;
     a client settings.py started itself before apply() is left as it is (its environment and
@@ -187,6 +174,7 @@ def test_bad_sample_rate_names_the_variable(rate):
         )
 
 
+@pytest.mark.e2e  # a child process with the SDK and a sink on a real port
 def test_the_traces_rate_decides_what_reaches_sentry():
     """Twenty transactions with SENTRY_TRACES_SAMPLE_RATE 1, 0 and unset: all of them, none,
     none (tracing stays off unless asked) reach a local Sentry."""
