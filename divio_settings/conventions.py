@@ -12,10 +12,12 @@ from .env import Env, clean
 
 _USE_SETTINGS_PY: Final = "settings.py (aldryn-django read it from the environment)"
 _USE_DSN: Final = "DEFAULT_STORAGE_DSN (s3://KEY:SECRET@bucket…)"
+# Other conventions' names for the signing key (the security group names the one that is set).
+KEY_NAMES: Final = ("DJANGO_SECRET_KEY",)
 FOREIGN_NAMES: Final = {
     "DEBUG": "DJANGO_DEBUG",
     "TEMPLATE_DEBUG": "DJANGO_DEBUG",
-    "DJANGO_SECRET_KEY": "SECRET_KEY",
+    **dict.fromkeys(KEY_NAMES, "SECRET_KEY"),
     "DJANGO_ALLOWED_HOSTS": "DOMAIN and DOMAIN_ALIASES",
     "ALLOWED_HOSTS": "DOMAIN and DOMAIN_ALIASES",
     "DJANGO_SECURE_SSL_REDIRECT": "SECURE_SSL_REDIRECT",

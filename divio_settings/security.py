@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from . import conf, variables
-from .conventions import FOREIGN_NAMES
+from .conventions import KEY_NAMES
 from .env import Env, base_dir, clean, get, invalid, is_cloud, read_bool, read_int, read_list
 from .groups import Decisions
 
@@ -68,12 +68,8 @@ def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Decision
 
 
 def _renamed_hint(env: Env, lead: str = ";") -> str:
-    """Another convention's name for the key (env.FOREIGN_NAMES), when it is set instead."""
-    present = [
-        name
-        for name, instead in FOREIGN_NAMES.items()
-        if instead == "SECRET_KEY" and clean(env.get(name)) is not None
-    ]
+    """Another convention's name for the key (conventions.KEY_NAMES), when it is set instead."""
+    present = [name for name in KEY_NAMES if clean(env.get(name)) is not None]
     return f"{lead} {present[0]} is set, but the variable is SECRET_KEY" if present else ""
 
 

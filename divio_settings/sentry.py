@@ -96,19 +96,20 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
             "GIT_COMMIT are not applied to it",
         )
         return out
-    rates = {
-        key: rate
+    read = [
+        (key, variable.name, rate)
         for key, variable in (
             ("traces_sample_rate", variables.SENTRY_TRACES_SAMPLE_RATE),
             ("profiles_sample_rate", variables.SENTRY_PROFILES_SAMPLE_RATE),
         )
         if (rate := read_rate(env, variable)) is not None
-    }
+    ]
+    rates = {key: rate for key, _, rate in read}
     ready = installed()
     out.set(
         conf.SENTRY,
         {"environment": environment, "release": release, "installed": ready, **rates},
-        ", ".join(["SENTRY_DSN, STAGE, GIT_COMMIT", *(f"SENTRY_{k.upper()}" for k in rates)]),
+        ", ".join(["SENTRY_DSN, STAGE, GIT_COMMIT", *(name for _, name, _ in read)]),
     )
     if ready:
         out.after.append(lambda: init(dsn, environment, release, rates))
