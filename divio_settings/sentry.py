@@ -73,13 +73,9 @@ def _scrubbed(value: Any, redact: Any, name: str = "") -> Any:
     return value
 
 
-def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
-    out = Decisions()
-    dsn = get(env, variables.SENTRY_DSN)
-    if dsn is None:
-        return out
+def _check_dsn(dsn: str) -> None:
+    """What sentry_sdk itself refuses (BadDsn), said now: apply() must not fail half-way later."""
     parts = check_url("SENTRY_DSN", dsn, ["http", "https"], EXAMPLE)
-    # What sentry_sdk itself refuses (BadDsn), said now: apply() must not fail half-way later.
     if not parts.username:
         raise invalid("SENTRY_DSN", f"a URL like {EXAMPLE}", "the public key before '@' is missing")
     project = parts.path.rstrip("/").rsplit("/", 1)[-1]
@@ -87,6 +83,14 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
         raise invalid(
             "SENTRY_DSN", f"a URL like {EXAMPLE}", "the project id at the end is not a number"
         )
+
+
+def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
+    out = Decisions()
+    dsn = get(env, variables.SENTRY_DSN)
+    if dsn is None:
+        return out
+    _check_dsn(dsn)
     environment = (get(env, variables.STAGE) or "local").lower()
     release = get(env, variables.GIT_COMMIT)
     if started_by_project():
