@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run  # noqa: E402  (benchmarks/run.py, this folder)
+import run
 
 DATABASE = {"DATABASE_URL": "sqlite:////tmp/divio-bench.sqlite3"}
 

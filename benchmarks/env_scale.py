@@ -72,7 +72,10 @@ def measure(repeat: int = 7) -> dict[str, Any]:
             f"A{i}_DATABASE_DSN": f"postgres://u:p@db{i}:5432/x" for i in range(aliases)
         }
         micro = per_apply(environ, 20, repeat)
-        out["aliases"][aliases] = {"us": round(micro, 1), "each_us": round((micro - base) / aliases, 1)}
+        out["aliases"][aliases] = {
+            "us": round(micro, 1),
+            "each_us": round((micro - base) / aliases, 1),
+        }
     return out
 
 
@@ -87,7 +90,9 @@ def main() -> int:
         )
     for aliases in ALIASES:
         row = figures["aliases"][aliases]
-        print(f"{aliases:>6} database aliases     {row['us']:8.0f} µs  {row['each_us']:5.1f} µs each")
+        print(
+            f"{aliases:>6} database aliases     {row['us']:8.0f} µs  {row['each_us']:5.1f} µs each"
+        )
     return 0
 
 

@@ -274,12 +274,8 @@ def bench_startup(projects: dict[str, Path], rounds: int) -> dict[str, Any]:
     def check_sampler(variant: str, dsn: str) -> Callable[[], float]:
         return lambda: timed_check(projects[variant], {"DEFAULT_STORAGE_DSN": DSNS[dsn]})
 
-    setup_ms = interleaved(
-        {f"{v}/{d}": setup_sampler(v, d) for v, d in STARTUP_COMBOS}, rounds
-    )
-    check_s = interleaved(
-        {f"{v}/{d}": check_sampler(v, d) for v, d in STARTUP_COMBOS}, rounds
-    )
+    setup_ms = interleaved({f"{v}/{d}": setup_sampler(v, d) for v, d in STARTUP_COMBOS}, rounds)
+    check_s = interleaved({f"{v}/{d}": check_sampler(v, d) for v, d in STARTUP_COMBOS}, rounds)
     out: dict[str, Any] = {
         "rounds": rounds,
         "setup_ms": {key: median_range(values) for key, values in setup_ms.items()},
@@ -323,8 +319,14 @@ def bench_instructions(projects: dict[str, Path]) -> dict[str, int] | None:
     # Twice each, the second counted: the first may compile bytecode the second finds cached.
     for variant, dsn in [*STARTUP_COMBOS, *STARTUP_COMBOS]:
         result = subprocess.run(
-            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-             sys.executable, "-c", CALLGRIND_SETUP],
+            [
+                valgrind,
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                "-c",
+                CALLGRIND_SETUP,
+            ],
             cwd=projects[variant],
             capture_output=True,
             text=True,
@@ -387,7 +389,11 @@ def bench_media(projects: dict[str, Path], rounds: int) -> dict[str, Any]:
     def sampler(variant: str, form: str) -> Callable[[], float]:
         def sample() -> float:
             result = json.loads(
-                python(projects[variant], FIRST_MEDIA_REQUEST, {"DEFAULT_STORAGE_DSN": MEDIA_DSNS[form]})
+                python(
+                    projects[variant],
+                    FIRST_MEDIA_REQUEST,
+                    {"DEFAULT_STORAGE_DSN": MEDIA_DSNS[form]},
+                )
             )
             samples.setdefault(f"{variant}/{form}", []).append(result)
             return float(result["ms"])
@@ -667,8 +673,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer runs, shorter loads")
     parser.add_argument("--skip-http", action="store_true", help="no gunicorn/uvicorn/nginx load")
     parser.add_argument("--rounds", type=int, default=30, help="start-up rounds (default 30)")
-    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json",
-                        help="where the JSON results go (default: benchmarks/results/latest.json)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS / "latest.json",
+        help="where the JSON results go (default: benchmarks/results/latest.json)",
+    )
     args = parser.parse_args(argv)
     runs, seconds = (3, 2) if args.quick else (7, 5)
     rounds, media_rounds = (2, 1) if args.quick else (args.rounds, 10)

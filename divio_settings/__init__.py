@@ -9,11 +9,11 @@ from typing import Any, Final
 
 from django.core.exceptions import ImproperlyConfigured
 
-from . import conf, databases, hosts, logs, report, security, static, storage, variables
+from . import conf, databases, hosts, logs, redaction, security, static, storage, variables
 from .conventions import foreign_variables
 from .env import Env, Environment, VariableError, awake, clean, get, is_cloud, secret_values
 from .groups import Decisions
-from .report import Report, Scrubber
+from .report import Report
 
 __all__ = ["apply", "changes"]
 
@@ -58,8 +58,8 @@ def apply(
     base, original = _settings_py(namespace)
     changes = compute(env, base, on)  # raises before anything is written
     _write(namespace, base, original, changes)
-    report.scrub = Scrubber(secret_values(env))
-    namespace[REPORT] = Report(_as_set(changes.values), changes.sources, namespace[ORIGINAL])
+    scrub = redaction.remember(secret_values(env))
+    namespace[REPORT] = Report(_as_set(changes.values), changes.sources, namespace[ORIGINAL], scrub)
     for effect in changes.after:
         effect()
 

@@ -60,7 +60,7 @@ def log_key_fingerprints() -> None:
 
     from django.conf import settings
 
-    from .report import fingerprint
+    from .redaction import fingerprint
 
     fallbacks = [fingerprint(str(key)) for key in getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     line = (

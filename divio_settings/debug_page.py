@@ -9,7 +9,7 @@ from django.utils.safestring import SafeString
 from django.views.debug import ExceptionReporter as DjangoReporter
 from django.views.debug import SafeExceptionReporterFilter as DjangoFilter
 
-from .report import REDACTED, SECRET_WORDS, redact
+from .redaction import REDACTED, SECRET_WORDS, redact
 
 # Larger bytes values in a frame are not read for secrets (the page trims them at 4 KiB anyway).
 MAX_SCRUBBED = 1024 * 1024

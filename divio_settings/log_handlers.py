@@ -9,7 +9,7 @@ import logging
 
 from django.utils.log import AdminEmailHandler
 
-from .report import redact
+from .redaction import redact
 
 
 class RedactingFormatter(logging.Formatter):

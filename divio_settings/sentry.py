@@ -58,7 +58,7 @@ def scrub_event(event: Any, hint: Any = None) -> Any:
     """Every string of a Sentry event, transaction or breadcrumb as the report shows it: the
     environment's secret values and URL passwords removed, secret-named fields masked (frame
     locals such as psycopg's ``conn_params``, exception messages, log messages, request data)."""
-    from .report import redact
+    from .redaction import redact
 
     return _scrubbed(event, redact)
 

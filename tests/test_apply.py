@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 import divio_settings
 from divio_settings.env import VariableError
-from divio_settings.report import REDACTED, fingerprint
+from divio_settings.redaction import REDACTED, fingerprint
 from tests.helpers import LIVE_ENV, LIVE_KEY, LOCAL_ENV, STARTPROJECT, child_env, run_tool
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 
 from divio_settings import apps
-from divio_settings.report import fingerprint
+from divio_settings.redaction import fingerprint
 
 
 def test_server_processes_log_the_key_fingerprints_once(monkeypatch, caplog):

@@ -199,7 +199,7 @@ def test_show_explains_every_setting_with_secrets_redacted(project):
         "source": "default in the cloud (DJANGO_DEBUG unset)",
     }
     # Not the key: a fingerprint to compare containers with.
-    from divio_settings.report import fingerprint
+    from divio_settings.redaction import fingerprint
 
     assert rows["SECRET_KEY"]["value"] == f"******** ({fingerprint(LIVE_KEY)})"
     for secret in (LIVE_KEY, "OIut5vYvWjI3UQzc", "t62LdAvROXgFR14"):

@@ -48,14 +48,15 @@ class DebugPageTests(SimpleTestCase):
         """pprint splits a long bytes value into pieces on the page: masked before (#36)."""
         from django.views.debug import get_default_exception_reporter_filter
 
-        from divio_settings import report
+        from divio_settings import redaction
 
         # Django keeps the first filter a process used; here it must be the configured one.
         get_default_exception_reporter_filter.cache_clear()  # type: ignore[attr-defined]
         self.addCleanup(get_default_exception_reporter_filter.cache_clear)  # type: ignore[attr-defined]
         key = "K3y" + "x1Rwdm1klEQOPukngZFO58vbbpeqp5l0ogdRspdKZTuutJ5V2ov" * 2
         self.client.raise_request_exception = False
-        saved, report.scrub = report.scrub, report.Scrubber([key])
+        saved = redaction.process_scrubber()
+        redaction.remember([key])
         try:
             with self.settings(SECRET_KEY=key):
                 for accept in ("text/html", "text/plain"):
@@ -65,7 +66,7 @@ class DebugPageTests(SimpleTestCase):
                     for piece in (key[:40], key[-40:], key[40:80]):
                         assert piece not in text, accept
         finally:
-            report.scrub = saved
+            redaction.remember(saved.raw)
 
     def test_text_report_masks_too(self):
         self.client.raise_request_exception = False

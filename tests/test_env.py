@@ -161,7 +161,7 @@ def test_secrets_from_files(tmp_path):
     import copy
 
     import divio_settings
-    from divio_settings import report
+    from divio_settings import redaction
     from tests.helpers import STARTPROJECT
 
     key = tmp_path / "key"
@@ -179,7 +179,8 @@ def test_secrets_from_files(tmp_path):
     divio_settings.apply(namespace, environ=environ)
     assert namespace["SECRET_KEY"] == "file-key-" + "x" * 50
     assert namespace["DATABASES"]["alt"]["PASSWORD"] == "from-a-file"
-    assert report.scrub("leaked from-a-file") == "leaked ********"
+    assert redaction.process_scrubber()("leaked from-a-file") == "leaked ********"
+    assert namespace["DIVIO_SETTINGS_REPORT"].scrub("leaked from-a-file") == "leaked ********"
     shown = repr(list(namespace["DIVIO_SETTINGS_REPORT"]))
     assert "from-a-file" not in shown
     assert "x" * 50 not in shown

@@ -334,7 +334,7 @@ def test_hostile_headers_never_redirect_elsewhere_and_never_500(host, forwarded,
 def test_redaction_of_a_megabyte_keeps_no_password(filler, password, position):
     """Text of up to 1 MB built from hostile pieces (long runs of scheme characters, many
     "://", many "@"), with one URL whose password must go, wherever it stands."""
-    from divio_settings.report import redact
+    from divio_settings.redaction import redact
 
     chunk = filler or "a"
     text = chunk * (1_000_000 // len(chunk))

@@ -86,7 +86,7 @@ def test_the_package_has_no_import_cycle() -> None:
 
 
 # --- Layers (#29): who may import whom. A module's layer is the first prefix that names it. ---
-KERNEL = ("variables", "env", "conventions", "groups", "conf", "report")
+KERNEL = ("variables", "env", "conventions", "groups", "conf", "redaction", "report")
 GROUPS = ("hosts", "security", "databases", "storage", "storage.access", "static", "caches")
 GROUPS += ("mail", "logs", "sentry", "celery")
 RUNTIME = ("apps", "checks", "middleware", "debug_page", "urls", "management", "staticstorage")

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from divio_settings.report import REDACTED, entries, fingerprint, redact
+from divio_settings.redaction import REDACTED, fingerprint, redact
+from divio_settings.report import entries
 
 
 @pytest.mark.parametrize(
@@ -67,7 +68,7 @@ def test_fingerprints_compare_secrets_without_showing_them():
 
 
 def test_secrets_of_a_url_are_its_password_and_credential_arguments():
-    from divio_settings.report import secrets_of
+    from divio_settings.redaction import secrets_of
 
     assert secrets_of("redis://h:6379/0?password=Pa%2Bss1234&db=1") == {
         "Pa%2Bss1234",
@@ -100,7 +101,7 @@ def test_values_of_secret_variables_are_scrubbed_from_the_report_wherever_they_a
 
 
 def test_short_secret_values_are_not_scrubbed_by_value():
-    from divio_settings.report import MIN_SECRET_LENGTH, Scrubber
+    from divio_settings.redaction import MIN_SECRET_LENGTH, Scrubber
 
     scrub = Scrubber(["abc", "x" * MIN_SECRET_LENGTH])
     assert scrub("abc abcdef " + "x" * MIN_SECRET_LENGTH) == f"abc abcdef {REDACTED}"

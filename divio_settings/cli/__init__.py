@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"divio-settings: {error.strerror or error}", file=sys.stderr)
         return 1
     except Exception as error:
-        from divio_settings.report import redact
+        from divio_settings.redaction import redact
 
         detail = redact(f"{type(error).__name__}: {error}").splitlines()[0]
         print(f"divio-settings: unexpected error: {detail}", file=sys.stderr)

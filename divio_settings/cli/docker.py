@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from divio_settings.report import mask_url_passwords
+from divio_settings.redaction import mask_url_passwords
 
 # Folders that hold no project Docker files of the project's own.
 SKIPPED: Final = frozenset({"node_modules", "venv", "site-packages", "__pycache__"})

@@ -347,7 +347,7 @@ def test_same_name_uploads_lose_no_file(cluster):
 
 
 def test_a_container_with_another_key_is_visible_in_show_and_its_log(cluster):
-    from divio_settings.report import fingerprint
+    from divio_settings.redaction import fingerprint
 
     cluster.start_instance("odd", {**cluster.env, "SECRET_KEY": OTHER_KEY})
     try:
