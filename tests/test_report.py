@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from divio_settings.redaction import REDACTED, fingerprint, redact
+from divio_settings.redaction import REDACTED, Scrubber, fingerprint, redact
 from divio_settings.report import entries
 
 
@@ -124,3 +124,20 @@ def test_the_report_shows_databases_as_apply_set_them():
     assert "TEST" not in row["value"]["default"]
     changed = {r["setting"]: r for r in divio_settings.changes(namespace)["changed"]}
     assert "AUTOCOMMIT" not in changed["DATABASES"]["after"]["default"]
+
+
+def test_a_report_keeps_the_secrets_of_its_own_apply():
+    """Rows are built when first read: a later apply() in the process (the command loads more
+    than one settings module) must not change what an earlier report masks."""
+    from divio_settings import redaction
+    from divio_settings.report import Report
+
+    saved = redaction.process_scrubber()
+    try:
+        secret = "s3cret-value-of-the-first-environment"
+        first = Report({"GREETING": f"hello {secret}"}, {"GREETING": "X"}, None, Scrubber([secret]))
+        redaction.remember(["another-environment-s-secret"])
+        assert secret not in repr(list(first))
+        assert first[0]["value"] == "hello ********"
+    finally:
+        redaction.remember(saved.raw)
