@@ -2,8 +2,9 @@
 
 A live environment's variables plus 0, 100, 1,000 and 10,000 unrelated ones (a Kubernetes pod gets
 about seven per service in its namespace), and 1, 10 and 100 extra database aliases; microseconds
-per apply(), the best of 7 repeats (warm, in this process). The environment is a dict here; the
-process's own os.environ is measured too (its names are read from its table of bytes).
+per apply(), the best of 25 repeats (warm, in this process). The environment is a dict here; the
+process's own os.environ is measured too (read through its public mapping). `--output FILE`
+stores the figures (benchmarks/results/env_scale.json is the one docs/performance.md quotes).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def unrelated(count: int) -> dict[str, str]:
     return {f"UNRELATED_VARIABLE_{i}": "x" * 20 for i in range(count)}
 
 
-def measure(repeat: int = 7) -> dict[str, Any]:
+def measure(repeat: int = 25) -> dict[str, Any]:
     base = per_apply(LIVE, 50, repeat)
     out: dict[str, Any] = {"live_us": round(base, 1), "unrelated": {}, "os_environ": {}}
     for count in COUNTS:
@@ -80,7 +81,25 @@ def measure(repeat: int = 7) -> dict[str, Any]:
 
 
 def main() -> int:
+    import argparse
+    import json
+    import platform
+
+    import django
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", help="store the figures in this JSON file")
+    args = parser.parse_args()
     figures = measure()
+    if args.output:
+        machine = {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "django": django.get_version(),
+        }
+        with open(args.output, "w") as out:
+            json.dump({"machine": machine, **figures}, out, indent=1)
+            out.write("\n")
     print(f"live environment: {figures['live_us']} µs per apply()")
     for count in COUNTS:
         plain, real = figures["unrelated"][count], figures["os_environ"][count]

@@ -429,7 +429,7 @@ def bench_scale(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import env_scale
 
-    return env_scale.measure(repeat=3 if quick else 7)
+    return env_scale.measure(repeat=3 if quick else 25)
 
 
 def free_port() -> int:

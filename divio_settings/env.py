@@ -304,6 +304,10 @@ class Environment(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._env)
 
+    def get(self, name: str, default: Any = None) -> Any:
+        # Mapping.get raises and catches a KeyError for every unset variable, which most are.
+        return self._env.get(name, default)
+
     def ending(self, suffix: str) -> list[str]:
         if self._index is None:
             index: dict[str, list[str]] = {ending: [] for ending in _ENDINGS_ALL}

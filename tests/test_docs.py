@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -253,3 +254,24 @@ def test_the_move_guide_lists_every_foreign_name():
     text = (ROOT / "docs" / "how-to" / "move.md").read_text()
     rows = re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \| `([^`]+)` \|$", text, re.MULTILINE)
     assert rows == list(conventions.FOREIGN_NAMES.items())
+
+
+def test_the_environment_size_table_quotes_the_stored_result():
+    """docs/performance.md's table of apply() against the environment's size is the stored run
+    of benchmarks/env_scale.py, figure for figure."""
+    results = json.loads((ROOT / "benchmarks" / "results" / "env_scale.json").read_text())
+    page = (ROOT / "docs" / "performance.md").read_text()
+
+    def row(label: str, key: str) -> str:
+        cells = []
+        for count in ("0", "100", "1000", "10000"):
+            figure = results[key][count]
+            text = f"{figure['us']:,.0f}"
+            cells.append(text if count == "0" else f"{text} ({figure['ratio']:.2f} ×)")
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    assert row("environment as a dict", "unrelated") in page
+    assert row("the process's own `os.environ`", "os_environ") in page
+    aliases = results["aliases"]
+    figures = ", ".join(f"{aliases[n]['us']:,.0f}" for n in ("1", "10", "100"))
+    assert f"(1, 10, 100 aliases: {figures} µs)" in page
