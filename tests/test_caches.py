@@ -196,8 +196,3 @@ def test_resilient_redis_cache_answers_without_redis():
     assert cache.delete("k") is False
     assert cache.delete_many(["a"]) is None
     assert cache.get_or_set("k", "computed") == "computed"
-
-
-def test_unknown_attribute_of_the_caches_module():
-    with pytest.raises(AttributeError):
-        caches.NoSuchThing  # noqa: B018

@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.test import SimpleTestCase, override_settings
 
-from divio_settings import checks
+from divio_settings import checks, service_checks, static
 
-WN = checks.WHITENOISE
-SEC = checks.SECURITY
+WN = static.WHITENOISE_MIDDLEWARE
+SEC = static.SECURITY_MIDDLEWARE
 FS = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -105,42 +105,42 @@ class CheckTests(SimpleTestCase):
 
     @override_settings(DIVIO_ENVIRONMENT="cloud")  # Django's default cache is locmem
     def test_locmem_cache_in_cloud(self):
-        assert ids(checks.check_cache_cloud) == ["divio_settings.W007"]
+        assert ids(service_checks.check_cache_cloud) == ["divio_settings.W007"]
 
     @override_settings(
         DIVIO_ENVIRONMENT="cloud",
         CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}},
     )
     def test_shared_cache_in_cloud_passes(self):
-        assert ids(checks.check_cache_cloud) == []
+        assert ids(service_checks.check_cache_cloud) == []
 
     def test_locmem_cache_locally_passes(self):
-        assert ids(checks.check_cache_cloud) == []
+        assert ids(service_checks.check_cache_cloud) == []
 
     @override_settings(DIVIO_SENTRY={"installed": False})
     def test_sentry_dsn_without_sdk(self):
-        assert ids(checks.check_sentry_installed) == ["divio_settings.W008"]
+        assert ids(service_checks.check_sentry_installed) == ["divio_settings.W008"]
 
     @override_settings(DIVIO_SENTRY={"installed": True})
     def test_sentry_installed_passes(self):
-        assert ids(checks.check_sentry_installed) == []
+        assert ids(service_checks.check_sentry_installed) == []
 
     def test_connections_default_passes(self):
-        assert ids(checks.check_connections) == []
+        assert ids(service_checks.check_connections) == []
 
     def test_pool_with_persistent_connections(self):
         db = {"default": {"ENGINE": "x", "CONN_MAX_AGE": 60, "OPTIONS": {"pool": True}}}
         with patched_databases(db):
-            assert ids(checks.check_connections) == ["divio_settings.E003"]
+            assert ids(service_checks.check_connections) == ["divio_settings.E003"]
 
     def test_persistent_without_health_checks(self):
         """Whatever the server: startproject writes no ASGI_APPLICATION for uvicorn to show."""
         db = {"default": {"ENGINE": "x", "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": False}}
         with patched_databases(db):
-            assert ids(checks.check_connections) == ["divio_settings.W009"]
+            assert ids(service_checks.check_connections) == ["divio_settings.W009"]
         db["default"]["CONN_HEALTH_CHECKS"] = True
         with patched_databases(db):
-            assert ids(checks.check_connections) == []
+            assert ids(service_checks.check_connections) == []
 
     @override_settings(MEDIA_URL="/media", STATIC_URL="/static/")
     def test_url_without_slash(self):
@@ -206,9 +206,9 @@ class CheckTests(SimpleTestCase):
         remote = {"default": {"ENGINE": "django.db.backends.postgresql", "HOST": "db.example.com"}}
         with patched_databases(remote):
             with override_settings(DIVIO_ENVIRONMENT="local"):
-                assert ids(checks.check_local_services) == []
+                assert ids(service_checks.check_local_services) == []
             with override_settings(DIVIO_ENVIRONMENT="cloud"):
-                found = checks.check_local_services(None)
+                found = service_checks.check_local_services(None)
         assert [m.id for m in found] == ["divio_settings.W015"]
         assert "CACHES['default'] points at 127.0.0.1" in found[0].msg
 
@@ -239,7 +239,6 @@ class CheckTests(SimpleTestCase):
 
 
 def test_check_ids_are_unique_and_documented():
-    from divio_settings import service_checks
 
     source = Path(checks.__file__).read_text() + Path(service_checks.__file__).read_text()
     found = re.findall(r'id="(divio_settings\.[EW]\d{3})"', source)

@@ -242,8 +242,8 @@ def test_howto_env_lines_are_valid_and_mean_what_the_text_says():
     # url= is what browsers use: MEDIA_URL and every file URL start with it.
     assert namespace["MEDIA_URL"] == "http://localhost:9000/media/"
     pytest.importorskip("boto3", reason="the s3 extra builds the real backend")
-    from divio_settings.storage import StorageDSN
     from divio_settings.storage.backend import build
+    from divio_settings.storage.dsn import StorageDSN
 
     backend = build(StorageDSN(environ["DEFAULT_STORAGE_DSN"]))
     assert backend.url("a b.txt") == "http://localhost:9000/media/a%20b.txt"

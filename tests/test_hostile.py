@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import divio_settings
-from divio_settings import caches, databases, env, hosts, mail, sentry, storage, variables
+from divio_settings import caches, databases, env, hosts, mail, sentry, variables
 from divio_settings.cli.show import Verdict, library_checks, message_lines
 from divio_settings.hosts import REDIRECT_MIDDLEWARE
+from divio_settings.storage import dsn as storage_dsn
 
 from .hostile_corpus import CONTEXT, CORPUS, ERROR, NO_CHANGE, READERS, SECRET
 
@@ -259,7 +260,7 @@ def test_email_url_round_trip(user, password, port):
 @given(dsn=st.one_of(URLISH, TEXT))
 def test_storage_dsn_checks_and_urls_never_crash(dsn):
     try:
-        parsed = storage.StorageDSN.checked("DEFAULT_STORAGE_DSN", dsn)
+        parsed = storage_dsn.StorageDSN.checked("DEFAULT_STORAGE_DSN", dsn)
     except ImproperlyConfigured as error:
         assert SECRET not in str(error)
         return

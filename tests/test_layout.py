@@ -86,10 +86,34 @@ def test_the_package_has_no_import_cycle() -> None:
 
 
 # --- Layers (#29): who may import whom. A module's layer is the first prefix that names it. ---
-KERNEL = ("variables", "env", "conventions", "groups", "conf", "redaction", "report")
-GROUPS = ("hosts", "security", "databases", "storage", "storage.access", "static", "caches")
+KERNEL: tuple[str, ...] = (
+    "variables",
+    "env",
+    "conventions",
+    "groups",
+    "conf",
+    "redaction",
+    "report",
+)
+GROUPS: tuple[str, ...] = (
+    "hosts",
+    "security",
+    "databases",
+    "storage",
+    "storage.access",
+    "static",
+    "caches",
+)
 GROUPS += ("mail", "logs", "sentry", "celery")
-RUNTIME = ("apps", "checks", "middleware", "debug_page", "urls", "management", "staticstorage")
+RUNTIME: tuple[str, ...] = (
+    "apps",
+    "checks",
+    "middleware",
+    "debug_page",
+    "urls",
+    "management",
+    "staticstorage",
+)
 RUNTIME += ("storage.backend", "storage.s3", "storage.azure", "redis_cache", "log_handlers")
 RUNTIME += ("service_checks",)
 LAYER_OF = {
@@ -215,7 +239,7 @@ def test_no_fact_is_defined_in_two_modules() -> None:
 def test_every_divio_setting_is_named_in_conf_only() -> None:
     from divio_settings import conf, variables
 
-    named = {}
+    named: dict[str, list[str]] = {}
     for path in sources():
         if relative(path) in {"divio_settings/conf.py", *CATALOGUES}:
             continue

@@ -10,8 +10,8 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from divio_settings.storage import StorageDSN
 from divio_settings.storage.backend import build as build_backend
+from divio_settings.storage.dsn import StorageDSN
 
 pytest.importorskip("boto3", reason="the s3 extra is needed to compare with the real backend")
 pytest.importorskip("azure.storage.blob", reason="the azure extra is needed")

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import storage
+from divio_settings.storage import dsn as storage_dsn
 from tests.helpers import LIVE_ENV, LOCAL_ENV
 
 BACKEND = "divio_settings.storage.backend.DSNStorage"
@@ -177,7 +178,7 @@ def test_private_media_refuse_a_public_dsn(own, why):
     ns = {"__file__": "/app/x/settings.py", **own}
     divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": PRIVATE_S3})
     assert ns["STORAGES"]["default"]["OPTIONS"]["dsn"] == PRIVATE_S3
-    assert storage.StorageDSN(PRIVATE_S3).s3.querystring_auth
+    assert storage_dsn.StorageDSN(PRIVATE_S3).s3.querystring_auth
 
 
 def test_private_media_and_a_file_dsn():
