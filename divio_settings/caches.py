@@ -113,7 +113,7 @@ def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
 # In the cloud without CACHE_URL: a cache every process and container shares (aldryn-django's
 # default), in the database the environment already has; its table is made by the release
 # command `python manage.py createcachetable` (see `divio-settings release-commands`).
-# Caches that live inside one process (locmem, dummy) or one container (file): check W005.
+# Caches that live inside one process (locmem, dummy) or one container (file): check W007.
 LOCAL_CACHES: Final = (BACKENDS["locmem"], BACKENDS["file"], BACKENDS["dummy"])
 SHARED_DEFAULT: Final = {"BACKEND": BACKENDS["db"], "LOCATION": "django_dbcache"}
 

@@ -26,10 +26,6 @@ LEGACY_STORAGE: Final = ("DEFAULT_FILE_STORAGE", "STATICFILES_STORAGE")
 Messages = list[checks.CheckMessage]
 
 
-def _cloud() -> bool:
-    return bool(conf.read(conf.ENVIRONMENT) == "cloud")
-
-
 def check_whitenoise(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
     middleware = list(settings.MIDDLEWARE)
     count = middleware.count(WHITENOISE)
@@ -104,7 +100,7 @@ def check_debug_live(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> 
 
 
 def check_media_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
-    if not _cloud() or getattr(settings, "DEFAULT_STORAGE_DSN", None):
+    if not conf.in_cloud() or getattr(settings, "DEFAULT_STORAGE_DSN", None):
         return []
     backend = settings.STORAGES.get("default", {}).get("BACKEND", "")
     if backend != "django.core.files.storage.FileSystemStorage":
@@ -121,7 +117,7 @@ def check_media_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) ->
 
 def check_sqlite_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
     engine = settings.DATABASES.get("default", {}).get("ENGINE", "")
-    if not _cloud() or engine != "django.db.backends.sqlite3":
+    if not conf.in_cloud() or engine != "django.db.backends.sqlite3":
         return []
     return [
         checks.Warning(
@@ -139,7 +135,7 @@ COOKIES: Final = ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
 def check_secure_cookies(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
     """In the cloud (always behind https) a session or CSRF cookie without Secure: settings.py
     turned it off (apply() turns both on there), so the cookie also travels over plain http."""
-    if not _cloud():
+    if not conf.in_cloud():
         return []
     return [
         checks.Warning(
@@ -178,7 +174,7 @@ def check_environment_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any
     report = conf.read(conf.REPORT) or []
     derived = any(row["setting"] == "SECRET_KEY" and row["source"] == DERIVED_KEY for row in report)
     insecure = str(getattr(settings, "SECRET_KEY", "")).startswith(INSECURE_PREFIX)
-    if not (_cloud() and (derived or insecure)):
+    if not (conf.in_cloud() and (derived or insecure)):
         return []
     what = "a key derived on one machine" if derived else "startproject's key"
     return [

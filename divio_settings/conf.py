@@ -58,3 +58,8 @@ def read(name: str, source: Any = None) -> Any:
     if isinstance(source, Mapping):
         return source.get(name, default)
     return getattr(source, name, default)
+
+
+def in_cloud() -> bool:
+    """Whether apply() found a cloud environment (DOMAIN or STAGE set): the cloud-only checks."""
+    return bool(read(ENVIRONMENT) == "cloud")

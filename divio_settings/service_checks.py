@@ -21,10 +21,6 @@ from .caches import LOCAL_CACHES
 Messages = list[checks.CheckMessage]
 
 
-def _cloud() -> bool:
-    return bool(conf.read(conf.ENVIRONMENT) == "cloud")
-
-
 CACHE_SESSIONS: Final = (
     "django.contrib.sessions.backends.cache",
     "django.contrib.sessions.backends.cached_db",
@@ -40,7 +36,7 @@ def _local_cache(alias: str) -> bool:
 
 def check_cache_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
     """Plain `check` in the cloud (so `migrate` in the release command shows it)."""
-    if not _cloud():
+    if not conf.in_cloud():
         return []
     messages: Messages = []
     if _local_cache("default"):
@@ -162,7 +158,7 @@ LOCAL_NAMES: Final = ("localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0")
 def check_local_services(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
     """In the cloud, a service setting that points at this container (a project's default of
     redis://localhost:6379/0): every check passes and the first use fails."""
-    if not _cloud():
+    if not conf.in_cloud():
         return []
     return [
         checks.Warning(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from divio_settings import compute, variables
+from divio_settings import compute, conf, variables
 from divio_settings.env import VariableError
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from divio_settings.report import Entry
 
-from divio_settings import conf
 
 from .envfile import read_env_file
 from .errors import UserError
