@@ -130,15 +130,26 @@ def _say_dropped(
 
 
 def _pool_own_databases(
-    own: dict[str, Any], found: Mapping[str, Any], pool: bool | dict[str, int]
+    own: dict[str, Any],
+    found: Mapping[str, Any],
+    pool: bool | dict[str, int],
+    health: bool,
+    governs_health: bool,
 ) -> None:
-    """DATABASE_POOL for settings.py's own databases: pooled where they are PostgreSQL; an
-    error where the default database is not (never accepted and silently ignored)."""
+    """DATABASE_POOL for settings.py's own databases: pooled where they are PostgreSQL, with
+    the pool's connection check unless settings.py's entry sets CONN_HEALTH_CHECKS; an error
+    where the default database is not (never accepted and silently ignored)."""
     for alias, config in own.items():
         if alias in found or not isinstance(config, Mapping):
             continue
         if config.get("ENGINE") == POSTGRES:
-            own[alias] = {**config, "OPTIONS": {**config.get("OPTIONS", {}), "pool": pool}}
+            options = {**config.get("OPTIONS", {}), "pool": pool}
+            checks = {"CONN_HEALTH_CHECKS": health}
+            own[alias] = (
+                {**config, **checks, "OPTIONS": options}
+                if governs_health
+                else {**checks, **config, "OPTIONS": options}
+            )
         elif alias == "default":
             raise invalid(
                 "DATABASE_POOL",
@@ -147,6 +158,17 @@ def _pool_own_databases(
             )
     if "default" not in own:
         raise invalid("DATABASE_POOL", "PostgreSQL databases only", "there is no database")
+
+
+def _governed(env: Env, pool: bool) -> list[str]:
+    """The keys of settings.py's entries a variable decides: DATABASE_CONN_MAX_AGE decides
+    health checks too; the pool needs CONN_MAX_AGE 0."""
+    governed: list[str] = ["CONN_MAX_AGE"] if pool else []
+    if get(env, variables.DATABASE_CONN_MAX_AGE) is not None:
+        governed += ["CONN_MAX_AGE", "CONN_HEALTH_CHECKS"]
+    if get(env, variables.DATABASE_CONN_HEALTH_CHECKS) is not None:
+        governed.append("CONN_HEALTH_CHECKS")
+    return governed
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
@@ -162,22 +184,19 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
         )
     sizes = _pool_options(env, pool)
     max_age = max_age or 0
-    health = bool(max_age) if health is None else health
+    # A persistent or pooled connection may have died since its last use (a database restart,
+    # a failover): checked before it is handed out, unless a variable or settings.py says no.
+    health = (bool(max_age) or pool) if health is None else health
     own = dict(current.get("DATABASES") or {})
     found = urls_from_env(env)
-    # DATABASE_CONN_MAX_AGE decides health checks too; the pool needs CONN_MAX_AGE 0.
-    governed: list[str] = []
-    if pool or get(env, variables.DATABASE_CONN_MAX_AGE) is not None:
-        governed += ["CONN_MAX_AGE", "CONN_HEALTH_CHECKS"]
-    if get(env, variables.DATABASE_CONN_HEALTH_CHECKS) is not None:
-        governed.append("CONN_HEALTH_CHECKS")
+    governed = _governed(env, pool)
     for alias, (name, url) in found.items():
         parsed = parse(name, url, max_age, health, sizes or pool)
         previous = own.get(alias)
         own[alias] = merge_alias(previous, parsed, url, governed)
         _say_dropped(alias, name, previous, own[alias], out)
     if pool:
-        _pool_own_databases(own, found, sizes or True)
+        _pool_own_databases(own, found, sizes or True, health, "CONN_HEALTH_CHECKS" in governed)
     if "default" not in own:
         path = os.path.join(base_dir(current), "db.sqlite3")
         own["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": path}

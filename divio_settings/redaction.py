@@ -35,6 +35,10 @@ SECRET_ARGUMENTS: Final = frozenset({"password", "passwd", "secret", "sig", "tok
 # Shorter secret values are not scrubbed by value: a 3-letter password would mask every word
 # that contains it. Those are still caught by shape (the password of a URL).
 MIN_SECRET_LENGTH: Final = 6
+# A secret shorter than this may be an ordinary word ("SECRET", "changeme"): it is masked where
+# it stands as a token of its own, not inside a longer word ("SECRET_KEY fingerprint" stays).
+# A longer one is masked wherever it occurs.
+WORD_LENGTH: Final = 12
 
 
 def secrets_of(value: str) -> set[str]:
@@ -78,8 +82,48 @@ class Scrubber:
     def __call__(self, text: str) -> str:
         for value in self.values:
             if value in text:
-                text = text.replace(value, REDACTED)
+                if len(value) >= WORD_LENGTH:
+                    text = text.replace(value, REDACTED)
+                else:
+                    text = _replace_tokens(text, value)
         return text
+
+
+def _word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _free_before(text: str, at: int) -> bool:
+    """Whether a token may start at *at*: after a non-word character, at the start, or right
+    after an escape: %3A of a quoted URL, or a repr's backslash escapes (newline, x41, u00e9)."""
+    return (
+        at == 0
+        or not _word(text[at - 1])
+        or (at >= 3 and text[at - 3] == "%")
+        or (at >= 2 and text[at - 2] == "\\")
+        or (at >= 4 and text[at - 4 : at - 2] == "\\x")
+        or (at >= 6 and text[at - 6 : at - 4] == "\\u")
+    )
+
+
+def _replace_tokens(text: str, value: str) -> str:
+    """*value* replaced where it is not part of a longer word; linear: each occurrence is found
+    once by str.find and judged by the characters beside it."""
+    head, tail = _word(value[0]), _word(value[-1])
+    pieces: list[str] = []
+    start, at = 0, text.find(value)
+    while at != -1:
+        end = at + len(value)
+        if (not head or _free_before(text, at)) and (
+            not tail or end == len(text) or not _word(text[end])
+        ):
+            pieces += (text[start:at], REDACTED)
+            start = end
+            at = text.find(value, end)
+        else:
+            at = text.find(value, at + 1)
+    pieces.append(text[start:])
+    return "".join(pieces)
 
 
 # The secret values of the environment apply() last ran with: the process's own, for what runs

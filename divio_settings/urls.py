@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern
 
 
@@ -11,9 +14,31 @@ def media_urlpatterns() -> list[URLPattern]:
 
     Empty in production (DEBUG off) and when MEDIA_URL points at another host (S3, Azure).
     """
-    from django.conf.urls.static import static
+    import re
+
+    from django.urls import re_path
 
     url = settings.MEDIA_URL or ""
     if not settings.DEBUG or url.strip("/") == "" or "://" in url:
         return []  # production, media elsewhere, or a MEDIA_URL that would catch every URL
-    return static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Django's static() pattern, with serve_media for its view.
+    pattern = r"^{}(?P<path>.*)$".format(re.escape(url.lstrip("/")))
+    return [re_path(pattern, serve_media, kwargs={"document_root": settings.MEDIA_ROOT})]
+
+
+def serve_media(request: HttpRequest, path: str, document_root: Any) -> HttpResponseBase:
+    """django.views.static.serve, but only for a file whose real path (links resolved) is inside
+    the media folder; a name the system cannot open (too long, a NUL) is a 404, not a 500."""
+    import os.path
+
+    from django.http import Http404
+    from django.views.static import serve
+
+    root = os.path.realpath(document_root)
+    try:
+        target = os.path.realpath(os.path.join(root, path.lstrip("/")))
+        if os.path.commonpath((root, target)) != root:
+            raise Http404("Not inside the media folder")
+        return serve(request, path, document_root=root)
+    except (OSError, ValueError):
+        raise Http404("No such file") from None

@@ -272,7 +272,7 @@ DATABASE_CONN_HEALTH_CHECKS: Final = Variable(
     "databases",
     "boolean",
     "CONN_HEALTH_CHECKS.",
-    "true when DATABASE_CONN_MAX_AGE > 0",
+    "true when DATABASE_CONN_MAX_AGE > 0 or DATABASE_POOL is on",
     sets=("DATABASES",),
     example="true",
     context=(("DATABASE_URL", "postgres://user:password@db.example.com:5432/site"),),

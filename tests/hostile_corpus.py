@@ -183,6 +183,20 @@ STORAGE_DSNS: Final = [
     ("file:///?url=%2Fmedia%2F", ERROR),  # DEBUG would serve the whole disk
     ("file:///etc/?url=%2Fmedia%2F", ERROR),
     ("file:///data/../etc/?url=%2Fmedia%2F", ERROR),
+    # Inside a system tree at any depth: /proc/self/environ holds every secret variable.
+    ("file:///proc/self/?url=%2Fmedia%2F", ERROR),
+    ("file:///etc/ssl/private/?url=%2Fmedia%2F", ERROR),
+    ("file:///usr/share/?url=%2Fmedia%2F", ERROR),
+    ("file:///boot/x/?url=%2Fmedia%2F", ERROR),
+    ("file:///var/lib/app/media/?url=%2Fmedia%2F", ERROR),
+    ("file:///lib64/x/?url=%2Fmedia%2F", ERROR),
+    ("file:///root/.ssh/?url=%2Fmedia%2F", ERROR),
+    ("file:///sys/kernel/?url=%2Fmedia%2F", ERROR),
+    ("file:///dev/shm/m/?url=%2Fmedia%2F", ERROR),
+    ("file:///run/secrets/?url=%2Fmedia%2F", ERROR),
+    ("file:///tmp/?url=%2Fmedia%2F", ERROR),
+    ("file:///tmp/site-media/?url=%2Fmedia%2F", "/media/"),  # a folder of its own below /tmp
+    ("file:///data/proc/?url=%2Fmedia%2F", "/media/"),  # not the system's /proc
     ("file:///data/media/?url=%2F", ERROR),  # a catch-all at the site root
     ("file:///data/media/?url=", ERROR),
     (f"s3://K:{SECRET}@/", ERROR),

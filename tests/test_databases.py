@@ -217,7 +217,8 @@ def test_settings_py_choices_no_variable_governs_are_kept():
         ({"DATABASE_CONN_MAX_AGE": "60"}, 60, True),
         ({"DATABASE_CONN_MAX_AGE": "0"}, 0, False),
         ({"DATABASE_CONN_HEALTH_CHECKS": "false"}, 600, False),
-        ({"DATABASE_POOL": "true"}, 0, False),
+        ({"DATABASE_POOL": "true"}, 0, True),
+        ({"DATABASE_POOL": "true", "DATABASE_CONN_HEALTH_CHECKS": "false"}, 0, False),
     ],
 )
 def test_variables_still_win_over_settings_py(env, max_age, health):
@@ -227,6 +228,30 @@ def test_variables_still_win_over_settings_py(env, max_age, health):
     ).values["DATABASES"]
     assert dbs["default"]["CONN_MAX_AGE"] == max_age
     assert dbs["default"]["CONN_HEALTH_CHECKS"] is health
+
+
+@pytest.mark.parametrize(
+    ("env", "own", "health"),
+    [
+        ({}, {}, True),
+        ({}, {"CONN_HEALTH_CHECKS": False}, False),
+        ({"DATABASE_CONN_HEALTH_CHECKS": "false"}, {}, False),
+        ({"DATABASE_CONN_HEALTH_CHECKS": "false"}, {"CONN_HEALTH_CHECKS": True}, False),
+    ],
+)
+def test_a_pool_checks_connections_unless_told_not_to(env, own, health):
+    """A pooled connection may have died since its last use (a database restart): the pool
+    checks it before handing it out, whether the URL or settings.py names the database."""
+    entry = {"ENGINE": databases.POSTGRES, "NAME": "own", **own}
+    for variables_, current in (
+        ({"DATABASE_URL": "postgres://u:p@db:5432/x"}, {"DATABASES": {"default": entry}}),
+        ({}, {"DATABASES": {"default": entry}}),
+    ):
+        dbs = databases.settings_from_env(
+            {**variables_, "DATABASE_POOL": "true", **env}, current
+        ).values["DATABASES"]
+        assert dbs["default"]["CONN_HEALTH_CHECKS"] is health
+        assert dbs["default"]["OPTIONS"]["pool"] is True
 
 
 @pytest.mark.parametrize(

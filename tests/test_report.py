@@ -141,3 +141,23 @@ def test_a_report_keeps_the_secrets_of_its_own_apply():
         assert first[0]["value"] == "hello ********"
     finally:
         redaction.remember(saved.raw)
+
+
+def test_a_short_secret_is_masked_as_a_word_never_inside_one():
+    """An S3 secret that is an ordinary word does not mangle unrelated text (the start-up line
+    'SECRET_KEY fingerprint …'), and is still masked where it stands alone, quoted or escaped;
+    a long secret is masked wherever it occurs."""
+    from divio_settings.redaction import REDACTED, Scrubber
+
+    scrub = Scrubber(["SECRET", "Zq8mLongSecret0001"])
+    line = "divio_settings: SECRET_KEY fingerprint 1a2b3c; SECRETS, MYSECRET"
+    assert scrub(line) == line
+    for shown, masked in (
+        ("secret=SECRET&x", f"secret={REDACTED}&x"),
+        ("s3://K:SECRET@bucket/", f"s3://K:{REDACTED}@bucket/"),
+        ("u%3ASECRET%40h", f"u%3A{REDACTED}%40h"),
+        ("'a\\nSECRET'", f"'a\\n{REDACTED}'"),
+        ("SECRET", REDACTED),
+        ("xZq8mLongSecret0001y", f"x{REDACTED}y"),
+    ):
+        assert scrub(shown) == masked

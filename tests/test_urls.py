@@ -59,3 +59,40 @@ def test_file_media_served_in_debug(tmp_path, settings, client):
         settings.DEBUG = False
         importlib.reload(tests.urls)
         clear_url_caches()
+
+
+def test_the_media_server_never_leaves_the_media_folder(tmp_path, rf):
+    """A link inside the media folder to a file or folder outside it is not served (it would
+    serve /etc/passwd or /proc/self/environ), and a name the system cannot open is a 404, not
+    a 500; a file of the folder is served."""
+    import pytest
+    from django.http import Http404
+
+    from divio_settings.urls import serve_media
+
+    media, outside = tmp_path / "media", tmp_path / "outside"
+    media.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("SECRET_KEY=x")
+    (media / "photo.txt").write_text("a photo")
+    (media / "link.txt").symlink_to(outside / "secret.txt")
+    (media / "folder").symlink_to(outside)
+    request = rf.get("/media/")
+    response = serve_media(request, "photo.txt", str(media))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"a photo"  # type: ignore[attr-defined]
+    response.close()
+    for name in ("link.txt", "folder/secret.txt", "../outside/secret.txt", "x" * 300, "a\x00b"):
+        with pytest.raises(Http404):
+            serve_media(request, name, str(media))
+
+
+def test_a_media_folder_behind_a_link_into_the_system_is_refused(tmp_path):
+    import pytest
+    from django.core.exceptions import ImproperlyConfigured
+
+    from divio_settings.storage.dsn import StorageDSN
+
+    (tmp_path / "media").symlink_to("/etc")
+    with pytest.raises(ImproperlyConfigured, match="inside the system tree /etc"):
+        StorageDSN.checked("DEFAULT_STORAGE_DSN", f"file://{tmp_path}/media/?url=%2Fmedia%2F")

@@ -36,9 +36,15 @@ S3_MARKERS: Final = (
 )
 NO_ACL: Final = frozenset({"", "none"})
 FURL_SAFE: Final = ":@-._~!$&'()*+,;="
-# A file DSN's folder is served at MEDIA_URL while DEBUG is on: never the system's own folders.
-SYSTEM_ROOTS: Final = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/root", "/run")
-SYSTEM_ROOTS_TOO: Final = ("/sbin", "/sys", "/usr", "/var", "/home", "/tmp", "/opt", "/srv")
+# A file DSN's folder is served at MEDIA_URL while DEBUG is on: never inside the system's own
+# trees, at any depth (/proc/self/ serves the process's environment, /etc/ssl/private/ keys), and
+# never the top of a folder shared by others; links are resolved first. /lib* covers lib32,
+# lib64 and libx32. The platform's data folder is /data (docs/reference/variables.md).
+SYSTEM_TREES: Final = (
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/root", "/run", "/sbin", "/sys", "/usr",
+    "/var",
+)  # fmt: skip
+SHARED_TOPS: Final = ("/", "/home", "/tmp", "/opt", "/srv", "/mnt", "/media")
 FILE_URL: Final = "/media/"  # the guide's MEDIA_URL, for a file DSN without url=
 # MEDIA_HEADERS compiled: [(pattern, {"CacheControl": "max-age=3600", …}), …]; first match wins.
 HeaderRules = list[tuple[re.Pattern[str], dict[str, str]]]
@@ -330,11 +336,12 @@ def _check_file(name: str, dsn: StorageDSN) -> None:
     if not parts.path.startswith("/") or parts.netloc:
         raise invalid(name, "file:///absolute/path/?url=%2Fmedia%2F", "the path is not absolute")
     folder = posixpath.normpath(unquote(parts.path))
-    if folder in SYSTEM_ROOTS + SYSTEM_ROOTS_TOO:
+    system = system_folder(folder)
+    if system:
         raise invalid(
             name,
             "a folder of its own for media, such as file:///data/media/?url=%2Fmedia%2F",
-            f"{folder} is a system folder, which DEBUG would serve to anyone",
+            f"{folder} is {system}, which DEBUG would serve to anyone",
         )
     url = dsn.args["url"]
     if "://" not in url and url.strip("/") == "":
@@ -343,6 +350,20 @@ def _check_file(name: str, dsn: StorageDSN) -> None:
             "url= with a path of its own, such as url=%2Fmedia%2F",
             "media served at the site's root would answer every URL",
         )
+
+
+def system_folder(folder: str) -> str | None:
+    """What makes *folder* unfit for media ("inside the system tree /proc", "the shared folder
+    /tmp"), as written and with its links resolved, or None."""
+    import os.path
+
+    for path in dict.fromkeys((posixpath.normpath(folder), os.path.realpath(folder))):
+        top = "/" + path.split("/")[1]
+        if path in SHARED_TOPS:
+            return f"the shared folder {path}"
+        if top in SYSTEM_TREES or top.startswith("/lib"):
+            return f"inside the system tree {top}"
+    return None
 
 
 def _check_server_arg(name: str, arg: str, value: str) -> None:
