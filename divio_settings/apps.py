@@ -63,9 +63,11 @@ def log_key_fingerprints() -> None:
     from .redaction import fingerprint
 
     fallbacks = [fingerprint(str(key)) for key in getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    rotation = conf.read(conf.ROTATION_STEP) or ("settings.py's fallbacks" if fallbacks else "none")
     line = (
         f"SECRET_KEY fingerprint {fingerprint(str(settings.SECRET_KEY))}; "
-        f"SECRET_KEY_FALLBACKS fingerprints: {', '.join(fallbacks) or 'none'}"
+        f"SECRET_KEY_FALLBACKS fingerprints: {', '.join(fallbacks) or 'none'}; "
+        f"key rotation: {rotation}"
     )
     logger = logging.getLogger("divio_settings")
     if logger.isEnabledFor(logging.INFO) and logger.hasHandlers():

@@ -26,6 +26,9 @@ FOREIGN_VARIABLES: Final = "DIVIO_FOREIGN_VARIABLES"
 # The storage group's decision for the static miss middleware and publish_static.
 STATIC_FALLBACK: Final = "DIVIO_STATIC_FALLBACK"
 SENTRY: Final = "DIVIO_SENTRY"
+# The security group's reading of SECRET_KEY_NEXT and SECRET_KEY_FALLBACKS: which step of a key
+# rotation this container is in (the start-up line and `show` print it).
+ROTATION_STEP: Final = "DIVIO_ROTATION_STEP"
 # apply(checks=False); the report of every setting written; settings.py's consent to a key
 # written in its code (read by the security group from settings.py's own values).
 CHECKS: Final = "DIVIO_SETTINGS_CHECKS"
@@ -43,6 +46,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     FOREIGN_VARIABLES: (),
     STATIC_FALLBACK: False,
     SENTRY: None,
+    ROTATION_STEP: None,
     CHECKS: True,
     REPORT: None,
     ALLOW_COMMITTED_SECRET_KEY: False,

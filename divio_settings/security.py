@@ -35,6 +35,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
 
 
 def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Decisions) -> None:
+    """SECRET_KEY (required in the cloud, never a known one there) and the rotation keys."""
     key = get(env, variables.SECRET_KEY)
     if key is not None:
         out.set("SECRET_KEY", key, "SECRET_KEY")
@@ -62,9 +63,37 @@ def _secret_key(env: Env, current: Mapping[str, Any], cloud: bool, out: Decision
             )
         if not own:
             out.set("SECRET_KEY", local_key(current), DERIVED_KEY)
+    _rotation(env, key, out)
+
+
+# A key rotation that logs nobody out while old and new containers serve together: Django
+# re-signs a session checked by a fallback key with the new key, which an old container cannot
+# read; so every container must accept the new key before any signs with it.
+ROTATION_STEP_1: Final = (
+    "step 1 of 2: signing with SECRET_KEY and accepting SECRET_KEY_NEXT; next deploy: "
+    "SECRET_KEY_NEXT's key as SECRET_KEY, this SECRET_KEY in SECRET_KEY_FALLBACKS, "
+    "SECRET_KEY_NEXT unset"
+)
+ROTATION_STEP_2: Final = (
+    "step 2 of 2: signing with SECRET_KEY and accepting SECRET_KEY_FALLBACKS; unset them once "
+    "the sessions they signed have expired (SESSION_COOKIE_AGE); safe during a deploy only if "
+    "the containers it replaces accepted this SECRET_KEY (step 1)"
+)
+
+
+def _rotation(env: Env, key: str | None, out: Decisions) -> None:
+    """SECRET_KEY_NEXT and SECRET_KEY_FALLBACKS -> SECRET_KEY_FALLBACKS (the next key first),
+    and DIVIO_ROTATION_STEP: which step of the two-step rotation this container is in."""
+    following = get(env, variables.SECRET_KEY_NEXT)
     fallbacks = read_list(env, variables.SECRET_KEY_FALLBACKS)
-    if fallbacks:
+    if following is not None and following != key:
+        keys = list(dict.fromkeys([following, *fallbacks]))
+        sources = "SECRET_KEY_NEXT" + (", SECRET_KEY_FALLBACKS" if fallbacks else "")
+        out.set("SECRET_KEY_FALLBACKS", keys, sources)
+        out.set(conf.ROTATION_STEP, ROTATION_STEP_1, "SECRET_KEY_NEXT")
+    elif fallbacks:
         out.set("SECRET_KEY_FALLBACKS", fallbacks, "SECRET_KEY_FALLBACKS")
+        out.set(conf.ROTATION_STEP, ROTATION_STEP_2, "SECRET_KEY_FALLBACKS")
 
 
 def _renamed_hint(env: Env, lead: str = ";") -> str:

@@ -139,8 +139,19 @@ SECRET_KEY_FALLBACKS: Final = Variable(
     "Former keys still accepted while rotating.",
     "none",
     secret=True,
-    sets=("SECRET_KEY_FALLBACKS",),
+    sets=("SECRET_KEY_FALLBACKS", "DIVIO_ROTATION_STEP"),
     example="old-key-Lw0pX7vB2nR8tY5u, older-key-cH6gD4sMZf3kq9",
+)
+
+SECRET_KEY_NEXT: Final = Variable(
+    "SECRET_KEY_NEXT",
+    "security",
+    "string",
+    "The next signing key: accepted, not yet signing (step 1 of 2 of a rotation).",
+    "none",
+    secret=True,
+    sets=("SECRET_KEY_FALLBACKS", "DIVIO_ROTATION_STEP"),
+    example="next-key-Lw0pX7vB2nR8tY5uJ1cH6gD4",
 )
 
 DJANGO_DEBUG: Final = Variable(
@@ -520,6 +531,7 @@ VARIABLES: Final = (
     DOMAIN_REDIRECT_PERMANENT,
     SECRET_KEY,
     SECRET_KEY_FALLBACKS,
+    SECRET_KEY_NEXT,
     DJANGO_DEBUG,
     STAGE,
     SECURE_SSL_REDIRECT,

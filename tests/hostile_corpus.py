@@ -328,6 +328,7 @@ READERS: Final[dict[str, Callable[[dict[str, Any]], Any]]] = {
         ns["SECRET_KEY"] if ns["SECRET_KEY"] != "settings-own-key" else NO_CHANGE
     ),
     "SECRET_KEY_FALLBACKS": lambda ns: ns.get("SECRET_KEY_FALLBACKS", NO_CHANGE),
+    "SECRET_KEY_NEXT": lambda ns: ns.get("SECRET_KEY_FALLBACKS", NO_CHANGE),
     "STAGE": lambda ns: ns["DIVIO_STAGE"],
     "DOMAIN_REDIRECTS": lambda ns: ns.get("DIVIO_DOMAIN_REDIRECTS", []),
     "DATABASE_POOL": lambda ns: ns["DATABASES"]["default"].get("OPTIONS"),
@@ -402,6 +403,8 @@ CORPUS += [("SECRET_KEY", value, expected) for value, expected in KEYS]
 CORPUS += [
     ("SECRET_KEY_FALLBACKS", f"{SECRET}1, {SECRET}2", [f"{SECRET}1", f"{SECRET}2"]),
     ("SECRET_KEY_FALLBACKS", ",", NO_CHANGE),
+    ("SECRET_KEY_NEXT", f"{SECRET}n", [f"{SECRET}n"]),
+    ("SECRET_KEY_NEXT", "  ", NO_CHANGE),
 ]
 CORPUS += [("STAGE", value, expected) for value, expected in STAGES]
 CORPUS += [

@@ -22,9 +22,55 @@ def test_server_processes_log_the_key_fingerprints_once(monkeypatch, caplog):
         apps.log_key_fingerprints()
     assert caplog.messages == [
         f"SECRET_KEY fingerprint {fingerprint('k' * 50)}; SECRET_KEY_FALLBACKS fingerprints: "
-        f"{fingerprint('old-key-1')}, {fingerprint('old-key-2')}"
+        f"{fingerprint('old-key-1')}, {fingerprint('old-key-2')}; "
+        "key rotation: settings.py's fallbacks"
     ]
     assert "k" * 50 not in caplog.text
+
+
+def test_the_start_up_line_says_which_step_of_a_key_rotation_a_container_is_in(capsys):
+    """Step 1 (the next key accepted, not signing), step 2 (signing with it, the former key
+    accepted): the line names the step, the keys only by fingerprint."""
+    from django.conf import settings
+
+    import divio_settings
+    from divio_settings import security
+
+    base = {"STAGE": "live", "DOMAIN": "example.com"}
+    for extra, step, fallbacks in (
+        (
+            {"SECRET_KEY": "a" * 40, "SECRET_KEY_NEXT": "b" * 40},
+            security.ROTATION_STEP_1,
+            ["b" * 40],
+        ),
+        (
+            {"SECRET_KEY": "b" * 40, "SECRET_KEY_FALLBACKS": "a" * 40},
+            security.ROTATION_STEP_2,
+            ["a" * 40],
+        ),
+        # SECRET_KEY_NEXT left behind after the swap: step 2, the key not listed twice.
+        (
+            {"SECRET_KEY": "b" * 40, "SECRET_KEY_NEXT": "b" * 40, "SECRET_KEY_FALLBACKS": "a" * 40},
+            security.ROTATION_STEP_2,
+            ["a" * 40],
+        ),
+    ):
+        ns: dict[str, object] = {"INSTALLED_APPS": [], "DEBUG": False}
+        divio_settings.apply(ns, environ={**base, **extra})
+        assert ns["SECRET_KEY_FALLBACKS"] == fallbacks
+        assert ns["DIVIO_ROTATION_STEP"] == step
+        with override_settings(
+            SECRET_KEY=ns["SECRET_KEY"],
+            SECRET_KEY_FALLBACKS=ns["SECRET_KEY_FALLBACKS"],
+            DIVIO_ROTATION_STEP=step,
+            LOGGING_CONFIG=None,
+        ):
+            apps.log_key_fingerprints()
+        line = capsys.readouterr().err
+        assert f"key rotation: {step}" in line, line
+        assert "a" * 40 not in line
+        assert "b" * 40 not in line
+    assert settings.SECRET_KEY != "a" * 40
 
 
 def test_the_fingerprint_line_survives_a_project_s_own_logging(monkeypatch, capsys):
@@ -37,7 +83,7 @@ def test_the_fingerprint_line_survives_a_project_s_own_logging(monkeypatch, caps
     err = capsys.readouterr().err
     assert err == (
         f"divio_settings: SECRET_KEY fingerprint {fingerprint('k' * 50)}; "
-        "SECRET_KEY_FALLBACKS fingerprints: none\n"
+        "SECRET_KEY_FALLBACKS fingerprints: none; key rotation: none\n"
     )
 
 

@@ -275,3 +275,20 @@ def test_the_environment_size_table_quotes_the_stored_result():
     aliases = results["aliases"]
     figures = ", ".join(f"{aliases[n]['us']:,.0f}" for n in ("1", "10", "100"))
     assert f"(1, 10, 100 aliases: {figures} µs)" in page
+
+
+def test_the_key_rotation_figures_quote_the_stored_result():
+    """docs/deployment.md's figures of the two rotations are the stored run of the instances
+    end-to-end test (which checks that it reproduces them)."""
+    results = json.loads((ROOT / "benchmarks" / "results" / "key_rotation.json").read_text())
+    page = " ".join((ROOT / "docs" / "deployment.md").read_text().split())
+    two, one = results["two_step"], results["one_step"]
+    assert f"{two['visitors']} logged-in visitors" in page
+    assert (
+        f"the two deploys logged out {two['logged_out']} of {two['visitors']} and lost "
+        f"{two['lost_messages']} of {two['messages']} messages"
+    ) in page
+    assert (
+        f"logged out {one['logged_out']} of {one['visitors']} and lost "
+        f"{one['lost_messages']} of {one['messages']} messages while both versions served"
+    ) in page

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import shutil
 import ssl
@@ -23,6 +24,7 @@ from urllib.parse import quote
 
 import pytest
 
+from divio_settings.redaction import fingerprint
 from tests.helpers import (
     ROOT,
     child_env,
@@ -112,6 +114,8 @@ class Cluster:
         self.ports: dict[str, int] = {}
         self.processes: dict[str, Any] = {}
         self.cert = tmp / "cert.pem"
+        self.key: tuple[Path, Path] = (self.cert, self.cert)
+        self.database = ""
 
     def start_instance(self, name: str, env: dict[str, str]) -> None:
         port = self.ports[name] = self.ports.get(name) or free_port()
@@ -132,11 +136,12 @@ class Cluster:
         method: str = "GET",
         headers: dict[str, str] | None = None,
         body: bytes = b"",
+        port: int | None = None,
     ) -> tuple[int, http.client.HTTPMessage, bytes]:
         context = ssl.create_default_context(cafile=str(self.cert))
         context.check_hostname = False
         connection = http.client.HTTPSConnection(
-            "127.0.0.1", self.ports["https"], context=context, timeout=30
+            "127.0.0.1", port or self.ports["https"], context=context, timeout=30
         )
         try:
             connection.request(
@@ -148,15 +153,17 @@ class Cluster:
             connection.close()
 
 
-def nginx_conf(cluster: Cluster, key: Path, upstreams: list[int]) -> str:
+def nginx_conf(
+    cluster: Cluster, key: Path, upstreams: list[int], prefix: Path | None = None, port: int = 0
+) -> str:
     servers = "".join(f"    server 127.0.0.1:{port};\n" for port in upstreams)
-    prefix = cluster.tmp / "nginx"
+    prefix = prefix or cluster.tmp / "nginx"
     return nginx_http(
         prefix,
         f"""  upstream app {{
 {servers}  }}
   server {{
-    listen 127.0.0.1:{cluster.ports["https"]} ssl;
+    listen 127.0.0.1:{port or cluster.ports["https"]} ssl;
     ssl_certificate {cluster.cert};
     ssl_certificate_key {key};
     location / {{
@@ -192,6 +199,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     stoppers.append(drop)
+    c.database = database
     try:
         s3_port = free_port()
         moto = spawn(
@@ -242,7 +250,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             c.start_instance(name, c.env)
         stoppers.append(lambda: list(map(stop_process, c.processes.values())))
         c.ports["https"] = free_port()
-        _, key = self_signed_cert(tmp, [DOMAIN])
+        c.key = self_signed_cert(tmp, [DOMAIN])
+        key = c.key[1]
         proxy = start_nginx(
             tmp / "nginx",
             nginx_conf(c, key, [c.ports[n] for n in ("a", "b", "c")]),
@@ -347,8 +356,6 @@ def test_same_name_uploads_lose_no_file(cluster):
 
 
 def test_a_container_with_another_key_is_visible_in_show_and_its_log(cluster):
-    from divio_settings.redaction import fingerprint
-
     cluster.start_instance("odd", {**cluster.env, "SECRET_KEY": OTHER_KEY})
     try:
         shown = {}
@@ -374,3 +381,244 @@ def test_a_container_with_another_key_is_visible_in_show_and_its_log(cluster):
             assert OTHER_KEY not in cluster.log(name)
     finally:
         stop_process(cluster.processes.pop("odd"))
+
+
+# --- A key rotation during a rolling deploy (docs/deployment.md, "Several containers") ---
+
+NEW_KEY = "Rotated-into-this-key-Ht5rW2qL8nB3vX9kP1mZ7cJ4dF6gS0yA"
+ROTATION_RESULTS = Path(ROOT) / "benchmarks" / "results" / "key_rotation.json"
+VISITORS = 20
+
+
+class Visitor:
+    """A browser: its cookie jar, updated from every answer (a cookie deleted is dropped)."""
+
+    def __init__(self, cluster: Cluster, number: int) -> None:
+        self.cluster, self.number = cluster, number
+        self.jar: dict[str, str] = {}
+        self.logged_out = False
+        self.pending: list[str] = []  # messages set and not yet shown
+
+    def go(self, port: int, path: str, form: str = "") -> tuple[int, bytes]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.jar.items())}
+        if form:
+            headers |= {
+                "Origin": f"https://{DOMAIN}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+        status, answer, body = self.cluster.request(
+            path, "POST" if form else "GET", headers, form.encode(), port=port
+        )
+        for line in answer.get_all("Set-Cookie") or []:
+            name, _, rest = line.partition("=")
+            value = rest.split(";", 1)[0]
+            if value in ("", '""') or "max-age=0" in rest.lower():
+                self.jar.pop(name, None)
+            else:
+                self.jar[name] = value
+        return status, body
+
+    def token(self, body: bytes) -> str:
+        found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        assert found, body[:300]
+        return found.group(1).decode()
+
+    def log_in(self, port: int) -> None:
+        _, body = self.go(port, "/admin/login/")
+        form = f"csrfmiddlewaretoken={self.token(body)}&username=admin&password={quote(PASSWORD)}"
+        assert self.go(port, "/admin/login/", form + "&next=/admin/")[0] == 302
+        self.leave_message(port, "before")
+
+    def leave_message(self, port: int, label: str, body: bytes = b"") -> bytes:
+        """POST a flash message (it waits in the browser's signed messages cookie)."""
+        if not body:
+            _, body = self.go(port, "/flash/")
+            self.read(body)
+        text = f"{self.number}-{label}"
+        assert (
+            self.go(port, "/flash/", f"csrfmiddlewaretoken={self.token(body)}&n={text}")[0] == 302
+        )
+        self.pending.append(text)
+        return body
+
+    def read(self, page: bytes) -> list[str]:
+        """The pending messages the page did not show (lost: a page shows them all at once)."""
+        lost = [text for text in self.pending if f"saved {text}</p>".encode() not in page]
+        self.pending = []
+        return lost
+
+    def visit(self, port: int, label: str) -> list[str]:
+        """What a user does while the deploy runs: three admin pages, then a form with a flash
+        message read on the next page, and another left waiting for the next visit. Seven requests: behind round
+        robin, consecutive ones reach different containers. Returns the messages lost."""
+        _, page = self.go(port, "/flash/")  # the message left waiting (admin pages show them too)
+        lost = self.read(page)
+        for _ in range(3):
+            self.logged_out |= self.go(port, "/admin/")[0] != 200
+        self.leave_message(port, f"{label}-now", page)
+        _, page = self.go(port, "/flash/")
+        lost += self.read(page)
+        self.leave_message(port, f"{label}-waiting", page)
+        return lost
+
+
+def rotation_env(cluster: Cluster, key: str, **rotation: str) -> dict[str, str]:
+    return {**cluster.env, "SECRET_KEY": key, **rotation}
+
+
+def behind_proxy(cluster: Cluster, name: str, upstreams: list[str]) -> tuple[Any, int]:
+    """nginx of its own on a new port, round robin over *upstreams* (instances by name)."""
+    port = free_port()
+    prefix = cluster.tmp / f"nginx-{name}"
+    conf = nginx_conf(cluster, cluster.key[1], [cluster.ports[n] for n in upstreams], prefix, port)
+    return start_nginx(prefix, conf, [port]), port
+
+
+def roll_out(cluster: Cluster, label: str, phases: list[tuple[str, str]]) -> dict[str, int]:
+    """Visitors log in on the running containers (SECRET_KEY = KEY), then each phase (old, new)
+    serves behind one round robin while they work, then the last version alone serves them.
+    Returns how many visitors were logged out and how many messages were lost."""
+    visitors = [Visitor(cluster, number) for number in range(VISITORS)]
+    for visitor in visitors:
+        visitor.log_in(cluster.ports["https"])
+    lost: list[str] = []
+    for step, (old, new) in enumerate(phases):
+        proxy, port = behind_proxy(cluster, f"{label}-{step}", [old, new])
+        try:
+            for visitor in visitors:
+                lost += visitor.visit(port, f"{label}{step}")
+        finally:
+            stop_process(proxy)
+    proxy, port = behind_proxy(cluster, f"{label}-done", [phases[-1][1]])
+    try:
+        for visitor in visitors:
+            lost += visitor.read(visitor.go(port, "/flash/")[1])
+            visitor.logged_out |= visitor.go(port, "/admin/")[0] != 200
+    finally:
+        stop_process(proxy)
+    messages = VISITORS * (1 + 2 * len(phases))
+    return {
+        "visitors": VISITORS,
+        "logged_out": sum(visitor.logged_out for visitor in visitors),
+        "messages": messages,
+        "lost_messages": len(lost),
+    }
+
+
+def stored_rotation(measured: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The figures docs/deployment.md quotes: the stored file, which this run must reproduce
+    (round robin over one nginx worker is deterministic); DIVIO_SETTINGS_STORE_RESULTS=1 writes
+    it anew."""
+    if os.environ.get("DIVIO_SETTINGS_STORE_RESULTS") == "1":
+        result = {"test": "tests/e2e/test_instances.py", "date": time.strftime("%Y-%m-%d")}
+        ROTATION_RESULTS.write_text(json.dumps({**result, **measured}, indent=2) + "\n")
+    stored: dict[str, Any] = json.loads(ROTATION_RESULTS.read_text())
+    return stored
+
+
+@pytest.fixture(scope="module")
+def rotations(cluster: Cluster) -> dict[str, dict[str, int]]:
+    """Both rotations from the containers of the cluster (SECRET_KEY = KEY, instance a):
+    two deploys (SECRET_KEY_NEXT first, then the swap) and the one-step swap."""
+    step_1 = rotation_env(cluster, KEY, SECRET_KEY_NEXT=NEW_KEY)
+    step_2 = rotation_env(cluster, NEW_KEY, SECRET_KEY_FALLBACKS=KEY)
+    cluster.start_instance("step-1", step_1)
+    cluster.start_instance("step-2", step_2)
+    try:
+        return {
+            "two_step": roll_out(cluster, "two", [("a", "step-1"), ("step-1", "step-2")]),
+            "one_step": roll_out(cluster, "one", [("a", "step-2")]),
+        }
+    finally:
+        stop_process(cluster.processes.pop("step-1"))
+        stop_process(cluster.processes.pop("step-2"))
+
+
+def test_the_two_step_key_rotation_loses_no_session_and_no_message(cluster, rotations):
+    two = rotations["two_step"]
+    assert two["logged_out"] == 0
+    assert two["lost_messages"] == 0
+    assert two["messages"] == VISITORS * 5
+    # Each container said which step it was in, as it started.
+    assert "key rotation: step 1 of 2" in cluster.log("step-1")
+    assert "key rotation: step 2 of 2" in cluster.log("step-2")
+    assert NEW_KEY not in cluster.log("step-1") + cluster.log("step-2")
+
+
+def test_the_one_step_rotation_logs_users_out_as_the_docs_say(rotations):
+    one = rotations["one_step"]
+    assert one["logged_out"] > 0
+    assert one["lost_messages"] > 0
+    stored = stored_rotation(rotations)
+    assert {k: stored[k] for k in rotations} == rotations
+
+
+# --- A pool after a database restart, and a short secret in the start-up line ---
+
+
+def requests_under_load(port: int, cluster: Cluster, count: int) -> list[int]:
+    """*count* requests of a page that reads the database (the cache table), four at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(lambda _: cluster.request("/counted/", port=port)[0], range(count)))
+
+
+def terminate_backends(database: str) -> int:
+    """What a database restart or failover does to every open connection."""
+    import psycopg
+
+    admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchall()
+    return len(rows)
+
+
+@pytest.mark.parametrize(
+    ("checks", "most"),
+    [("", 2), ("false", None)],
+    ids=["pool-default", "pool-checks-off"],
+)
+def test_a_pool_after_its_connections_died_fails_at_most_one_request_per_worker(
+    cluster, checks, most
+):
+    """DATABASE_POOL=true: every pooled connection terminated under load (a restart); with
+    the default the pool checks each one before a request gets it (2 workers: at most 2 failed
+    requests); with DATABASE_CONN_HEALTH_CHECKS=false it hands out dead ones."""
+    name = f"pool{checks}"
+    env = {**cluster.env, "DATABASE_POOL": "true"}  # psycopg_pool's 4 connections per worker
+    if checks:
+        env["DATABASE_CONN_HEALTH_CHECKS"] = checks
+    cluster.start_instance(name, env)
+    proxy, port = behind_proxy(cluster, name, [name])
+    try:
+        assert set(requests_under_load(port, cluster, 16)) == {200}
+        assert terminate_backends(cluster.database) >= 2
+        statuses = requests_under_load(port, cluster, 24)
+        failed = sum(status != 200 for status in statuses)
+        if most is None:
+            assert failed > 2, statuses  # the test can tell: unchecked, dead connections fail
+        else:
+            assert failed <= most, statuses
+        assert set(requests_under_load(port, cluster, 8)) == {200}
+    finally:
+        stop_process(proxy)
+        stop_process(cluster.processes.pop(name))
+
+
+def test_a_secret_that_is_a_word_leaves_the_start_up_line_readable(cluster):
+    """An S3 secret 'SECRET' is masked as a word of its own, not inside SECRET_KEY."""
+    dsn = cluster.env["DEFAULT_STORAGE_DSN"].replace(quote("se/cr+et", safe=""), "SECRET")
+    cluster.start_instance("word", {**cluster.env, "DEFAULT_STORAGE_DSN": dsn})
+    try:
+        line = f"SECRET_KEY fingerprint {fingerprint(KEY)}"
+        deadline = time.monotonic() + 30
+        while cluster.log("word").count(line) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert cluster.log("word").count(line) == 2, cluster.log("word")
+    finally:
+        stop_process(cluster.processes.pop("word"))
