@@ -77,18 +77,46 @@ def from_file(env: Env, name: str, value: str | None) -> str | None:
     path = path.strip()
     if value is not None:
         raise invalid(name + FILE_SUFFIX, f"either {name} or {name}_FILE", "both are set; keep one")
-    try:
-        with open(path, encoding="utf-8") as secret_file:
-            content = secret_file.read()
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
-        raise invalid(
-            name + FILE_SUFFIX, f"a readable file that holds {name}", f"{shown(path)}: {reason}"
-        ) from None
-    found = clean(content, name)
+    # Read once per apply(): the settings and the scrubber get the same value even if the file
+    # changes in between.
+    files = env.files if isinstance(env, Environment) else {}
+    if path not in files:
+        files[path] = read_secret_file(name + FILE_SUFFIX, path, name)
+    found = clean(files[path], name)
     if found is None:
         raise invalid(name + FILE_SUFFIX, f"a file that holds {name}", f"{shown(path)} is empty")
     return found
+
+
+# A secret file holds a key or a password: a larger one is a mistake (a log, /dev/zero).
+MAX_SECRET_FILE: Final = 64 * 1024
+
+
+def read_secret_file(variable: str, path: str, holds: str) -> str:
+    """The text of the regular file *path*, at most MAX_SECRET_FILE bytes of UTF-8. Opened
+    without blocking, so a FIFO or a device (/dev/urandom, /dev/zero) is refused at once instead
+    of hanging start-up or filling memory."""
+    import os
+    import stat
+
+    expected = f"a readable regular file of at most 64 KiB that holds {holds}"
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise invalid(variable, expected, f"{shown(path)}: {error.strerror}") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise invalid(variable, expected, f"{shown(path)} is not a regular file")
+        if status.st_size > MAX_SECRET_FILE:
+            raise invalid(variable, expected, f"{shown(path)} has {status.st_size:,} bytes")
+        content = handle.read(MAX_SECRET_FILE + 1)
+    if len(content) > MAX_SECRET_FILE:
+        raise invalid(variable, expected, f"{shown(path)} has more than 64 KiB")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid(variable, expected, f"{shown(path)}: it is not UTF-8 text") from None
 
 
 def clean(raw: str | None, name: str = "") -> str | None:
@@ -294,6 +322,8 @@ class Environment(Mapping[str, str]):
         self._index: dict[str, list[str]] | None = None
         # prefixed()'s answers: read by the group, the secret scrubber and the report alike.
         self.families: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+        # The secret files read (path -> text), once per apply().
+        self.files: dict[str, str] = {}
 
     def __getitem__(self, name: str) -> str:
         return self._env[name]

@@ -195,12 +195,12 @@ def test_secrets_from_files(tmp_path):
         ),
         (
             {"SECRET_KEY_FILE": "/nonexistent/key"},
-            "SECRET_KEY_FILE: expected a readable file that holds SECRET_KEY; '/nonexistent/key': No such file",
+            "SECRET_KEY_FILE: expected a readable regular file of at most 64 KiB that holds SECRET_KEY; '/nonexistent/key': No such file",
         ),
         ({"CACHE_URL_FILE": "EMPTY"}, "CACHE_URL_FILE: expected a file that holds CACHE_URL; "),
         (
             {"ALT_STORAGE_DSN_FILE": "/nonexistent/dsn"},
-            "ALT_STORAGE_DSN_FILE: expected a readable file",
+            "ALT_STORAGE_DSN_FILE: expected a readable regular file",
         ),
     ],
 )
@@ -212,3 +212,46 @@ def test_secret_files_that_cannot_be_read_name_the_variable(tmp_path, environ, m
     environ = {k: str(empty) if v == "EMPTY" else v for k, v in environ.items()}
     with pytest.raises(ImproperlyConfigured, match=f"^{re.escape(message)}"):
         divio_settings.apply({"__file__": "/app/x/settings.py"}, environ=environ)
+
+
+def test_a_secret_file_is_a_small_regular_file_read_once(tmp_path):
+    """<VARIABLE>_FILE: a FIFO or a device is refused at once (it would hang start-up or fill
+    memory), so is a file above 64 KiB; the file is read once per apply(), so the setting and
+    the scrubber hold the same value even if the file changes meanwhile."""
+    import os
+
+    import divio_settings
+    from divio_settings import env as env_module
+    from divio_settings.redaction import process_scrubber
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    big = tmp_path / "big"
+    big.write_text("k" * (64 * 1024 + 1))
+    for path, reason in (
+        ("/dev/urandom", "'/dev/urandom' is not a regular file"),
+        ("/dev/zero", "'/dev/zero' is not a regular file"),
+        (str(fifo), "is not a regular file"),
+        (str(big), "has 65,537 bytes"),
+    ):
+        with pytest.raises(ImproperlyConfigured, match="SECRET_KEY_FILE: expected a readable") as e:
+            divio_settings.apply({}, environ={"SECRET_KEY_FILE": path})
+        assert reason in str(e.value)
+    key = tmp_path / "key"
+    key.write_text("first-key-" + "x" * 40)
+    reads: list[str] = []
+    original = env_module.read_secret_file
+
+    def counted(variable: str, path: str, holds: str) -> str:
+        reads.append(path)
+        text = original(variable, path, holds)
+        key.write_text("second-key-" + "y" * 40)  # rotated on disk right after the read
+        return text
+
+    ns: dict[str, object] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(env_module, "read_secret_file", counted)
+        divio_settings.apply(ns, environ={"SECRET_KEY_FILE": str(key)})
+    assert reads == [str(key)]
+    assert ns["SECRET_KEY"] == "first-key-" + "x" * 40
+    assert process_scrubber()("first-key-" + "x" * 40) == "********"
