@@ -195,10 +195,9 @@ def check_url(name: str, value: str, schemes: Collection[str], example: str) -> 
         raise invalid(name, f"a URL like {example}", "the port is 0; ports are 1 to 65535")
     scheme = parts.scheme.lower()
     if scheme not in schemes:
+        # Not echoed: what stands before :// may be a pasted secret, not a scheme.
         known = ", ".join(sorted(schemes))
-        raise invalid(
-            name, f"a URL like {example}", f"the scheme {shown(scheme)} is not one of: {known}"
-        )
+        raise invalid(name, f"a URL like {example}", f"its scheme is not one of: {known}")
     if "#" in value:
         raise invalid(name, f"a URL like {example}", "it contains '#'; percent-encode it as %23")
     if _spilled(value.split("://", 1)[1][len(parts.netloc) :]):

@@ -66,7 +66,13 @@ class DomainRedirectMiddleware:
         # https when the redirect to https is on, else the scheme the request came with: never
         # a downgrade of an https request to http.
         scheme = "https" if self.always_https or request.is_secure() else "http"
-        return self.response_class(f"{scheme}://{self.domain}{request.get_full_path()}")
+        # The target is DOMAIN and the request's path only: a request line that is not an
+        # absolute path (uvicorn passes `GET @evil.example/` on) must not become the target's
+        # user info or host.
+        path = request.get_full_path()
+        if not path.startswith("/"):
+            path = "/" + path
+        return self.response_class(f"{scheme}://{self.domain}{path}")
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:

@@ -116,7 +116,7 @@ def test_resilience_is_for_redis_only():
 @pytest.mark.parametrize(
     ("url", "detail"),
     [
-        ("mongodb://u:topsecret@h/", "the scheme 'mongodb' is not one of"),
+        ("mongodb://u:topsecret@h/", "its scheme is not one of"),
         ("db://", "the table name is missing"),
         ("file://relative", "the path is not absolute"),
         ("redis://:top/secret@h:6379", "host or port cannot be read"),

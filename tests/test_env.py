@@ -81,7 +81,8 @@ def test_read_list_splits_strips_and_drops_empties():
         ("postgres://u:p#ss@h:5432/db", "host or port cannot be read"),
         ("postgres://u:p/ss@h:5432/db", "host or port cannot be read"),
         ("postgres://u:secret@h:port/db", "host or port cannot be read"),
-        ("foo://u:secret@h/db", "scheme 'foo' is not one of"),
+        ("foo://u:secret@h/db", "its scheme is not one of"),
+        ("secret://u@h/db", "its scheme is not one of"),  # a pasted secret, not echoed
         ("postgres://u:secret@h/db\n", "control characters"),
         ("postgres://u:secret@h/db#x", "contains '#'"),
         # A '?' in the user name: the credentials land in the query (found by the fuzzing).

@@ -109,7 +109,7 @@ def test_other_backends(url, backend, options):
         ("smtp://u:topsecret@", "the host is missing"),
         ("smtp://u:topsecret@h?tls=1&ssl=1", "tls and ssl exclude each other"),
         ("smtp://u:topsecret@h?timeout=soon", "timeout is not a whole number"),
-        ("imap://u:topsecret@h", "the scheme 'imap' is not one of"),
+        ("imap://u:topsecret@h", "its scheme is not one of"),
     ],
 )
 def test_bad_urls(url, detail):

@@ -127,3 +127,17 @@ def test_without_the_https_redirect_an_https_request_stays_https():
     assert secure["Location"] == "https://example.com/x?y=1"
     plain = middleware(factory.get("/x", HTTP_HOST="old.example.com"))
     assert plain["Location"] == "http://example.com/x"
+
+
+@override_settings(**REDIRECTING)
+def test_a_path_that_is_not_absolute_never_becomes_the_target_s_host():
+    """A request line such as `GET @evil.example/` (uvicorn passes it on): the target is DOMAIN
+    with the path made absolute, not https://example.com@evil.example/."""
+    from urllib.parse import urlsplit
+
+    for raw in ("@evil.example/", "evil.example/x", ".evil.example"):
+        request = RequestFactory().get("/", HTTP_HOST="old.example.com")
+        request.path = request.path_info = raw
+        location = DomainRedirectMiddleware(view)(request)["Location"]
+        assert urlsplit(location).hostname == "example.com", location
+        assert location == f"https://example.com/{raw}"

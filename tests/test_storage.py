@@ -89,7 +89,7 @@ def test_no_dsn_keeps_settings_py_media_and_sets_defaults():
     ("dsn", "detail"),
     [
         ("/data/media/", "no scheme"),
-        ("ftp://u:topsecret@h/", "the scheme 'ftp' is not one of: az, file, s3"),
+        ("ftp://u:topsecret@h/", "its scheme is not one of: az, file, s3"),
         ("s3://K:topsecret@/", "it has no host"),
         ("file://host/data/", "the path is not absolute"),
         ("file://relative", "the path is not absolute"),

@@ -20,6 +20,16 @@ if TYPE_CHECKING:
 EPILOG = "Exit codes: 0 success, 1 a problem (printed on one line each), 2 wrong usage."
 
 
+def python_version(value: str) -> str:
+    """--python: a version of the official image's tags (3.13, 3.12.8), nothing that could add
+    a line or an argument to the Dockerfile's FROM."""
+    import re
+
+    if not re.fullmatch(r"3\.[0-9]{1,2}(?:\.[0-9]{1,2})?", value):
+        raise argparse.ArgumentTypeError(f"expected a Python version such as 3.13, got {value!r}")
+    return value
+
+
 class VersionAction(argparse.Action):
     """``--version``, read from the package metadata only when asked for."""
 
@@ -77,7 +87,12 @@ def _init_parser(commands: Commands) -> None:
         default="gunicorn",
         help="server started by the Dockerfile's CMD (default: gunicorn)",
     )
-    init.add_argument("--python", default="3.13", help="Python of the base image (default: 3.13)")
+    init.add_argument(
+        "--python",
+        default="3.13",
+        type=python_version,
+        help="Python of the base image (default: 3.13)",
+    )
     init.add_argument("--dry-run", action="store_true", help="print a unified diff, write nothing")
     init.add_argument(
         "--settings",

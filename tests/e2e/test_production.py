@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -546,3 +546,32 @@ def test_restarting_an_instance_loses_no_session_or_media(stack):
     assert status == 200
     status, _, body = stack.request("https_b", DOMAIN, f"/read/?name={quote(data['name'])}")
     assert body == b"kept"
+
+
+@pytest.mark.parametrize("instance", ["a", "b"])
+def test_a_request_line_that_is_no_path_never_moves_the_redirect_host(stack, instance):
+    """uvicorn (b) passes `GET @evil.test/` on as the path; the domain redirect must still go
+    to DOMAIN (the path made absolute), never to evil.test as the URL's host."""
+    with socket.create_connection(("127.0.0.1", stack.ports[instance]), timeout=10) as conn:
+        conn.sendall(
+            f"GET @evil.test/x HTTP/1.1\r\nHost: {OLD}\r\nX-Forwarded-Proto: https\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    status = int(head.split(" ", 2)[1])
+    location = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in head.split("\r\n")
+            if line.lower().startswith("location:")
+        ),
+        "",
+    )
+    if status in (301, 302):
+        assert location.startswith(f"https://{DOMAIN}/"), head
+        assert urlsplit(location).hostname == DOMAIN
+    else:
+        assert status == 400, head  # gunicorn refuses the request line
