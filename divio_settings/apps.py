@@ -22,7 +22,10 @@ class DivioSettingsConfig(AppConfig):
 
             checks.register()
         if server_process():
-            log_key_fingerprints()
+            # scrypt makes each fingerprint cost tens of milliseconds: off the start-up path.
+            import threading
+
+            threading.Thread(target=log_key_fingerprints, name=conf.APP, daemon=True).start()
         from django.apps import apps
 
         if apps.is_installed("django.contrib.sites"):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import checks
 
 from . import conf
+from .report import Report
 from .security import DERIVED_KEY, INSECURE_PREFIX
 from .service_checks import (
     check_cache_cloud,
@@ -171,10 +172,17 @@ def check_environment_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any
     outside the cloud while SECRET_KEY is unset (each machine has another), or startproject's
     public 'django-insecure-' one (reachable when the security group is off or a later line
     replaces the key)."""
-    report = conf.read(conf.REPORT) or []
-    derived = any(row["setting"] == "SECRET_KEY" and row["source"] == DERIVED_KEY for row in report)
+    if not conf.in_cloud():
+        return []
+    report = conf.read(conf.REPORT)
+    if isinstance(report, Report):  # its source only: the rows are built when shown
+        derived = report.source("SECRET_KEY") == DERIVED_KEY
+    else:
+        derived = any(
+            row["setting"] == "SECRET_KEY" and row["source"] == DERIVED_KEY for row in report or []
+        )
     insecure = str(getattr(settings, "SECRET_KEY", "")).startswith(INSECURE_PREFIX)
-    if not (conf.in_cloud() and (derived or insecure)):
+    if not (derived or insecure):
         return []
     what = "a key derived on one machine" if derived else "startproject's key"
     return [

@@ -143,20 +143,28 @@ def process_scrubber() -> Scrubber:
     return _process
 
 
-FINGERPRINT_KEY: Final = b"divio-settings fingerprint v1"
+# Fingerprints tell two signing keys apart (two containers, two rotation steps); they are shown
+# for the signing keys only, never for a password: a fingerprint of a guessable password is a
+# way to check guesses offline. scrypt makes each guess cost what an interactive login's does
+# (16 MiB of memory, benchmarks/fingerprint.py), with a fixed salt so that every container
+# prints the same fingerprint for the same key.
+FINGERPRINTED: Final = frozenset({"SECRET_KEY", "SECRET_KEY_FALLBACKS"})
+FINGERPRINT_SALT: Final = b"divio-settings fingerprint v2"
+SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024}
 
 
+@functools.lru_cache(maxsize=16)
 def fingerprint(secret: str) -> str:
-    """12 hex characters of a keyed BLAKE2b of *secret*: equal secrets give equal fingerprints,
-    so two containers' keys can be compared, and nothing of the secret can be read back."""
+    """12 hex characters of scrypt(*secret*): equal keys give equal fingerprints, and nothing of
+    the key can be read back; a guess costs a whole scrypt."""
     import hashlib
 
-    digest = hashlib.blake2b(secret.encode(), key=FINGERPRINT_KEY, digest_size=6)
-    return digest.hexdigest()
+    digest = hashlib.scrypt(secret.encode(), salt=FINGERPRINT_SALT, dklen=6, **SCRYPT)
+    return digest.hex()
 
 
 def masked(value: Any) -> Any:
-    """A secret setting's value for the report: masked, with the fingerprint of each secret."""
+    """A signing key's value for the report: masked, with the fingerprint of each key."""
     if isinstance(value, str) and value:
         return f"{REDACTED} ({fingerprint(value)})"
     if isinstance(value, list | tuple):
@@ -193,7 +201,7 @@ def redact(
     process's), URL passwords removed."""
     scrub = _process if scrub is None else scrub
     if name and is_secret_name(name):
-        if fingerprints:
+        if fingerprints and name in FINGERPRINTED:
             return masked(value)
         return REDACTED if value not in (None, "", [], (), {}) else value
     if isinstance(value, str):

@@ -51,6 +51,10 @@ class Report(Sequence["Entry"]):
         # divio_settings.changes() also through django.conf.settings, which drops lower case.
         self.original: Mapping[str, Any] = original or {"values": {}, "absent": [], "kept": {}}
 
+    def source(self, setting: str) -> str | None:
+        """Where apply() took *setting* from, without building (and redacting) the rows."""
+        return self._sources.get(setting) if setting in self._values else None
+
     @property
     def rows(self) -> list[Entry]:
         if self._rows is None:

@@ -292,3 +292,12 @@ def test_the_key_rotation_figures_quote_the_stored_result():
         f"logged out {one['logged_out']} of {one['visitors']} and lost "
         f"{one['lost_messages']} of {one['messages']} messages while both versions served"
     ) in page
+
+
+def test_the_fingerprint_guessing_cost_quotes_the_stored_result():
+    """SECURITY.md's cost of a guess is the stored run of benchmarks/fingerprint.py."""
+    results = json.loads((ROOT / "benchmarks" / "results" / "fingerprint.json").read_text())
+    page = " ".join((ROOT / "SECURITY.md").read_text().split())
+    assert f"each guess costs one scrypt: {results['scrypt_ms']} ms" in page
+    assert f"({results['ratio']:,} times the keyed BLAKE2b" in page
+    assert f"cost {results['former_blake2b_us']} µs)" in page

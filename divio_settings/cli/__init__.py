@@ -87,12 +87,8 @@ def _init_parser(commands: Commands) -> None:
         default="gunicorn",
         help="server started by the Dockerfile's CMD (default: gunicorn)",
     )
-    init.add_argument(
-        "--python",
-        default="3.13",
-        type=python_version,
-        help="Python of the base image (default: 3.13)",
-    )
+    python = "Python of the base image (default: 3.13)"
+    init.add_argument("--python", default="3.13", type=python_version, help=python)
     init.add_argument("--dry-run", action="store_true", help="print a unified diff, write nothing")
     init.add_argument(
         "--settings",
