@@ -115,7 +115,11 @@ def urls_from_env(env: Env) -> dict[str, tuple[str, str]]:
 # command `python manage.py createcachetable` (see `divio-settings release-commands`).
 # Caches that live inside one process (locmem, dummy) or one container (file): check W007.
 LOCAL_CACHES: Final = (BACKENDS["locmem"], BACKENDS["file"], BACKENDS["dummy"])
-SHARED_DEFAULT: Final = {"BACKEND": BACKENDS["db"], "LOCATION": "django_dbcache"}
+# It answers a miss while its table is missing or the database is away (divio_settings.db_cache).
+RESILIENT_DATABASE: Final = "divio_settings.db_cache.ResilientDatabaseCache"
+SHARED_DEFAULT: Final = {"BACKEND": RESILIENT_DATABASE, "LOCATION": "django_dbcache"}
+# The backends whose table `createcachetable` makes (check E007, the release commands).
+DATABASE_CACHES: Final = (BACKENDS["db"], RESILIENT_DATABASE)
 
 
 def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:

@@ -16,6 +16,7 @@ from django.core.cache import caches
 from django.db import DatabaseError, connections, router
 
 from . import conf
+from .caches import DATABASE_CACHES as DATABASE_CACHES
 from .caches import LOCAL_CACHES
 
 Messages = list[checks.CheckMessage]
@@ -84,7 +85,7 @@ def check_cache_table(
         return []
     messages: Messages = []
     for alias, config in settings.CACHES.items():
-        if config.get("BACKEND") != "django.core.cache.backends.db.DatabaseCache":
+        if config.get("BACKEND") not in DATABASE_CACHES:
             continue
         table = str(config.get("LOCATION", ""))
         model = getattr(caches[alias], "cache_model_class", None)

@@ -150,7 +150,7 @@ def test_cloud_without_cache_url_gets_the_shared_database_cache():
     values = caches.settings_from_env(cloud, {}).values
     assert values["CACHES"] == {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "divio_settings.db_cache.ResilientDatabaseCache",
             "LOCATION": "django_dbcache",
         }
     }

@@ -301,3 +301,28 @@ def test_the_fingerprint_guessing_cost_quotes_the_stored_result():
     assert f"each guess costs one scrypt: {results['scrypt_ms']} ms" in page
     assert f"({results['ratio']:,} times the keyed BLAKE2b" in page
     assert f"cost {results['former_blake2b_us']} µs)" in page
+
+
+def test_the_cache_cost_table_quotes_the_stored_result():
+    """docs/performance.md's cache table is the stored run of benchmarks/cache_cost.py."""
+    results = json.loads((ROOT / "benchmarks" / "results" / "cache_cost.json").read_text())
+    page = (ROOT / "docs" / "performance.md").read_text()
+    operations = ("get (hit)", "set", "incr", "get, new connection")
+
+    def cell(name: str, operation: str) -> str:
+        f = results[f"{name}/{operation}"]
+        if name == "locmem":
+            return f"{f['median_us']:.1f} ({f['min_us']:.1f}–{f['max_us']:.1f})"
+        return (
+            f"{f['median_us']:,.0f} ({f['min_us']:,.0f}–{f['max_us']:,.0f}), "
+            f"{f['ratio_to_locmem']:,.0f} ×"
+        )
+
+    for label, name in (
+        ("local memory (per process)", "locmem"),
+        ("database cache, PostgreSQL", "database"),
+        ("Redis", "redis"),
+    ):
+        row = f"| {label} | " + " | ".join(cell(name, op) for op in operations) + " |"
+        assert row in page
+    assert f"interleaved over {results['rounds']} rounds of {results['count']} operations" in page

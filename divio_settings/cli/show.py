@@ -151,9 +151,9 @@ class Verdict:
         """The cache table when a cache of the settings is the database cache, then migrate,
         then publish_static when the static fallback is on and the static names are hashed."""
         caches = self.settings.get("CACHES") or {}
-        database_cache = any(
-            str(cache.get("BACKEND", "")).endswith("db.DatabaseCache") for cache in caches.values()
-        )
+        from divio_settings.service_checks import DATABASE_CACHES
+
+        database_cache = any(cache.get("BACKEND") in DATABASE_CACHES for cache in caches.values())
         static = (self.settings.get("STORAGES") or {}).get("staticfiles", {})
         publish = bool(conf.read(conf.STATIC_FALLBACK, self.settings)) and hashes_names(
             self.root, self.env, str(static.get("BACKEND", ""))

@@ -350,3 +350,42 @@ print("OUTCOME", before, outcome)
         assert outcome(plain) == ["v", "ConnectionError"]
     finally:
         stop_process(process)
+
+
+def test_the_cloud_s_default_database_cache_degrades_to_a_miss(postgres):
+    """No CACHE_URL in the cloud: before createcachetable ran, and with the database away, a
+    cached page still answers (a miss, the write dropped) with one WARNING line instead of a
+    traceback per call; inside a transaction (ATOMIC_REQUESTS) the failed cache query does
+    not abort the page's own queries."""
+    user, db = postgres
+    from tests.helpers import PASSWORD
+
+    environ = {
+        "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
+        "STAGE": "live",
+        "DOMAIN": "site.example.com",
+        "SECRET_KEY": "k" * 50,
+        "LOG_LEVEL": "INFO",
+    }
+    pages = """
+from django.core.cache import cache
+from django.db import connection, transaction
+seen = [cache.get_or_set(f"page-{n}", "rendered", 60) for n in range(20)]
+"""
+    in_a_transaction = """
+with transaction.atomic():
+    inside = cache.get("page-0", "miss")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        alive = cursor.fetchone()[0]
+print("OUTCOME", set(seen), inside, alive)
+"""
+    missing = django_process(environ, pages + in_a_transaction)
+    assert outcome(missing) == ["{'rendered'}", "miss", "1"]
+    assert missing.stdout.count("Database cache unreachable") == 1, missing.stdout
+    assert "Traceback" not in missing.stdout + missing.stderr
+    away = {**environ, "DATABASE_URL": "postgres://u:p@127.0.0.1:1/none"}
+    down = django_process(away, pages + 'print("OUTCOME", set(seen), cache.get("x", "miss"))\n')
+    assert outcome(down) == ["{'rendered'}", "miss"]
+    assert down.stdout.count("Database cache unreachable") == 1, down.stdout
+    assert "Traceback" not in down.stdout + down.stderr
