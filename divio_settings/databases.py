@@ -47,6 +47,10 @@ def parse(
     return config
 
 
+# psycopg_pool waits 30 s for a connection by default, as long as gunicorn lets a request run
+# before it kills the worker: with the database down the wait races the kill (a 502, which a
+# proxy may retry on another worker). 10 s answers with an error well before.
+DEFAULT_POOL_TIMEOUT: Final = 10
 POOL_SIZES: Final = (
     ("min_size", variables.DATABASE_POOL_MIN_SIZE),
     ("max_size", variables.DATABASE_POOL_MAX_SIZE),
@@ -67,6 +71,8 @@ def _pool_options(env: Env, pool: bool) -> dict[str, int]:
         options[key] = value
     if options.get("max_size", options.get("min_size", 0)) < options.get("min_size", 0):
         raise invalid("DATABASE_POOL_MAX_SIZE", "at least DATABASE_POOL_MIN_SIZE", "it is smaller")
+    if pool:
+        options.setdefault("timeout", DEFAULT_POOL_TIMEOUT)
     return options
 
 

@@ -334,7 +334,7 @@ DATABASE_POOL_TIMEOUT: Final = Variable(
     "integer",
     "Seconds a request waits for a pooled connection (psycopg_pool's timeout); needs "
     "DATABASE_POOL.",
-    "psycopg_pool's: 30",
+    "10 (psycopg_pool's 30 is gunicorn's worker timeout)",
     sets=("DATABASES",),
     example="5",
     context=(

@@ -422,7 +422,11 @@ CORPUS += [
 ]
 CORPUS += [
     ("DATABASE_POOL", value, expected)
-    for value, expected in [("true", {"pool": True}), ("false", NO_CHANGE), ("maybe", ERROR)]
+    for value, expected in [
+        ("true", {"pool": {"timeout": 10}}),
+        ("false", NO_CHANGE),
+        ("maybe", ERROR),
+    ]
 ]
 CORPUS += [
     ("DATABASE_CONN_HEALTH_CHECKS", value, expected)
@@ -438,9 +442,9 @@ CORPUS += [
         ("DATABASE_POOL_TIMEOUT", "timeout"),
     )
     for value, expected in [
-        ("4", lambda key: {key: 4}),
-        (" 4 ", lambda key: {key: 4}),
-        ("", True),
+        ("4", lambda key: {"timeout": 10, key: 4}),
+        (" 4 ", lambda key: {"timeout": 10, key: 4}),
+        ("", {"timeout": 10}),
         ("-1", ERROR),
         ("4.5", ERROR),
         ("\u0663", ERROR),

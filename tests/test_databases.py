@@ -122,7 +122,8 @@ def test_pool_on_postgres():
     dbs = databases.settings_from_env(
         {"DATABASE_URL": "postgres://u@h:5432/x", "DATABASE_POOL": "true"}, {}
     ).values["DATABASES"]
-    assert dbs["default"]["OPTIONS"] == {"pool": True}
+    # psycopg_pool's 30 s wait is gunicorn's worker timeout: 10 s answers before the kill.
+    assert dbs["default"]["OPTIONS"] == {"pool": {"timeout": 10}}
     assert dbs["default"]["CONN_MAX_AGE"] == 0
 
 
@@ -185,7 +186,7 @@ def test_pool_without_a_postgres_default_is_an_error():
 def test_pool_applies_to_settings_py_postgres_databases():
     own = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "x", "OPTIONS": {"a": 1}}}
     values = databases.settings_from_env({"DATABASE_POOL": "true"}, {"DATABASES": own}).values
-    assert values["DATABASES"]["default"]["OPTIONS"] == {"a": 1, "pool": True}
+    assert values["DATABASES"]["default"]["OPTIONS"] == {"a": 1, "pool": {"timeout": 10}}
 
 
 OWN_CHOICES = {
@@ -251,7 +252,7 @@ def test_a_pool_checks_connections_unless_told_not_to(env, own, health):
             {**variables_, "DATABASE_POOL": "true", **env}, current
         ).values["DATABASES"]
         assert dbs["default"]["CONN_HEALTH_CHECKS"] is health
-        assert dbs["default"]["OPTIONS"]["pool"] is True
+        assert dbs["default"]["OPTIONS"]["pool"] == {"timeout": 10}
 
 
 @pytest.mark.parametrize(

@@ -134,3 +134,28 @@ def test_without_shared_storage_there_is_nothing_to_publish(tmp_path):
         call_command("publish_static", stdout=out)
     assert out.getvalue().startswith("nothing to publish: DIVIO_STATIC_FALLBACK is off")
     assert not build.media.exists()
+
+
+def test_versions_are_ordered_by_publication_not_by_the_clock(tmp_path, monkeypatch):
+    """A release container whose clock is an hour behind publishes the newest version: it
+    keeps its files when pruning (it pruned them when versions were ordered by the clock);
+    manifests written by earlier releases (nanosecond names) stay in order below it."""
+    import time
+
+    v1 = Build(tmp_path, "1", {"css/app.css": "body { color: red }"})
+    v2 = Build(tmp_path, "2", {"css/app.css": "body { color: blue }"})
+    v1.publish()
+    # A manifest of an earlier release, named by its clock.
+    earlier = v1.media / MANIFESTS / f"{time.time_ns():020d}-0123456789abcdef.json"
+    earlier.write_text(json.dumps({"files": []}))
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now - 3600)
+    monkeypatch.setattr(time, "time_ns", lambda: int((now - 3600) * 1e9))
+    out = v2.publish("--keep", "1")
+    assert "kept the newest 1" in out
+    assert v2.published() == set(v2.hashed.values())
+    (newest,) = v2.manifests()
+    assert newest.endswith(".json")
+    assert json.loads((v2.media / MANIFESTS / newest).read_text())["files"] == sorted(
+        v2.hashed.values()
+    )

@@ -101,8 +101,15 @@ def read(request):
         return HttpResponse(handle.read())
 
 
+def users(request):
+    from django.contrib.auth.models import User
+
+    return JsonResponse({"users": User.objects.count()})
+
+
 urlpatterns += [path("flash/", flash), path("count/", count), path("counted/", counted),
-                path("limited/", limited), path("upload/", upload), path("read/", read)]
+                path("limited/", limited), path("upload/", upload), path("read/", read),
+                path("users/", users)]
 """
 
 
@@ -557,11 +564,11 @@ def test_the_one_step_rotation_logs_users_out_as_the_docs_say(rotations):
 
 
 def requests_under_load(port: int, cluster: Cluster, count: int) -> list[int]:
-    """*count* requests of a page that reads the database (the cache table), four at a time."""
+    """*count* requests of a page that reads the database, four at a time."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(4) as pool:
-        return list(pool.map(lambda _: cluster.request("/counted/", port=port)[0], range(count)))
+        return list(pool.map(lambda _: cluster.request("/users/", port=port)[0], range(count)))
 
 
 def terminate_backends(database: str) -> int:
@@ -622,3 +629,32 @@ def test_a_secret_that_is_a_word_leaves_the_start_up_line_readable(cluster):
         assert cluster.log("word").count(line) == 2, cluster.log("word")
     finally:
         stop_process(cluster.processes.pop("word"))
+
+
+@pytest.mark.parametrize(("timeout", "most"), [("2", 4.0), ("", 15.0)], ids=["2s", "default"])
+def test_with_the_database_away_a_pooled_request_answers_within_its_timeout(cluster, timeout, most):
+    """DATABASE_POOL=true and a database that refuses connections: the worker answers a 500
+    after one wait of DATABASE_POOL_TIMEOUT (the default, 10 s, below gunicorn's 30 s worker
+    timeout), never a killed worker (502) or a wait of twice the timeout."""
+    name = f"away{timeout}"
+    env = {
+        **cluster.env,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/away",
+        "DATABASE_POOL": "true",
+    }
+    if timeout:
+        env["DATABASE_POOL_TIMEOUT"] = timeout
+    cluster.start_instance(name, env)
+    proxy, port = behind_proxy(cluster, name, [name])
+    try:
+        started = time.monotonic()
+        status = cluster.request("/users/", port=port)[0]
+        waited = time.monotonic() - started
+        assert status == 500
+        assert waited < most, waited
+        # A page that only uses the (default, database) cache answers: a miss, not a 500.
+        assert cluster.request("/counted/", port=port)[:1] == (200,)
+        assert cluster.log(name).count("Database cache unreachable") == 1
+    finally:
+        stop_process(proxy)
+        stop_process(cluster.processes.pop(name))

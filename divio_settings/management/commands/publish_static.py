@@ -9,7 +9,7 @@ running the command again changes nothing but the order of the versions.
 In the media storage::
 
     divio-static/<hashed name>                   each file, once, Cache-Control immutable
-    divio-static/manifests/<time>-<id>.json      the files of one build; the newest K are kept
+    divio-static/manifests/<seq>-<id>.json       the files of one build; the newest K are kept
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ MANIFESTS: Final = PUBLISHED + "manifests/"
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 THREADS: Final = 8  # uploads at once: object stores answer each request in tens of ms
 KEEP: Final = 5
+SEQUENCE: Final = re.compile(re.escape(MANIFESTS) + r"([0-9]{1,20})-")
 
 
 class Command(BaseCommand):
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         new = [name for name in files if name not in there]
         uploaded = sum(parallel(lambda name: upload(static, storage, name), new))
         identity = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
-        manifest = f"{MANIFESTS}{time.time_ns():020d}-{identity}.json"
+        manifest = f"{MANIFESTS}{next_sequence(versions):020d}-{identity}.json"
         storage.save(manifest, ContentFile(json.dumps({"files": files}).encode()))
         for older in [name for name in versions if name.endswith(f"-{identity}.json")]:
             storage.delete(older)  # the same build published again is now the newest
@@ -106,6 +107,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"pruned {len(dropped)} older versions ({len(gone)} files); kept the newest {len(kept)}"
         )
+
+
+def next_sequence(versions: Iterable[str]) -> int:
+    """The number of the next manifest: one above the newest there, so that versions are ordered
+    by publication, never by a container's clock (a release container an hour behind pruned the
+    files it had just published). Names written by earlier releases (nanoseconds) stay in
+    order below it."""
+    numbers = [int(found.group(1)) for name in versions if (found := SEQUENCE.match(name))]
+    return max(numbers, default=0) + 1
 
 
 def build_files(storage: Any) -> Iterable[str]:
