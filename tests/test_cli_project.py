@@ -292,7 +292,17 @@ COMPOSE = [
     ("A=", {"A": ""}),
     ("export A=1", {"A": "1"}),
     ("A = 1", {"A": "1"}),
-    ("A=1\nB=${A}2", {"A": "1", "B": "12"}),
+    # The environment's A wins over the file's (compose: an env file has the lowest precedence).
+    ("A=1\nB=${A}2", {"A": "1", "B": "from-env2"}),
+    ("C=1\nB=${C}2", {"C": "1", "B": "12"}),
+    ("B=${A:+set}", {"B": "set"}),
+    ("B=${EMPTY:+set}", {"B": ""}),
+    ("B=${EMPTY+set}", {"B": "set"}),
+    ("B=${MISSING+set}", {"B": ""}),
+    ("B=${A:?must be set}", {"B": "from-env"}),
+    ("B=${EMPTY?must be set}", {"B": ""}),
+    ("B=${MISSING:-${A}-x}", {"B": "from-env-x"}),
+    ("B=${MISSING:-${ALSO:-deep}}", {"B": "deep"}),
     ("B=$A-x", {"B": "from-env-x"}),
     ("B=${MISSING:-fallback}", {"B": "fallback"}),
     ("B=${EMPTY:-fallback}", {"B": "fallback"}),
@@ -320,11 +330,16 @@ def test_env_files_read_as_compose_reads_them(tmp_path, text, expected):
         ("A=1\n1A=2", "line 2: expected NAME=value"),
         ("A=1\nB=x\x00y", "line 2: a NUL byte"),
         ("A=${B", "line 1: '${' without a closing '}'"),
+        ("A=1\nB=${MISSING:?set MISSING first}", "line 2: set MISSING first"),
+        ("B=${EMPTY:?}", "line 1: EMPTY is required"),
+        ("B=${MISSING?}", "line 1: MISSING is required"),
+        ("B=${A B}", "line 1: '${A B}' is not a variable"),
+        ("B=${:-x}", "line 1: '${:-x}' is not a variable"),
     ],
 )
 def test_env_file_errors_name_the_line(tmp_path, text, message):
     with pytest.raises(errors.UserError, match=re.escape(message)):
-        read(text, {}, tmp_path)
+        read(text, {"EMPTY": ""}, tmp_path)
 
 
 def test_env_file_nul_byte_is_one_line_in_show_and_check(project, tmp_path):
@@ -377,7 +392,10 @@ def test_show_and_check_read_a_large_env_file(project, tmp_path):
     import json
 
     env_file = tmp_path / "env"
-    env_file.write_text("".join(f"V{i}=x\n" for i in range(100_000)) + "DOMAIN=from.file\n")
+    env_file.write_text(
+        "".join(f"V{i}=x\n" for i in range(100_000))
+        + "DEFAULT_FROM_EMAIL=ops@from.file\nDOMAIN=from.file\n"
+    )
     assert main(["init", str(project)]) == 0
     for command in (["check"], ["show", str(project), "--json"]):
         result = subprocess.run(
@@ -390,7 +408,9 @@ def test_show_and_check_read_a_large_env_file(project, tmp_path):
         assert result.returncode == 0, result.stderr
         if command[0] == "show":
             rows = {row["setting"]: row["value"] for row in json.loads(result.stdout)}
-            assert rows["DIVIO_DOMAIN"] == "from.file"
+            assert rows["DEFAULT_FROM_EMAIL"] == "ops@from.file"
+            # The environment wins over the file, as in compose.
+            assert rows["DIVIO_DOMAIN"] == LIVE_ENV["DOMAIN"]
 
 
 # --- no traceback on any input --------------------------------------------------------------

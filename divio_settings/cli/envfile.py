@@ -1,5 +1,5 @@
 """Env files (.env-local), read the way docker compose reads them, bounded in size: ``NAME=value``
-lines, quotes, escapes in double quotes, ``${NAME}`` interpolation and its ``:-``/``-`` defaults."""
+lines, quotes, escapes in double quotes, and compose's ``${NAME…}`` interpolation."""
 
 from __future__ import annotations
 
@@ -20,10 +20,14 @@ def read_env_file(path: str, environ: Mapping[str, str]) -> dict[str, str]:
     Supported, as compose documents it: blank lines and ``#`` comment lines; ``export NAME=…``;
     unquoted values (trailing blanks and an inline `` # comment`` removed); single-quoted values
     taken literally; double-quoted values with the escapes ``\\n \\r \\t \\" \\\\`` that may span
-    several lines; ``$NAME``, ``${NAME}``, ``${NAME:-default}`` and ``${NAME-default}`` in
-    unquoted and double-quoted values, from earlier lines or the environment; ``NAME`` alone
-    takes the variable from the environment; a UTF-8 BOM. Refused, with the line number: a
-    line without a name, an unclosed quote, a NUL byte. Only a regular file of at most 1 MiB.
+    several lines; ``$NAME``, ``${NAME}``, ``${NAME:-default}``, ``${NAME-default}``,
+    ``${NAME:?error}``, ``${NAME?error}``, ``${NAME:+alternative}`` and ``${NAME+alternative}``
+    (nested in the word too) in unquoted and double-quoted values, from the environment or
+    earlier lines; ``NAME`` alone takes the variable from the environment; a UTF-8 BOM. A name
+    the environment sets keeps the environment's value (the caller merges so). Refused, with
+    the line number: a line without a name, an unclosed quote or brace, ``${…}`` that is not a
+    variable, a required variable that is missing, a NUL byte. Only a regular file of at most
+    1 MiB.
     """
     try:
         info = os.stat(path)
@@ -50,7 +54,9 @@ def read_env_file(path: str, environ: Mapping[str, str]) -> dict[str, str]:
 
 def _parse_env(path: str, text: str, environ: Mapping[str, str]) -> dict[str, str]:
     values: dict[str, str] = {}
-    lookup: ChainMap[str, str] = ChainMap(values, dict(environ))  # earlier lines, then env
+    # The environment wins over the file, as in compose (its values have the lowest
+    # precedence): a name set in both reads the environment's, earlier lines otherwise.
+    lookup: ChainMap[str, str] = ChainMap(dict(environ), values)
     lines = text.split("\n")  # only \n ends a line (not U+2028 or other separators)
     number = 0
     while number < len(lines):
@@ -117,6 +123,8 @@ def _double_quoted(rest: str, lines: list[str], number: int, path: str) -> tuple
 
 
 def _interpolate(value: str, lookup: Mapping[str, str], path: str, number: int) -> str:
+    """``$NAME`` and ``${…}`` as compose interpolates them (its documented forms, nested ones
+    in defaults included)."""
     out: list[str] = []
     index = 0
     while index < len(value):
@@ -130,17 +138,8 @@ def _interpolate(value: str, lookup: Mapping[str, str], path: str, number: int) 
             out.append("$")
             index += 2
         elif following == "{":
-            end = value.find("}", index)
-            if end < 0:
-                raise UserError(f"{path}, line {number}: '${{' without a closing '}}'")
-            expression = value[index + 2 : end]
-            name, _, default = expression.partition("-")
-            empty_means_unset = name.endswith(":")
-            name = name.rstrip(":")
-            found = lookup.get(name)
-            if found is None or (empty_means_unset and found == ""):
-                found = default if "-" in expression else ""
-            out.append(found)
+            end = _closing_brace(value, index + 2, path, number)
+            out.append(_braced(value[index + 2 : end], lookup, path, number))
             index = end + 1
         elif following == "_" or following.isalpha():
             end = index + 1
@@ -152,3 +151,44 @@ def _interpolate(value: str, lookup: Mapping[str, str], path: str, number: int) 
             out.append(char)
             index += 1
     return "".join(out)
+
+
+def _closing_brace(value: str, start: int, path: str, number: int) -> int:
+    depth = 1
+    for index in range(start, len(value)):
+        if value.startswith("${", index):
+            depth += 1
+        elif value[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise UserError(f"{path}, line {number}: '${{' without a closing '}}'")
+
+
+# compose's operators: (operator, applies when the variable is empty too)
+_OPERATORS: Final = (":-", ":?", ":+", "-", "?", "+")
+
+
+def _braced(expression: str, lookup: Mapping[str, str], path: str, number: int) -> str:
+    """``NAME``, ``NAME:-default``, ``NAME-default``, ``NAME:?error``, ``NAME?error``,
+    ``NAME:+alternative`` and ``NAME+alternative``; the word after the operator is
+    interpolated too."""
+    end = 0
+    while end < len(expression) and (expression[end] == "_" or expression[end].isalnum()):
+        end += 1
+    name, rest = expression[:end], expression[end:]
+    if not name or (rest and not rest.startswith(_OPERATORS)):
+        raise UserError(f"{path}, line {number}: '${{{expression}}}' is not a variable")
+    found = lookup.get(name)
+    if not rest:
+        return found or ""
+    operator = next(op for op in _OPERATORS if rest.startswith(op))
+    word = _interpolate(rest[len(operator) :], lookup, path, number)
+    present = found is not None and (found != "" or not operator.startswith(":"))
+    if operator.endswith("-"):
+        return str(found) if present else word
+    if operator.endswith("+"):
+        return word if present else ""
+    if not present:  # ? and :?
+        raise UserError(f"{path}, line {number}: {word or name + ' is required'}")
+    return str(found)

@@ -31,9 +31,11 @@ WIDTH = 70
 
 
 def environment(args: argparse.Namespace) -> dict[str, str]:
+    """The process's environment, and the env file's names it does not set (compose gives an
+    env file's values the lowest precedence)."""
     env = dict(os.environ)
     if args.env_file:
-        env.update(read_env_file(args.env_file, env))
+        return {**read_env_file(args.env_file, env), **env}
     return env
 
 
