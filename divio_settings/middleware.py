@@ -15,11 +15,13 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.http import (
     HttpRequest,
     HttpResponse,
+    HttpResponseNotFound,
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
 )
 
 from . import conf
+from .published import NAMES, PUBLISHED
 
 GetResponse = Callable[[HttpRequest], Any]
 
@@ -89,8 +91,16 @@ class DomainRedirectMiddleware:
 
 # The last path segment of a name ManifestStaticFilesStorage hashed: name.<12 hex>[.ext].
 HASHED: Final = re.compile(r"\.[0-9a-f]{12}(?:\.[^./]+)?$")
-PUBLISHED: Final = "divio-static/"  # where publish_static puts them in the media storage
 NO_STORE: Final = "no-cache, no-store, max-age=0, must-revalidate"
+
+
+def plain_name(name: str) -> bool:
+    """A static name that stays where it is put: relative segments of printable characters,
+    none empty, none ``.`` or ``..``, no backslash (a separator to some servers), no ``%`` (an
+    encoded separator once decoded again)."""
+    if not name.isprintable() or "\\" in name or "%" in name:
+        return False
+    return all(segment not in ("", ".", "..") for segment in name.split("/"))
 
 
 class StaticMissMiddleware:
@@ -125,8 +135,10 @@ class StaticMissMiddleware:
         name = request.path[len(self.prefix) :]
         if not (self.fallback and request.method in ("GET", "HEAD") and HASHED.search(name)):
             return None
-        if ".." in name.split("/") or name.startswith("/"):
-            return None
+        if not plain_name(name) or name not in NAMES:
+            # Climbing out of divio-static/ (.., a backslash, an encoded separator), or a name
+            # no published version has: never looked up, never cached.
+            return self.not_stored(HttpResponseNotFound())
         from django.core.files.storage import default_storage
 
         response = HttpResponseRedirect(default_storage.url(PUBLISHED + name))

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from divio_settings.management.commands.publish_static import MANIFESTS
-from divio_settings.middleware import PUBLISHED
+from divio_settings.published import INDEX, PUBLISHED
 
 
 class Build:
@@ -60,8 +60,14 @@ class Build:
         return {
             str(path.relative_to(folder))
             for path in folder.rglob("*")
-            if path.is_file() and not str(path.relative_to(self.media)).startswith(MANIFESTS)
+            if path.is_file()
+            and not str(path.relative_to(self.media)).startswith(MANIFESTS)
+            and str(path.relative_to(self.media)) != INDEX
         }
+
+    def index(self) -> list[str]:
+        names: list[str] = json.loads((self.media / INDEX).read_text())["files"]
+        return names
 
     def manifests(self) -> list[str]:
         return sorted(path.name for path in (self.media / MANIFESTS).iterdir())
@@ -96,6 +102,8 @@ def test_publish_copies_each_hashed_file_once_and_prunes_old_versions(tmp_path):
     assert json.loads((v1.media / MANIFESTS / v1.manifests()[0]).read_text()) == {
         "files": sorted(v1.hashed.values())
     }
+    # The index containers redirect by lists exactly the kept versions' names.
+    assert v1.index() == sorted(v1.hashed.values())
 
 
 def test_refusals_name_what_to_do(tmp_path):

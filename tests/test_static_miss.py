@@ -25,6 +25,22 @@ HASHED = "/static/css/app.4f2a9c81d3e7.css"
 factory = RequestFactory()
 
 
+@pytest.fixture(autouse=True)
+def published(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The names publish_static published, as a container has read them from the index."""
+    import time
+
+    from divio_settings import published
+
+    names = {
+        "css/app.4f2a9c81d3e7.css",
+        "fonts/icons.0123456789ab",
+        "js/vendor.min.0123456789ab.js",
+    }
+    monkeypatch.setattr(published.NAMES, "names", frozenset(names))
+    monkeypatch.setattr(published.NAMES, "fetched", time.monotonic())
+
+
 def not_found(request: HttpRequest) -> HttpResponse:
     return HttpResponse("not here", status=404)
 
@@ -63,6 +79,11 @@ def test_what_is_not_a_hashed_get_is_never_redirected():
         factory.post(HASHED),
         factory.get("/static/../secret.4f2a9c81d3e7.txt"),
         factory.get("/static//etc/app.4f2a9c81d3e7.css"),
+        factory.get("/static/css/..\\..\\private/app.4f2a9c81d3e7.css"),  # backslashes
+        factory.get("/static/css/%2e%2e/app.4f2a9c81d3e7.css"),  # ../ once decoded
+        factory.get("/static/css/%252e%252e%252fapp.4f2a9c81d3e7.css"),  # and twice
+        factory.get("/static/css/./app.4f2a9c81d3e7.css"),
+        factory.get("/static/css/app.4f2a9c81d3e8.css"),  # hashed, but published by no one
     ):
         response = StaticMissMiddleware(not_found)(request)
         assert response.status_code == 404, request.path
@@ -163,3 +184,63 @@ def test_behind_whitenoise_a_hit_keeps_its_caching(tmp_path: Path) -> None:
         miss = stack(factory.get(hashed.replace(".css", ".css.map")))
         assert miss.status_code == 404
         assert miss["Cache-Control"] == NO_STORE
+
+
+def test_only_names_of_the_published_index_are_redirected_and_it_is_read_sparingly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index (divio-static/published.json) over HTTP from the storage's URL: read when a
+    name is first asked for, again when an unknown name comes after REFRESH seconds (a newer
+    version published meanwhile), never more often; unreadable, nothing is redirected."""
+    import http.server
+    import json
+    import threading
+    import time
+
+    from divio_settings import published
+
+    folder = tmp_path / "divio-static"
+    folder.mkdir()
+    index = folder / "published.json"
+    index.write_text(json.dumps({"files": ["css/app.4f2a9c81d3e7.css"]}))
+    requests: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, *args: Any) -> None:
+            requests.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    dsn = f"s3://K:S@bucket/?endpoint={base}&url={base}%2F"
+    store = {"BACKEND": "divio_settings.storage.backend.DSNStorage", "OPTIONS": {"dsn": dsn}}
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(published.NAMES, "names", frozenset())
+    monkeypatch.setattr(published.NAMES, "fetched", None)
+    newer = "/static/css/app.0123456789ab.css"
+    try:
+        with override_settings(DIVIO_STATIC_FALLBACK=True, STORAGES=storages(store)):
+            middleware = StaticMissMiddleware(not_found)
+            assert middleware(factory.get(HASHED))["Location"] == (
+                f"{base}/divio-static/css/app.4f2a9c81d3e7.css"
+            )
+            assert middleware(factory.get(newer)).status_code == 404  # not published yet
+            index.write_text(json.dumps({"files": ["css/app.0123456789ab.css"]}))
+            for _ in range(50):  # a flood of unknown names: no new fetch within REFRESH
+                assert middleware(factory.get(newer)).status_code == 404
+            assert len(requests) == 1
+            clock[0] += published.REFRESH + 1
+            assert middleware(factory.get(newer)).status_code == 302
+            assert len(requests) == 2
+            index.unlink()
+            clock[0] += published.REFRESH + 1
+            response = middleware(factory.get("/static/css/app.aaaaaaaaaaaa.css"))
+            assert (response.status_code, response["Cache-Control"]) == (404, NO_STORE)
+            assert middleware(factory.get(newer)).status_code == 302  # known names stay known
+    finally:
+        server.shutdown()
+        server.server_close()

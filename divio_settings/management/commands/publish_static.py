@@ -29,7 +29,7 @@ from django.core.files.storage import Storage, storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from divio_settings import conf
-from divio_settings.middleware import PUBLISHED
+from divio_settings.published import INDEX, PUBLISHED
 
 MANIFESTS: Final = PUBLISHED + "manifests/"
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
@@ -56,21 +56,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, keep: int, **options: Any) -> None:
         if keep < 0:
             raise CommandError("--keep: expected 0 (prune nothing) or a number of versions")
-        if not conf.read(conf.STATIC_FALLBACK):
-            self.stdout.write(
-                "nothing to publish: DIVIO_STATIC_FALLBACK is off (the media storage is not "
-                "shared by the containers; DEFAULT_STORAGE_DSN names no S3 or Azure storage)"
-            )
-            return
-        static: Any = storages["staticfiles"]  # the stubs' Storage cannot be a mixin's
-        if not isinstance(static, ManifestFilesMixin):
-            backend = settings.STORAGES["staticfiles"]["BACKEND"]
-            self.stdout.write(
-                f"nothing to publish: STORAGES['staticfiles'] ({backend}) does not hash the "
-                "names of static files, so two versions' files cannot be told apart; with a "
-                "ManifestFilesMixin storage (apply()'s default, WhiteNoise's "
-                "CompressedManifestStaticFilesStorage) they survive a rolling deploy"
-            )
+        static = self.hashing_storage()
+        if static is None:
             return
         started = time.perf_counter()
         files = sorted(set(build_files(static)))
@@ -93,6 +80,27 @@ class Command(BaseCommand):
         )
         if keep:
             self.prune(storage, versions, keep)
+        write_index(storage, versions)
+
+    def hashing_storage(self) -> Any:
+        """The static storage, when there is something to publish (else None, said why)."""
+        if not conf.read(conf.STATIC_FALLBACK):
+            self.stdout.write(
+                "nothing to publish: DIVIO_STATIC_FALLBACK is off (the media storage is not "
+                "shared by the containers; DEFAULT_STORAGE_DSN names no S3 or Azure storage)"
+            )
+            return None
+        static: Any = storages["staticfiles"]  # the stubs' Storage cannot be a mixin's
+        if not isinstance(static, ManifestFilesMixin):
+            backend = settings.STORAGES["staticfiles"]["BACKEND"]
+            self.stdout.write(
+                f"nothing to publish: STORAGES['staticfiles'] ({backend}) does not hash the "
+                "names of static files, so two versions' files cannot be told apart; with a "
+                "ManifestFilesMixin storage (apply()'s default, WhiteNoise's "
+                "CompressedManifestStaticFilesStorage) they survive a rolling deploy"
+            )
+            return None
+        return static
 
     def prune(self, storage: Storage, versions: dict[str, set[str]], keep: int) -> None:
         ordered = sorted(versions)  # by the time each was published
@@ -104,9 +112,20 @@ class Command(BaseCommand):
         list(parallel(lambda name: storage.delete(PUBLISHED + name), gone))
         for name in dropped:  # last: a manifest lists what may still need deleting
             storage.delete(name)
+            del versions[name]
         self.stdout.write(
             f"pruned {len(dropped)} older versions ({len(gone)} files); kept the newest {len(kept)}"
         )
+
+
+def write_index(storage: Storage, versions: dict[str, set[str]]) -> None:
+    """divio-static/published.json: every name of the versions kept, the only names containers
+    redirect to (read over HTTP, not cached: see target_storage)."""
+    body = json.dumps({"files": sorted(set().union(*versions.values()))}).encode()
+    storage.delete(INDEX)
+    saved = storage.save(INDEX, ContentFile(body))
+    if saved != INDEX:  # another release wrote it meanwhile: the newer one stays
+        storage.delete(saved)
 
 
 def next_sequence(versions: Iterable[str]) -> int:
@@ -138,8 +157,13 @@ def target_storage() -> Storage:
     backend: Any = storage.backend if isinstance(storage, DSNStorage) else storage
     rules = getattr(backend, "media_headers", None)
     if rules is not None:  # ours, for S3 and Azure
+        index = re.compile(r"(?:^|/)" + re.escape(INDEX) + "$")
         pattern = re.compile(r"(?:^|/)" + re.escape(PUBLISHED))
-        backend.media_headers = [(pattern, {"CacheControl": IMMUTABLE}), *rules]
+        backend.media_headers = [
+            (index, {"CacheControl": "no-cache", "ContentType": "application/json"}),
+            (pattern, {"CacheControl": IMMUTABLE}),
+            *rules,
+        ]
     return storage
 
 
