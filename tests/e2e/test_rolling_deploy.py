@@ -295,3 +295,22 @@ def test_a_cdn_never_pins_a_miss(deploy):
     assert "no-store" in headers["Cache-Control"]
     status, body, _, headers = deploy.get("cdn2", "/static/css/new.css", https=False)
     assert (status, body) == (200, b"p { margin: 0 }")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/css/..%5C..%5C..%5Csecret.0123456789ab.css",  # backslashes, once decoded
+        "/static/css/%2E%2E/%2E%2E/site/secret.0123456789ab.css",  # ../ once decoded
+        "/static/css/%252e%252e%252fsecret.0123456789ab.css",  # encoded twice
+        "/static/css/never-published.0123456789ab.css",  # hashed, but no version has it
+    ],
+)
+def test_a_name_that_was_not_published_is_an_uncached_404_never_a_redirect(deploy, path):
+    """Through the CDN stand-in, twice: a 404 with no-store each time (never kept, never a
+    500, never a redirect out of divio-static/ or to a signed URL of another object)."""
+    for _ in range(2):
+        status, _, where, headers = deploy.get("cdn1", path, https=False)
+        assert (status, where) == (404, "container"), path
+        assert "no-store" in headers["Cache-Control"]
+        assert headers["X-Cache"] != "HIT"
