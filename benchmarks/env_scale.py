@@ -25,8 +25,8 @@ LIVE = {
     "DOMAIN_ALIASES": "www.example.com",
     "STAGE": "live",
     "SECRET_KEY": "k" * 50,
-    "DATABASE_URL": "postgres://u:p@db:5432/x",
-    "DEFAULT_STORAGE_DSN": "s3://K:S@b.s3.amazonaws.com/?domain=cdn.example.com",
+    "DATABASE_URL": "postgres://u:pa55w0rd@db:5432/x",
+    "DEFAULT_STORAGE_DSN": "s3://K:s3cr3t-key@b.s3.amazonaws.com/?domain=cdn.example.com",
 }
 BASE = {
     "__file__": "/app/x/settings.py",
@@ -70,7 +70,7 @@ def measure(repeat: int = 25) -> dict[str, Any]:
     out["aliases"] = {}
     for aliases in ALIASES:
         environ = LIVE | {
-            f"A{i}_DATABASE_DSN": f"postgres://u:p@db{i}:5432/x" for i in range(aliases)
+            f"A{i}_DATABASE_DSN": f"postgres://u:pa55w0rd@db{i}:5432/x" for i in range(aliases)
         }
         micro = per_apply(environ, 20, repeat)
         out["aliases"][aliases] = {

@@ -58,7 +58,7 @@ MEDIA_DSNS = {
     "exoscale": "s3://EXO:S@example-test-7654.sos-ch-dk-2.exo.io/?auth=s3",
     "minio-how-to": "s3://minioadmin:minioadmin@media/?endpoint=http://127.0.0.1:9000"
     "&url=http%3A%2F%2Flocalhost%3A9000%2Fmedia&acl=none",
-    "endpoint-no-url": "s3://K:S@media/?endpoint=http://127.0.0.1:9000",
+    "endpoint-no-url": "s3://K:s3cr3t-key@media/?endpoint=http://127.0.0.1:9000",
 }
 OURS_ONLY = ("minio-how-to", "endpoint-no-url")
 # Never connected to: check and setup open no connection, but load the driver.
@@ -365,7 +365,7 @@ def bench_apply(runs: int) -> dict[str, float]:
     env = {
         **BASE_ENV,
         "DOMAIN": "example.us.aldryn.io",
-        "DATABASE_URL": "postgres://u:p@db:5432/x",
+        "DATABASE_URL": "postgres://u:pa55w0rd@db:5432/x",
         "DEFAULT_STORAGE_DSN": DSNS["s3"],
     }
     base = {

@@ -11,9 +11,18 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import conf, databases, hosts, logs, redaction, security, static, storage, variables
 from .conventions import foreign_variables
-from .env import Env, Environment, VariableError, awake, clean, get, is_cloud, secret_values
+from .env import (
+    Env,
+    Environment,
+    VariableError,
+    awake,
+    clean,
+    get,
+    is_cloud,
+)
 from .groups import Decisions
 from .report import Report
+from .secret_variables import secret_values, short_secrets
 
 __all__ = ["apply", "changes"]
 
@@ -105,7 +114,7 @@ def _run_groups(
 ) -> tuple[Decisions, list[tuple[str, str]]]:
     changes = _environment(env)
     changes.update(_foreign(env, current))
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = short_secrets(env) if is_cloud(env) else []
     for group in _groups(on, env):
         try:
             changes.update(group(env, ChainMap(changes.values, current)))

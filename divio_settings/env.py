@@ -359,21 +359,6 @@ def candidates(env: Env, suffix: str) -> list[str]:
     return [name for name in env if name.endswith(suffix)]
 
 
-def secret_values(env: Env) -> list[str]:
-    """The values of every secret variable that is set (the registry says which are secret)."""
-    values: list[str] = []
-    for variable in VARIABLES:
-        if not variable.secret:
-            continue
-        if variable.name.startswith(PREFIX):
-            values.extend(value for _, value in prefixed(env, variable).values())
-        else:
-            value = get(env, variable)
-            if value is not None:
-                values.append(value)
-    return values
-
-
 def base_dir(current: Mapping[str, Any]) -> str:
     """The project directory: settings.py's BASE_DIR, else the folder above the settings package."""
     import os.path

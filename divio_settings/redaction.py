@@ -61,6 +61,46 @@ def secrets_of(value: str) -> set[str]:
     return found
 
 
+def user_of(value: str) -> str | None:
+    """The user name of a URL secret (HTTP Basic and SMTP AUTH send it with the password)."""
+    if "://" not in value:
+        return None
+    try:
+        user = urlsplit(value).username
+    except ValueError:
+        return None
+    return unquote(user) if user else None
+
+
+def spellings(secret: str, user: str | None = None) -> set[str]:
+    """Every way *secret* is written where it leaves the process: as it is; percent-encoded (in
+    URLs, upper and lower case hex, ``+`` for blanks); escaped by ``repr()`` and JSON (log lines,
+    Sentry events) and as libpq quotes it in a connection string; each of those HTML-escaped as
+    Django's templates and markupsafe escape them
+    (the debug page is HTML); base64 of ``user:password`` and ``\\0user\\0password`` (HTTP Basic,
+    SMTP AUTH PLAIN) and of the password alone (SMTP AUTH LOGIN)."""
+    import base64
+    import html
+    import json
+    from urllib.parse import quote, quote_plus
+
+    quoted = quote(secret, safe="")
+    forms = {secret, quoted, quote_plus(secret), re.sub("%[0-9A-F]{2}", _lower, quoted)}
+    # libpq's conninfo quotes a value with \\ before ' and \\ (psycopg's connection string).
+    conninfo = secret.replace("\\", "\\\\").replace("'", "\\'")
+    for base in dict.fromkeys((secret, conninfo)):
+        for text in (base, repr(base)[1:-1], json.dumps(base)[1:-1]):
+            escaped = html.escape(text)
+            forms |= {text, escaped, escaped.replace("&#x27;", "&#39;").replace("&quot;", "&#34;")}
+    sent = [secret] + ([f"{user}:{secret}", f"\0{user}\0{secret}"] if user else [])
+    forms |= {base64.b64encode(text.encode()).decode() for text in sent}
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def _lower(match: re.Match[str]) -> str:
+    return match.group(0).lower()
+
+
 class Scrubber:
     """Replaces every occurrence of known secret values: one linear str.replace per secret,
     longest first (so a secret containing another is replaced whole). No regex: nothing to
@@ -74,9 +114,13 @@ class Scrubber:
     @property
     def values(self) -> tuple[str, ...]:
         if self._values is None:
-            parts = {part for value in self.raw for part in secrets_of(value)}
-            kept = {part for part in parts if len(part) >= MIN_SECRET_LENGTH}
-            self._values = tuple(sorted(kept, key=len, reverse=True))
+            spelled: set[str] = set()
+            for value in self.raw:
+                user = user_of(value)
+                for part in secrets_of(value):
+                    if len(part) >= MIN_SECRET_LENGTH:
+                        spelled |= spellings(part, user)
+            self._values = tuple(sorted(spelled, key=len, reverse=True))
         return self._values
 
     def __call__(self, text: str) -> str:

@@ -75,7 +75,7 @@ def test_code_reads_only_registered_variables(monkeypatch):
 
     everything = {
         **LIVE_ENV,
-        "ALT_DATABASE_DSN": "postgres://u:p@h:5432/alt",
+        "ALT_DATABASE_DSN": "postgres://u:pa55w0rd@h:5432/alt",
         "ALT_STORAGE_DSN": "file:///data/alt/?url=%2Falt%2F",
         "CACHE_URL": "redis://h:6379/0",
         "SESSIONS_CACHE_URL": "locmem://",
@@ -83,7 +83,7 @@ def test_code_reads_only_registered_variables(monkeypatch):
         "DEFAULT_FROM_EMAIL": "a@example.com",
         "SENTRY_DSN": "https://k@o1.ingest.sentry.io/1",
         "GIT_COMMIT": "a" * 40,
-        "DEFAULT_AMQP_BROKER_URL": "amqp://u:p@h:5672/v",
+        "DEFAULT_AMQP_BROKER_URL": "amqp://u:pa55w0rd@h:5672/v",
         "UNRELATED": "x",
     }
     from divio_settings import sentry

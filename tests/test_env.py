@@ -174,7 +174,7 @@ def test_secrets_from_files(tmp_path):
         "DOMAIN": "example.com",
         "SECRET_KEY_FILE": str(key),
         "ALT_DATABASE_DSN_FILE": str(alt),
-        "DATABASE_URL": "postgres://u:p@db:5432/x",
+        "DATABASE_URL": "postgres://u:pa55w0rd@db:5432/x",
     }
     namespace = copy.deepcopy(dict(STARTPROJECT))
     divio_settings.apply(namespace, environ=environ)
@@ -256,3 +256,25 @@ def test_a_secret_file_is_a_small_regular_file_read_once(tmp_path):
     assert reads == [str(key)]
     assert ns["SECRET_KEY"] == "first-key-" + "x" * 40
     assert process_scrubber()("first-key-" + "x" * 40) == "********"
+
+
+def test_a_short_password_is_refused_in_the_cloud_only():
+    """A password or key the scrubber cannot mask by value (under 6 characters) is no password
+    in the cloud: an error naming the variable, never the value; locally it is accepted."""
+    import divio_settings
+
+    short = {
+        "DATABASE_URL": "postgres://site:Zq8m5@db.example.com:5432/site",
+        "EMAIL_URL": "smtp://mailer:Zq8m6@mail.example.com:587",
+        "SECRET_KEY_FALLBACKS": "Zq8m7",
+    }
+    cloud = {"STAGE": "live", "DOMAIN": "example.com", "SECRET_KEY": "k" * 50}
+    with pytest.raises(ImproperlyConfigured) as error:
+        divio_settings.apply({"__file__": "/app/x/settings.py"}, environ={**cloud, **short})
+    lines = str(error.value).splitlines()
+    assert sorted(line.split(":")[0] for line in lines) == sorted(short)
+    assert all("at least 6 characters in a cloud environment" in line for line in lines)
+    assert not any(marker in str(error.value) for marker in ("Zq8m5", "Zq8m6", "Zq8m7"))
+    ns: dict[str, object] = {"__file__": "/app/x/settings.py"}
+    divio_settings.apply(ns, environ=short)  # locally: a developer's own database
+    assert ns["DATABASES"]["default"]["PASSWORD"] == "Zq8m5"  # type: ignore[index]

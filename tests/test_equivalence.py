@@ -71,7 +71,7 @@ ENVIRONMENTS: dict[str, dict[str, str]] = {
     "S3 endpoint DSN": {
         **CLOUD,
         "DATABASE_URL": PG,
-        "DEFAULT_STORAGE_DSN": "s3://K:S@media/?endpoint=http://minio:9000&url=http%3A%2F%2Flocalhost%3A9000%2Fmedia",
+        "DEFAULT_STORAGE_DSN": "s3://K:s3cr3t-key@media/?endpoint=http://minio:9000&url=http%3A%2F%2Flocalhost%3A9000%2Fmedia",
     },
     "Azure DSN": {
         **CLOUD,

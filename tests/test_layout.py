@@ -94,6 +94,7 @@ KERNEL: tuple[str, ...] = (
     "conf",
     "redaction",
     "report",
+    "secret_variables",
 )
 GROUPS: tuple[str, ...] = (
     "hosts",

@@ -161,3 +161,36 @@ def test_a_short_secret_is_masked_as_a_word_never_inside_one():
         ("xZq8mLongSecret0001y", f"x{REDACTED}y"),
     ):
         assert scrub(shown) == masked
+
+
+def test_every_spelling_of_a_secret_is_scrubbed():
+    """The spellings a secret leaves in: HTML-escaped (the debug page), repr- and JSON-escaped
+    (logs, Sentry), percent-encoded in either case, base64 as HTTP Basic and SMTP AUTH send it."""
+    import base64
+    import html
+    import json
+    from urllib.parse import quote
+
+    from divio_settings.redaction import REDACTED, Scrubber
+
+    password = "p@ss&<w\"o'rd\\é +%"
+    scrub = Scrubber([f"smtp://mailer:{quote(password, safe='')}@mail.example.com:587"])
+    forms = {
+        "raw": password,
+        "html": html.escape(password),
+        "html (markupsafe)": html.escape(password)
+        .replace("&#x27;", "&#39;")
+        .replace("&quot;", "&#34;"),
+        "repr": repr(password)[1:-1],
+        "repr in html": html.escape(repr(password)[1:-1]),
+        "json": json.dumps(password)[1:-1],
+        "json in html": html.escape(json.dumps(password)[1:-1]),
+        "quoted": quote(password, safe=""),
+        "quoted, lower case": quote(password, safe="").lower(),
+        "basic": base64.b64encode(f"mailer:{password}".encode()).decode(),
+        "auth plain": base64.b64encode(f"\0mailer\0{password}".encode()).decode(),
+        "auth login": base64.b64encode(password.encode()).decode(),
+    }
+    for name, form in forms.items():
+        shown = scrub(f"before [{form}] after")
+        assert shown == f"before [{REDACTED}] after", name

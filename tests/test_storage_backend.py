@@ -64,7 +64,7 @@ class FileDSNStorageTests(SimpleTestCase):
         assert DSNStorage(alias="private").dsn.value == "file:///tmp/x/"
 
     def test_private_attributes_do_not_build_the_backend(self):
-        storage = DSNStorage("s3://K:S@b.s3.amazonaws.com/")
+        storage = DSNStorage("s3://K:s3cr3t-key@b.s3.amazonaws.com/")
         with pytest.raises(AttributeError, match="_nothing"):
             storage._nothing  # noqa: B018
         assert storage._backend is None
@@ -91,7 +91,7 @@ print(json.dumps(sorted(m for m in ("boto3", "botocore", "storages", "furl", "az
             {
                 "DOMAIN": "x.aldryn.io",
                 "SECRET_KEY": "k" * 50,
-                "DEFAULT_STORAGE_DSN": "s3://K:S@b.s3.amazonaws.com/?domain=cdn.example.com",
+                "DEFAULT_STORAGE_DSN": "s3://K:s3cr3t-key@b.s3.amazonaws.com/?domain=cdn.example.com",
             }
         ),
     }

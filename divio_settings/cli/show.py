@@ -234,8 +234,8 @@ FULL_TRACEBACK = "run 'python manage.py check' for the full traceback"
 def safe_line(line: str, env: Mapping[str, str]) -> str:
     """One line of the project's error, fit to print: the environment's secret values and any
     URL's password masked."""
-    from divio_settings.env import secret_values
     from divio_settings.redaction import Scrubber, mask_url_passwords
+    from divio_settings.secret_variables import secret_values
 
     return mask_url_passwords(Scrubber(secret_values(env))(line.strip().splitlines()[0]))
 

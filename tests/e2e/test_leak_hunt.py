@@ -8,6 +8,7 @@ may appear in any page, header, log line, mail, Sentry envelope or command outpu
 from __future__ import annotations
 
 import http.client
+import re
 import sys
 import tempfile
 import time
@@ -40,19 +41,42 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning"),
 ]
 
+# Each marker's head is a distinctive run of letters and digits that every escaped spelling
+# (HTML, repr, JSON, libpq's conninfo, percent-encoding) keeps as it is; the characters after it
+# make those spellings differ from the raw value, and base64 spellings are searched for too.
+SPECIALS = "&<>\"'\\ @:/#+%?é"
 MARKERS = {
     "SECRET_KEY": "Zq8mKeySigning0001",
-    "SECRET_KEY_FALLBACKS": "Zq8mKeyFallback0002",
-    "DATABASE_URL": "Zq8mDbDefault0003",
-    "ALT_DATABASE_DSN": "Zq8mDbAlt0004",
+    "SECRET_KEY_FALLBACKS": "Zq8mKeyFallback0002" + SPECIALS.replace(",", ""),
+    "DATABASE_URL": "Zq8mDbDefault0003" + SPECIALS,
+    "ALT_DATABASE_DSN": "Zq8mDbAlt0004" + SPECIALS,
     "DEFAULT_STORAGE_DSN": "Zq8mStorage0005",
     "CACHE_URL": "Zq8mCache0006",
     "SESSIONS_CACHE_URL": "Zq8mCacheQuery0007",
-    "EMAIL_URL": "Zq8mSmtp0008",
+    "EMAIL_URL": "Zq8mSmtp0008" + SPECIALS.replace("é", ""),  # smtplib sends ASCII only
     "DEFAULT_AMQP_BROKER_URL": "Zq8mBroker0009",
     "SENTRY_DSN": "Zq8mSentryKey0010",
 }
+REFUSED = "Zq8mSmtpRefused0011" + SPECIALS.replace("é", "")  # the debug deployment's SMTP password
+USERS = {"DATABASE_URL": "site", "ALT_DATABASE_DSN": "alt", "EMAIL_URL": "mailer"}
 DOMAIN = "leaks.example.test"
+
+
+def q(text: str) -> str:
+    return quote(text, safe="")
+
+
+def leaked(marker: str, user: str | None, text: str) -> bool:
+    """Whether *text* holds *marker* in any spelling: its head (every escaped spelling keeps
+    it), or base64 of it, of user:marker (HTTP Basic) or of \\0user\\0marker (SMTP AUTH PLAIN)."""
+    import base64
+
+    head = re.match(r"[A-Za-z0-9]+", marker).group(0)  # type: ignore[union-attr]
+    sent = [marker] + ([f"{user}:{marker}", f"\0{user}\0{marker}"] if user else [])
+    encoded = [base64.b64encode(form.encode()).decode() for form in sent]
+    return head in text or any(form in text for form in encoded)
+
+
 VIEWS = """
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -171,12 +195,12 @@ def hunt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "SECURE_SSL_REDIRECT": "false",
         "SECRET_KEY": m["SECRET_KEY"] + "-" + "k" * 30,
         "SECRET_KEY_FALLBACKS": m["SECRET_KEY_FALLBACKS"] + "-" + "f" * 30,
-        "DATABASE_URL": f"postgres://site:{m['DATABASE_URL']}@127.0.0.1:{closed}/site",
-        "ALT_DATABASE_DSN": f"postgres://alt:{m['ALT_DATABASE_DSN']}@127.0.0.1:{closed}/alt",
+        "DATABASE_URL": f"postgres://site:{q(m['DATABASE_URL'])}@127.0.0.1:{closed}/site",
+        "ALT_DATABASE_DSN": f"postgres://alt:{q(m['ALT_DATABASE_DSN'])}@127.0.0.1:{closed}/alt",
         "DEFAULT_STORAGE_DSN": f"s3://AKIAKEY:{m['DEFAULT_STORAGE_DSN']}@bucket.s3.amazonaws.com/?domain=media.example.test",
         "CACHE_URL": f"redis://:{m['CACHE_URL']}@127.0.0.1:{closed}/0",
         "SESSIONS_CACHE_URL": f"redis://127.0.0.1:{closed}/1?password={m['SESSIONS_CACHE_URL']}",
-        "EMAIL_URL": f"smtp://mailer:{m['EMAIL_URL']}@127.0.0.1:{smtp_port}?timeout=10",
+        "EMAIL_URL": f"smtp://mailer:{q(m['EMAIL_URL'])}@127.0.0.1:{smtp_port}?timeout=10",
         "SERVER_EMAIL": "errors@leaks.example.test",
         "DEFAULT_AMQP_BROKER_URL": f"amqp://guest:{m['DEFAULT_AMQP_BROKER_URL']}@127.0.0.1:{closed}//",
         "SENTRY_DSN": f"http://{m['SENTRY_DSN']}@127.0.0.1:{sink.port}/1",
@@ -198,7 +222,7 @@ def hunt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             **from_files,
             "STAGE": "test",
             "DJANGO_DEBUG": "true",
-            "EMAIL_URL": f"smtp://mailer:Zq8mSmtpRefused0011@127.0.0.1:{smtp_port}?timeout=10",
+            "EMAIL_URL": f"smtp://mailer:{q(REFUSED)}@127.0.0.1:{smtp_port}?timeout=10",
         },
     }
     run_tool([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=project, env=base)
@@ -277,11 +301,12 @@ def test_no_marker_leaves_through_any_exit(hunt):
     assert len(channels["mail"]) >= 6
     assert any("RuntimeError" in body for body in channels["sentry"])
     assert any("Internal Server Error: /databases/" in log for log in channels["logs"])
+    planted = [(marker, USERS.get(name)) for name, marker in MARKERS.items()]
     leaks = [
-        (channel, marker)
+        (channel, marker[:19], text[max(0, text.find(marker[:8]) - 80) :][:200])
         for channel, texts in channels.items()
-        for marker in [*MARKERS.values(), "Zq8mSmtpRefused0011"]
+        for marker, user in [*planted, (REFUSED, "mailer")]
         for text in texts
-        if marker in text or quote(marker) in text
+        if leaked(marker, user, text)
     ]
     assert leaks == []
