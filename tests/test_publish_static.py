@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+from divio_settings import manifests
 from divio_settings.management.commands.publish_static import MANIFESTS
 from divio_settings.published import INDEX, PUBLISHED
 
@@ -99,9 +100,9 @@ def test_publish_copies_each_hashed_file_once_and_prunes_old_versions(tmp_path):
     assert "pruned 1 older versions (1 files); kept the newest 1" in out
     assert v1.published() == set(v1.hashed.values())
     assert len(v1.manifests()) == 1
-    assert json.loads((v1.media / MANIFESTS / v1.manifests()[0]).read_text()) == {
-        "files": sorted(v1.hashed.values())
-    }
+    assert manifests.loads((v1.media / MANIFESTS / v1.manifests()[0]).read_text()) == set(
+        v1.hashed.values()
+    )
     # The index containers redirect by lists exactly the kept versions' names.
     assert v1.index() == sorted(v1.hashed.values())
 
@@ -127,12 +128,14 @@ def test_refusals_name_what_to_do(tmp_path):
     )
     (build.media / MANIFESTS).mkdir(parents=True)
     (build.media / MANIFESTS / "0-x.json").write_text("[1, 2]")
-    call_command_out = io.StringIO()
+    # A manifest publish_static did not write (not signed with this SECRET_KEY): left alone,
+    # said so, and nothing it lists is ever deleted.
     with override_settings(**build.settings):
         call_command("collectstatic", "--noinput", verbosity=0)
-        with pytest.raises(CommandError, match="0-x.json in the media storage is not a"):
-            call_command("publish_static", stdout=call_command_out)
-    assert build.published() == set()  # nothing was uploaded before the refusal
+    published = build.publish("--keep", "1")
+    assert "left alone: divio-static/manifests/0-x.json (not written by publish_static" in published
+    assert (build.media / MANIFESTS / "0-x.json").read_text() == "[1, 2]"
+    assert build.published() == {build.hashed["a.css"]}
 
 
 def test_without_shared_storage_there_is_nothing_to_publish(tmp_path):
@@ -155,7 +158,7 @@ def test_versions_are_ordered_by_publication_not_by_the_clock(tmp_path, monkeypa
     v1.publish()
     # A manifest of an earlier release, named by its clock.
     earlier = v1.media / MANIFESTS / f"{time.time_ns():020d}-0123456789abcdef.json"
-    earlier.write_text(json.dumps({"files": []}))
+    earlier.write_bytes(manifests.dumps([]))
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now - 3600)
     monkeypatch.setattr(time, "time_ns", lambda: int((now - 3600) * 1e9))
@@ -164,6 +167,37 @@ def test_versions_are_ordered_by_publication_not_by_the_clock(tmp_path, monkeypa
     assert v2.published() == set(v2.hashed.values())
     (newest,) = v2.manifests()
     assert newest.endswith(".json")
-    assert json.loads((v2.media / MANIFESTS / newest).read_text())["files"] == sorted(
-        v2.hashed.values()
-    )
+    assert manifests.loads((v2.media / MANIFESTS / newest).read_text()) == set(v2.hashed.values())
+
+
+def test_only_signed_manifests_of_hashed_names_below_the_prefix_are_acted_on(tmp_path):
+    """A manifest prune would act on is signed with SECRET_KEY (or a fallback) and lists at most
+    MAX_NAMES hashed names that stay below divio-static/; anything else is left alone, and
+    nothing it lists is deleted, however it was written."""
+    from django.core import signing
+
+    build = Build(tmp_path, "1", {"a.css": "a {}"})
+    victim = build.media / "uploads" / "victim.jpg"
+    victim.parent.mkdir(parents=True)
+    victim.write_bytes(b"photo")
+    with override_settings(**build.settings):
+        signed_bad = signing.dumps(
+            {"files": ["../uploads/victim.jpg", "uploads\\\\victim.0123456789ab.jpg"]},
+            salt=manifests.SALT,
+        )
+        too_many = signing.dumps(
+            {"files": [f"x/{n}.0123456789ab.css" for n in range(manifests.MAX_NAMES + 1)]},
+            salt=manifests.SALT,
+            compress=True,
+        )
+        other_key = signing.dumps({"files": ["uploads/victim.0123456789ab.jpg"]}, key="other")
+    (build.media / MANIFESTS).mkdir(parents=True)
+    for number, text in enumerate((signed_bad, too_many, other_key)):
+        (build.media / MANIFESTS / f"{number:020d}-bad{number}.json").write_text(text)
+    out = build.publish("--keep", "1")
+    assert out.count("divio-static/manifests/0000") == 3, out
+    assert f"at most {manifests.MAX_NAMES:,}" in out
+    assert victim.read_bytes() == b"photo"
+    assert len(build.manifests()) == 4  # the three left alone, and this build's
+    assert manifests.loads(signed_bad) is None
+    assert manifests.loads(too_many) is None

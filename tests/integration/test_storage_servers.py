@@ -353,3 +353,158 @@ def test_publish_static_to_azure(tmp_path, azurite, container):
         return blob.get_blob_properties().content_settings.cache_control
 
     check_publishing(tmp_path, dsn, cache_control)
+
+
+# --- publish_static under faults: a foreign manifest, kills mid-prune and mid-upload, two
+# publishers at once. After every one, each manifest lists only objects that exist, and
+# nothing outside divio-static/ is touched.
+
+FAULTY_PUBLISH = """
+import io, os
+from django.core.management import call_command
+from divio_settings.storage.backend import DSNStorage
+call_command("collectstatic", "--noinput", verbosity=0)
+kind, _, count = os.environ.get("FAULT", "").partition(":")
+if kind:  # kill -9 once the storage has done *count* of these on static objects
+    done = []
+    original = getattr(DSNStorage, kind)
+    def faulty(self, name, *args, **kwargs):
+        if name.startswith("divio-static/css/"):
+            done.append(name)
+            if len(done) > int(count):
+                os._exit(9)
+        return original(self, name, *args, **kwargs)
+    setattr(DSNStorage, kind, faulty)
+out = io.StringIO()
+call_command("publish_static", "--keep", os.environ["KEEP"], stdout=out)
+print(json.dumps({"out": out.getvalue()}))
+"""
+FAULT_KEY = "fault-injection-key-" + "k" * 40
+
+
+class Published:
+    """The media storage as its own SDK lists it, below the DSN's location."""
+
+    def __init__(self, names: Any, read: Any, write: Any) -> None:
+        self.names, self.read, self.write = names, read, write
+
+    def manifests(self) -> dict[str, set[str]]:
+        from django.core import signing
+
+        found = {}
+        for name in self.names():
+            if name.startswith(("divio-static/manifests/", "divio-static/pending/")):
+                try:
+                    data = signing.loads(
+                        self.read(name).decode(),
+                        key=FAULT_KEY,
+                        salt="divio_settings.publish_static",
+                    )
+                except signing.BadSignature:
+                    continue  # a foreign one, planted by the test
+                found[name] = set(data["files"])
+        return found
+
+    def broken(self) -> dict[str, list[str]]:
+        """Per published manifest, the objects it lists that do not exist."""
+        there = set(self.names())
+        return {
+            manifest: sorted(n for n in files if f"divio-static/{n}" not in there)
+            for manifest, files in self.manifests().items()
+            if manifest.startswith("divio-static/manifests/")
+            and any(f"divio-static/{n}" not in there for n in files)
+        }
+
+
+def build(tmp_path: Any, version: str, shared: int = 10, own: int = 20) -> dict[str, Any]:
+    """A build of *shared* files every version has and *own* files of its own."""
+    source = tmp_path / f"source-{version}"
+    (source / "css").mkdir(parents=True, exist_ok=True)
+    for number in range(shared):
+        (source / "css" / f"shared{number}.css").write_text(f"p{number} {{ margin: 0 }}")
+    for number in range(own):
+        (source / "css" / f"own{number}.css").write_text(f"/* {version} */ b{number} {{}}")
+    return {
+        "INSTALLED_APPS": ["django.contrib.staticfiles"],
+        "STATIC_ROOT": str(tmp_path / f"root-{version}"),
+        "STATICFILES_DIRS": [str(source)],
+    }
+
+
+def run_publish(dsn: str, settings: dict[str, Any], keep: int = 5, fault: str = "") -> Any:
+    environ = {"DEFAULT_STORAGE_DSN": dsn, "SECRET_KEY": FAULT_KEY}
+    extra = {"KEEP": str(keep), "FAULT": fault}
+    return django_process(environ, FAULTY_PUBLISH, settings, extra, check=False)
+
+
+def check_faults(tmp_path: Any, dsn: str, store: Published) -> None:
+    versions = {v: build(tmp_path, v) for v in ("1", "2", "3", "4", "5", "6")}
+    for version in ("1", "2"):
+        assert run_publish(dsn, versions[version]).returncode == 0
+    # Anyone with write access to the bucket plants a manifest that lists a user's upload.
+    store.write("uploads/victim.jpg", b"a user's photo")
+    store.write(
+        "divio-static/manifests/99999999999999999999-f00d.json",
+        json.dumps({"files": ["../uploads/victim.jpg", "css/x.0123456789ab.css"]}).encode(),
+    )
+    killed = run_publish(dsn, versions["3"], keep=1, fault="delete:5")  # kill -9 mid-prune
+    assert killed.returncode == 9, killed.stderr[-2000:]
+    assert store.broken() == {}
+    assert "uploads/victim.jpg" in store.names()
+    # Reverting to version 1 (pruned half-way): its files are back, the victim still there.
+    result = run_publish(dsn, versions["1"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "left alone: divio-static/manifests/99999999999999999999-f00d.json" in result.stdout
+    assert store.broken() == {}
+    killed = run_publish(dsn, versions["4"], fault="save:3")  # kill -9 mid-upload
+    assert killed.returncode == 9
+    assert store.broken() == {}
+    # Two releases publishing at once, each pruning to one version.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda v: run_publish(dsn, versions[v], keep=1), ["5", "6"]))
+    assert [r.returncode for r in results] == [0, 0], [r.stderr[-1500:] for r in results]
+    assert store.broken() == {}
+    assert "uploads/victim.jpg" in store.names()
+    assert store.read("uploads/victim.jpg") == b"a user's photo"
+
+
+def test_publish_static_faults_on_s3(tmp_path, bucket, s3_server):
+    name, client = bucket
+    location = "site/"
+
+    def names() -> list[str]:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=name, Prefix=location)
+        return [o["Key"][len(location) :] for page in pages for o in page.get("Contents", [])]
+
+    def read(key: str) -> bytes:
+        body: bytes = client.get_object(Bucket=name, Key=location + key)["Body"].read()
+        return body
+
+    def write(key: str, body: bytes) -> None:
+        client.put_object(Bucket=name, Key=location + key, Body=body)
+
+    check_faults(tmp_path, s3_dsn(s3_server, name), Published(names, read, write))
+
+
+def test_publish_static_faults_on_azure(tmp_path, azurite, container):
+    from azure.storage.blob import BlobServiceClient
+
+    dsn = f"az://{AZURITE_ACCOUNT}:{quote(AZURITE_KEY, safe='')}@127.0.0.1/{container}?endpoint={azurite}"
+    service = BlobServiceClient(
+        azurite, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+    )
+    client = service.get_container_client(container)
+
+    def names() -> list[str]:
+        return [blob.name for blob in client.list_blobs()]
+
+    def read(key: str) -> bytes:
+        data: bytes = client.download_blob(key).readall()
+        return data
+
+    def write(key: str, body: bytes) -> None:
+        client.upload_blob(key, body, overwrite=True)
+
+    check_faults(tmp_path, dsn, Published(names, read, write))

@@ -10,12 +10,16 @@ In the media storage::
 
     divio-static/<hashed name>                   each file, once, Cache-Control immutable
     divio-static/manifests/<seq>-<id>.json       the files of one build; the newest K are kept
+    divio-static/pending/<id>.json               a build being published (its files are kept)
+    divio-static/published.json                  every kept name, for the containers
+
+Manifests are signed with SECRET_KEY (see divio_settings.manifests): one that is not is never
+acted on.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -28,10 +32,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from divio_settings import conf
+from divio_settings import conf, manifests
 from divio_settings.published import INDEX, PUBLISHED
 
-MANIFESTS: Final = PUBLISHED + "manifests/"
+MANIFESTS: Final = manifests.MANIFESTS
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 THREADS: Final = 8  # uploads at once: object stores answer each request in tens of ms
 KEEP: Final = 5
@@ -60,15 +64,20 @@ class Command(BaseCommand):
         if static is None:
             return
         started = time.perf_counter()
-        files = sorted(set(build_files(static)))
+        files = publishable(build_files(static))
         storage = target_storage()
-        versions = read_manifests(storage)
-        there = set().union(*versions.values())
-        new = [name for name in files if name not in there]
-        uploaded = sum(parallel(lambda name: upload(static, storage, name), new))
         identity = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
-        manifest = f"{MANIFESTS}{next_sequence(versions):020d}-{identity}.json"
-        storage.save(manifest, ContentFile(json.dumps({"files": files}).encode()))
+        # Announced first: a prune running meanwhile keeps these files. Then every object is
+        # checked, not the manifests' word for it (a half-pruned version is repaired), and only
+        # then does a manifest list them: no manifest lists an object that is missing.
+        pending = f"{manifests.PENDING}{identity}.json"
+        storage.delete(pending)
+        manifests.save(storage, pending, files)
+        uploaded = sum(parallel(lambda name: upload(static, storage, name), files))
+        versions, foreign = manifests.read(storage, manifests.MANIFESTS)
+        manifest = f"{manifests.MANIFESTS}{next_sequence(versions):020d}-{identity}.json"
+        manifests.save(storage, manifest, files)
+        storage.delete(pending)
         for older in [name for name in versions if name.endswith(f"-{identity}.json")]:
             storage.delete(older)  # the same build published again is now the newest
             del versions[older]
@@ -78,6 +87,12 @@ class Command(BaseCommand):
             f"media storage ({len(files) - uploaded} already there), "
             f"{time.perf_counter() - started:.1f} s"
         )
+        if foreign:
+            self.stdout.write(
+                f"left alone: {', '.join(foreign)} (not written by publish_static with this "
+                "SECRET_KEY or its fallbacks, or not a list of hashed names below "
+                f"{PUBLISHED}; at most {manifests.MAX_NAMES:,}): nothing it lists is deleted"
+            )
         if keep:
             self.prune(storage, versions, keep)
         write_index(storage, versions)
@@ -103,16 +118,22 @@ class Command(BaseCommand):
         return static
 
     def prune(self, storage: Storage, versions: dict[str, set[str]], keep: int) -> None:
-        ordered = sorted(versions)  # by the time each was published
+        """The versions beyond the newest *keep*: their manifests first (so none ever lists a
+        missing object, whenever the process is stopped), then the files no manifest or
+        pending publication lists any more, read again just before (another release may
+        have published meanwhile); only hashed names below divio-static/."""
+        ordered = sorted(versions)  # by the sequence of each publication
         kept, dropped = ordered[-keep:], ordered[:-keep]
         if not dropped:
             return
-        live = set().union(*(versions[name] for name in kept))
-        gone = sorted(set().union(*(versions[name] for name in dropped)) - live)
-        list(parallel(lambda name: storage.delete(PUBLISHED + name), gone))
-        for name in dropped:  # last: a manifest lists what may still need deleting
+        for name in dropped:
             storage.delete(name)
-            del versions[name]
+        candidates = set().union(*(versions.pop(name) for name in dropped))
+        current, _ = manifests.read(storage, manifests.MANIFESTS)
+        pending, _ = manifests.read(storage, manifests.PENDING)
+        live = set().union(*versions.values(), *current.values(), *pending.values())
+        gone = sorted(name for name in candidates - live if manifests.valid_name(name))
+        list(parallel(lambda name: storage.delete(PUBLISHED + name), gone))
         self.stdout.write(
             f"pruned {len(dropped)} older versions ({len(gone)} files); kept the newest {len(kept)}"
         )
@@ -121,7 +142,7 @@ class Command(BaseCommand):
 def write_index(storage: Storage, versions: dict[str, set[str]]) -> None:
     """divio-static/published.json: every name of the versions kept, the only names containers
     redirect to (read over HTTP, not cached: see target_storage)."""
-    body = json.dumps({"files": sorted(set().union(*versions.values()))}).encode()
+    body = manifests.json_index(set().union(*versions.values()))
     storage.delete(INDEX)
     saved = storage.save(INDEX, ContentFile(body))
     if saved != INDEX:  # another release wrote it meanwhile: the newer one stays
@@ -135,6 +156,17 @@ def next_sequence(versions: Iterable[str]) -> int:
     order below it."""
     numbers = [int(found.group(1)) for name in versions if (found := SEQUENCE.match(name))]
     return max(numbers, default=0) + 1
+
+
+def publishable(names: Iterable[str]) -> list[str]:
+    """The build's hashed names a manifest can hold (see divio_settings.manifests)."""
+    files = sorted({name for name in names if manifests.valid_name(name)})
+    if len(files) > manifests.MAX_NAMES:
+        raise CommandError(
+            f"{len(files):,} hashed static files: publish_static publishes at most "
+            f"{manifests.MAX_NAMES:,} (a prune of more would outlast a release command)"
+        )
+    return files
 
 
 def build_files(storage: Any) -> Iterable[str]:
@@ -165,27 +197,6 @@ def target_storage() -> Storage:
             *rules,
         ]
     return storage
-
-
-def read_manifests(storage: Storage) -> dict[str, set[str]]:
-    try:
-        _, names = storage.listdir(MANIFESTS)
-    except FileNotFoundError:
-        return {}
-    versions = {}
-    # django-storages' Azure listdir() gives whole names below the path, S3 and files the last part.
-    for name in sorted(name.rpartition("/")[2] for name in names):
-        if not name.endswith(".json"):
-            continue
-        with storage.open(MANIFESTS + name) as handle:
-            try:
-                versions[MANIFESTS + name] = set(json.loads(handle.read())["files"])
-            except (ValueError, KeyError, TypeError):
-                raise CommandError(
-                    f"{MANIFESTS}{name} in the media storage is not a publish_static manifest: "
-                    "delete it, or move it out of the way"
-                ) from None
-    return versions
 
 
 def upload(static: Any, storage: Storage, name: str) -> bool:
