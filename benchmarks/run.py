@@ -54,8 +54,8 @@ DSNS = {
 MEDIA_DSNS = {
     **DSNS,
     "s3-no-domain": "s3://AKIA:t62L%2BOw@example-live.s3.eu-central-1.amazonaws.com/",
-    "s3-acl-none": "s3://AKIA:S@example-live.s3.amazonaws.com/?acl=none&domain=m.example.com",
-    "exoscale": "s3://EXO:S@example-test-7654.sos-ch-dk-2.exo.io/?auth=s3",
+    "s3-acl-none": "s3://AKIA:s3cr3t-key@example-live.s3.amazonaws.com/?acl=none&domain=m.example.com",
+    "exoscale": "s3://EXO:s3cr3t-key@example-test-7654.sos-ch-dk-2.exo.io/?auth=s3",
     "minio-how-to": "s3://minioadmin:minioadmin@media/?endpoint=http://127.0.0.1:9000"
     "&url=http%3A%2F%2Flocalhost%3A9000%2Fmedia&acl=none",
     "endpoint-no-url": "s3://K:s3cr3t-key@media/?endpoint=http://127.0.0.1:9000",

@@ -50,9 +50,19 @@ def loads(text: str) -> set[str] | None:
     return set(files)
 
 
-def save(storage: Storage, name: str, files: list[str]) -> None:
-    saved = storage.save(name, ContentFile(dumps(files)))
-    if saved != name:  # the same build published at the same moment: one is enough
+def save(storage: Storage, name: str, content: Any) -> None:
+    """*content* (a file, or the names of a manifest) saved as *name*. Another release may
+    write the same name at the same moment (the same bytes: content-addressed): whichever
+    lands is kept, whether the storage renames the second (S3, files) or refuses it (Azure)."""
+    if isinstance(content, list):
+        content = ContentFile(dumps(content))
+    try:
+        saved = storage.save(name, content)
+    except Exception:
+        if storage.exists(name):
+            return
+        raise
+    if saved != name:
         storage.delete(saved)
 
 

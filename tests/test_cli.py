@@ -322,9 +322,9 @@ def test_release_commands():
     assert redis.stdout == "python manage.py migrate\npython manage.py publish_static\n"
     # Decided as apply() decides DIVIO_STATIC_FALLBACK (a scheme in capitals too).
     for dsn in (
-        "s3://K:S@bucket.s3.amazonaws.com/",
-        "S3://K:S@bucket.s3.amazonaws.com/",
-        "az://account:key@account.blob.core.windows.net/c",
+        "s3://K:s3cr3t-key@bucket.s3.amazonaws.com/",
+        "S3://K:s3cr3t-key@bucket.s3.amazonaws.com/",
+        "az://account:accountkey@account.blob.core.windows.net/c",
     ):
         shared = run_cli("release-commands", env={**LIVE_ENV, "DEFAULT_STORAGE_DSN": dsn})
         assert shared.stdout.splitlines()[-2:] == [
@@ -633,7 +633,7 @@ def test_release_commands_follow_the_project_s_caches(project):
     local = run_cli("release-commands", str(project), env={})
     assert local.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
     # The project's DIVIO_STATIC_FALLBACK decides, not the DSN alone.
-    s3 = {**LIVE_ENV, "DEFAULT_STORAGE_DSN": "s3://K:S@bucket.s3.amazonaws.com/"}
+    s3 = {**LIVE_ENV, "DEFAULT_STORAGE_DSN": "s3://K:s3cr3t-key@bucket.s3.amazonaws.com/"}
     assert run_cli("release-commands", str(project), env=s3).stdout.endswith(
         "migrate\npython manage.py publish_static\n"
     )

@@ -326,7 +326,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "SECRET_KEY": "k" * 60,
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:{s.ports['pg']}/postgres",
             "CACHE_URL": f"redis://127.0.0.1:6379/0?key_prefix={uuid.uuid4().hex}",
-            "DEFAULT_STORAGE_DSN": f"s3://AK:SK@{bucket}/up?endpoint=http://127.0.0.1:{s.relay.port}&url={public}",
+            "DEFAULT_STORAGE_DSN": f"s3://AK:s3cr3t-key@{bucket}/up?endpoint=http://127.0.0.1:{s.relay.port}&url={public}",
             "EMAIL_URL": "console:",
             "LOG_LEVEL": "WARNING",
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,

@@ -157,7 +157,7 @@ def test_scaffolded_project_builds_and_serves(tmp_path, request, database, gatew
         **LIVE_ENV,
         "DATABASE_URL": url if mysql else url.replace("127.0.0.1", "db.example.com"),
         "CACHE_URL": "redis://cache.example.com:6379/0",
-        "EMAIL_URL": "submission://u:p@smtp.example.com",
+        "EMAIL_URL": "submission://u:pa55w0rd@smtp.example.com",
     }
     deploy = run("python", "manage.py", "check", "--deploy", env=live)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr

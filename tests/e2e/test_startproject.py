@@ -96,7 +96,7 @@ def test_build_without_environment_touches_no_database(project):
 
 def test_live_environment_check_deploy_is_clean(project):
     """Divio's variables plus a mail relay: not one issue, on every Django."""
-    env = {**LIVE_ENV, "EMAIL_URL": "submission://apikey:p4ss@smtp.example.com"}
+    env = {**LIVE_ENV, "EMAIL_URL": "submission://apikey:p4ssw0rd@smtp.example.com"}
     result = manage(project, "check", "--deploy", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout, result.stdout

@@ -384,7 +384,7 @@ print("OUTCOME", set(seen), inside, alive)
     assert outcome(missing) == ["{'rendered'}", "miss", "1"]
     assert missing.stdout.count("Database cache unreachable") == 1, missing.stdout
     assert "Traceback" not in missing.stdout + missing.stderr
-    away = {**environ, "DATABASE_URL": "postgres://u:p@127.0.0.1:1/none"}
+    away = {**environ, "DATABASE_URL": "postgres://u:pa55w0rd@127.0.0.1:1/none"}
     down = django_process(away, pages + 'print("OUTCOME", set(seen), cache.get("x", "miss"))\n')
     assert outcome(down) == ["{'rendered'}", "miss"]
     assert down.stdout.count("Database cache unreachable") == 1, down.stdout

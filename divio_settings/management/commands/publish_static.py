@@ -141,12 +141,12 @@ class Command(BaseCommand):
 
 def write_index(storage: Storage, versions: dict[str, set[str]]) -> None:
     """divio-static/published.json: every name of the versions kept, the only names containers
-    redirect to (read over HTTP, not cached: see target_storage)."""
-    body = manifests.json_index(set().union(*versions.values()))
+    redirect to (read over HTTP, not cached: see target_storage). The manifests are read again
+    first: a release publishing at the same moment adds its own."""
+    current, _ = manifests.read(storage, manifests.MANIFESTS)
+    body = manifests.json_index(set().union(*versions.values(), *current.values()))
     storage.delete(INDEX)
-    saved = storage.save(INDEX, ContentFile(body))
-    if saved != INDEX:  # another release wrote it meanwhile: the newer one stays
-        storage.delete(saved)
+    manifests.save(storage, INDEX, ContentFile(body))
 
 
 def next_sequence(versions: Iterable[str]) -> int:
@@ -206,9 +206,7 @@ def upload(static: Any, storage: Storage, name: str) -> bool:
     if storage.exists(target):
         return False
     with static.open(name) as handle:
-        saved = storage.save(target, handle)
-    if saved != target:  # another release wrote it meanwhile: the same bytes
-        storage.delete(saved)
+        manifests.save(storage, target, handle)
     return True
 
 
