@@ -63,7 +63,7 @@ def save(storage: Storage, name: str, content: Any) -> None:
             return
         raise
     if saved != name:
-        storage.delete(saved)
+        delete(storage, saved)
 
 
 def read(storage: Storage, folder: str) -> tuple[dict[str, set[str]], list[str]]:
@@ -81,13 +81,24 @@ def read(storage: Storage, folder: str) -> tuple[dict[str, set[str]], list[str]]
         try:
             with storage.open(folder + name) as handle:
                 files = loads(handle.read(MAX_NAMES * 200).decode("utf-8", "replace"))
-        except FileNotFoundError:
+        except Exception:  # the SDKs' own "not found" (Azure's is no OSError)
+            if storage.exists(folder + name):
+                raise
             continue  # deleted meanwhile (another release's prune)
         if files is None:
             foreign.append(folder + name)
         else:
             found[folder + name] = files
     return found, foreign
+
+
+def delete(storage: Storage, name: str) -> None:
+    """*name* deleted, also when another release deleted it a moment before."""
+    try:
+        storage.delete(name)
+    except Exception:
+        if storage.exists(name):
+            raise
 
 
 def json_index(files: set[str]) -> bytes:

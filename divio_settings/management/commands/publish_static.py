@@ -71,15 +71,18 @@ class Command(BaseCommand):
         # checked, not the manifests' word for it (a half-pruned version is repaired), and only
         # then does a manifest list them: no manifest lists an object that is missing.
         pending = f"{manifests.PENDING}{identity}.json"
-        storage.delete(pending)
+        manifests.delete(storage, pending)
         manifests.save(storage, pending, files)
         uploaded = sum(parallel(lambda name: upload(static, storage, name), files))
         versions, foreign = manifests.read(storage, manifests.MANIFESTS)
         manifest = f"{manifests.MANIFESTS}{next_sequence(versions):020d}-{identity}.json"
         manifests.save(storage, manifest, files)
-        storage.delete(pending)
+        manifests.delete(storage, pending)
+        # A prune that read the manifests before this release announced itself may have
+        # deleted a shared file meanwhile: checked once more, now that the manifest protects it.
+        uploaded += sum(parallel(lambda name: upload(static, storage, name), files))
         for older in [name for name in versions if name.endswith(f"-{identity}.json")]:
-            storage.delete(older)  # the same build published again is now the newest
+            manifests.delete(storage, older)  # the same build published again is the newest
             del versions[older]
         versions[manifest] = set(files)
         self.stdout.write(
@@ -87,15 +90,18 @@ class Command(BaseCommand):
             f"media storage ({len(files) - uploaded} already there), "
             f"{time.perf_counter() - started:.1f} s"
         )
+        self.say_foreign(foreign)
+        if keep:
+            self.prune(storage, versions, keep)
+        write_index(storage, versions)
+
+    def say_foreign(self, foreign: list[str]) -> None:
         if foreign:
             self.stdout.write(
                 f"left alone: {', '.join(foreign)} (not written by publish_static with this "
                 "SECRET_KEY or its fallbacks, or not a list of hashed names below "
                 f"{PUBLISHED}; at most {manifests.MAX_NAMES:,}): nothing it lists is deleted"
             )
-        if keep:
-            self.prune(storage, versions, keep)
-        write_index(storage, versions)
 
     def hashing_storage(self) -> Any:
         """The static storage, when there is something to publish (else None, said why)."""
@@ -127,13 +133,13 @@ class Command(BaseCommand):
         if not dropped:
             return
         for name in dropped:
-            storage.delete(name)
+            manifests.delete(storage, name)
         candidates = set().union(*(versions.pop(name) for name in dropped))
         current, _ = manifests.read(storage, manifests.MANIFESTS)
         pending, _ = manifests.read(storage, manifests.PENDING)
         live = set().union(*versions.values(), *current.values(), *pending.values())
         gone = sorted(name for name in candidates - live if manifests.valid_name(name))
-        list(parallel(lambda name: storage.delete(PUBLISHED + name), gone))
+        list(parallel(lambda name: manifests.delete(storage, PUBLISHED + name), gone))
         self.stdout.write(
             f"pruned {len(dropped)} older versions ({len(gone)} files); kept the newest {len(kept)}"
         )
@@ -145,7 +151,7 @@ def write_index(storage: Storage, versions: dict[str, set[str]]) -> None:
     first: a release publishing at the same moment adds its own."""
     current, _ = manifests.read(storage, manifests.MANIFESTS)
     body = manifests.json_index(set().union(*versions.values(), *current.values()))
-    storage.delete(INDEX)
+    manifests.delete(storage, INDEX)
     manifests.save(storage, INDEX, ContentFile(body))
 
 
