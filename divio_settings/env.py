@@ -323,6 +323,8 @@ class Environment(Mapping[str, str]):
         self.families: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
         # The secret files read (path -> text), once per apply().
         self.files: dict[str, str] = {}
+        # secret_variables.secret_items(): the length rule and the scrubber read them alike.
+        self.secrets: list[Any] | None = None
 
     def __getitem__(self, name: str) -> str:
         return self._env[name]

@@ -3,13 +3,16 @@ read them (the registry says which variables are secret)."""
 
 from __future__ import annotations
 
-from .env import Env, get, invalid, prefixed
+from .env import Env, Environment, get, invalid, prefixed
 from .variables import PREFIX, VARIABLES, Variable
 
 
 def secret_items(env: Env) -> list[tuple[Variable, str, str]]:
     """(variable, name, value) of every secret variable that is set (the registry says which;
     *name* is the family member's, ALT_DATABASE_DSN for <PREFIX>_DATABASE_DSN)."""
+    cached: list[tuple[Variable, str, str]] | None = getattr(env, "secrets", None)
+    if cached is not None:
+        return cached
     items: list[tuple[Variable, str, str]] = []
     for variable in VARIABLES:
         if not variable.secret:
@@ -20,6 +23,8 @@ def secret_items(env: Env) -> list[tuple[Variable, str, str]]:
             value = get(env, variable)
             if value is not None:
                 items.append((variable, variable.name, value))
+    if isinstance(env, Environment):
+        env.secrets = items
     return items
 
 
