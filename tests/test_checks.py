@@ -261,8 +261,8 @@ FAKE_AXES = (
 )
 CLOUD = {"STAGE": "live", "DOMAIN": "site.example.com", "SECRET_KEY": "k" * 50}
 SERVICES = {
-    "DATABASE_URL": "postgres://u:p@db.example.com:5432/site",
-    "DEFAULT_STORAGE_DSN": "s3://K:S@bucket.s3.amazonaws.com/?domain=media.example.com",
+    "DATABASE_URL": "postgres://u:pa55w0rd@db.example.com:5432/site",
+    "DEFAULT_STORAGE_DSN": "s3://K:s3cr3t-key@bucket.s3.amazonaws.com/?domain=media.example.com",
     "CACHE_URL": "redis://cache.example.com:6379/0",
 }
 PG = {"ENGINE": "django.db.backends.postgresql", "NAME": "x", "HOST": "h"}

@@ -107,6 +107,7 @@ import json, sys
 import django
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.core.cache.backends.db import BaseDatabaseCache
 from django.utils.module_loading import import_string
 django.setup()
 report = getattr(settings, "DIVIO_SETTINGS_REPORT", [])
@@ -114,6 +115,11 @@ static = import_string(settings.STORAGES["staticfiles"]["BACKEND"])
 json.dump({
     "settings": {row["setting"]: getattr(settings, row["setting"]) for row in report},
     "caches": [cache["BACKEND"] for cache in settings.CACHES.values()],
+    # What createcachetable makes a table for: Django's database caches and their subclasses.
+    "database_cache": any(
+        issubclass(import_string(cache["BACKEND"]), BaseDatabaseCache)
+        for cache in settings.CACHES.values()
+    ),
     "fallback": bool(getattr(settings, "DIVIO_STATIC_FALLBACK", False)),
     "hashed": issubclass(static, ManifestFilesMixin),
 }, sys.stdout, default=str)
@@ -152,7 +158,7 @@ def expected_commands(runtime: dict[str, object]) -> list[str]:
     """What the project needs, from its runtime settings: the cache table of a database cache,
     migrate, and the static files published when the fallback can serve hashed names."""
     commands = []
-    if any(str(backend).endswith(".db.DatabaseCache") for backend in runtime["caches"]):  # type: ignore[attr-defined]
+    if runtime["database_cache"]:
         commands.append("python manage.py createcachetable")
     commands.append("python manage.py migrate")
     if runtime["fallback"] and runtime["hashed"]:
