@@ -238,7 +238,7 @@ SECURE_HSTS_PRELOAD: Final = Variable(
     "security",
     "boolean",
     "Add preload to HSTS.",
-    "true when HSTS is on",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS's value when HSTS is on",
     sets=("SECURE_HSTS_PRELOAD",),
     example="false",
     context=(("SECURE_HSTS_SECONDS", "3600"),),
