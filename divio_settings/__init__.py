@@ -11,15 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import conf, databases, hosts, logs, redaction, security, static, storage, variables
 from .conventions import foreign_variables
-from .env import (
-    Env,
-    Environment,
-    VariableError,
-    awake,
-    clean,
-    get,
-    is_cloud,
-)
+from .env import Env, Environment, VariableError, awake, clean, get, is_cloud
 from .groups import Decisions
 from .report import Report
 from .secret_variables import secret_values, short_secrets

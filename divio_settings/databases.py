@@ -27,9 +27,7 @@ def schemes() -> Collection[str]:
     return known
 
 
-def parse(
-    name: str, url: str, max_age: int, health: bool, pool: bool | dict[str, int]
-) -> dict[str, Any]:
+def parse(name: str, url: str, max_age: int, health: bool, pool: dict[str, int]) -> dict[str, Any]:
     import dj_database_url
 
     if url != "sqlite://:memory:":
@@ -59,8 +57,8 @@ POOL_SIZES: Final = (
 
 
 def _pool_options(env: Env, pool: bool) -> dict[str, int]:
-    """psycopg_pool's sizes and timeout from the variables; Django passes OPTIONS['pool'] (True
-    or a dict) to psycopg_pool.ConnectionPool."""
+    """psycopg_pool's sizes and timeout from the variables (empty: no pool); Django passes
+    OPTIONS['pool'] to psycopg_pool.ConnectionPool."""
     options = {}
     for key, variable in POOL_SIZES:
         value = read_int(env, variable, minimum=1 if key != "min_size" else 0)
@@ -138,7 +136,7 @@ def _say_dropped(
 def _pool_own_databases(
     own: dict[str, Any],
     found: Mapping[str, Any],
-    pool: bool | dict[str, int],
+    pool: dict[str, int],
     health: bool,
     governs_health: bool,
 ) -> None:
@@ -197,12 +195,12 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
     found = urls_from_env(env)
     governed = _governed(env, pool)
     for alias, (name, url) in found.items():
-        parsed = parse(name, url, max_age, health, sizes or pool)
+        parsed = parse(name, url, max_age, health, sizes)
         previous = own.get(alias)
         own[alias] = merge_alias(previous, parsed, url, governed)
         _say_dropped(alias, name, previous, own[alias], out)
     if pool:
-        _pool_own_databases(own, found, sizes or True, health, "CONN_HEALTH_CHECKS" in governed)
+        _pool_own_databases(own, found, sizes, health, "CONN_HEALTH_CHECKS" in governed)
     if "default" not in own:
         path = os.path.join(base_dir(current), "db.sqlite3")
         own["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": path}

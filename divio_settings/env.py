@@ -323,8 +323,9 @@ class Environment(Mapping[str, str]):
         self.families: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
         # The secret files read (path -> text), once per apply().
         self.files: dict[str, str] = {}
-        # secret_variables.secret_items(): the length rule and the scrubber read them alike.
-        self.secrets: list[Any] | None = None
+        # secret_variables.secret_items(): (variable, name, value), for the length rule and the
+        # scrubber alike.
+        self.secrets: list[tuple[Variable, str, str]] | None = None
 
     def __getitem__(self, name: str) -> str:
         return self._env[name]

@@ -10,9 +10,8 @@ from .variables import PREFIX, VARIABLES, Variable
 def secret_items(env: Env) -> list[tuple[Variable, str, str]]:
     """(variable, name, value) of every secret variable that is set (the registry says which;
     *name* is the family member's, ALT_DATABASE_DSN for <PREFIX>_DATABASE_DSN)."""
-    cached: list[tuple[Variable, str, str]] | None = getattr(env, "secrets", None)
-    if cached is not None:
-        return cached
+    if isinstance(env, Environment) and env.secrets is not None:
+        return env.secrets
     items: list[tuple[Variable, str, str]] = []
     for variable in VARIABLES:
         if not variable.secret:

@@ -14,16 +14,12 @@ def media_urlpatterns() -> list[URLPattern]:
 
     Empty in production (DEBUG off) and when MEDIA_URL points at another host (S3, Azure).
     """
-    import re
-
-    from django.urls import re_path
+    from django.conf.urls.static import static
 
     url = settings.MEDIA_URL or ""
     if not settings.DEBUG or url.strip("/") == "" or "://" in url:
         return []  # production, media elsewhere, or a MEDIA_URL that would catch every URL
-    # Django's static() pattern, with serve_media for its view.
-    pattern = r"^{}(?P<path>.*)$".format(re.escape(url.lstrip("/")))
-    return [re_path(pattern, serve_media, kwargs={"document_root": settings.MEDIA_ROOT})]
+    return static(url, view=serve_media, document_root=settings.MEDIA_ROOT)
 
 
 def serve_media(request: HttpRequest, path: str, document_root: Any) -> HttpResponseBase:

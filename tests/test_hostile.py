@@ -237,7 +237,7 @@ PARTS = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_s
 )
 def test_database_url_round_trip(user, password, name, port, scheme):
     url = f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@db.example:{port}/{quote(name, safe='')}"
-    config = databases.parse("DATABASE_URL", url, 0, False, False)
+    config = databases.parse("DATABASE_URL", url, 0, False, {})
     assert (config["USER"], config["PASSWORD"], config["NAME"], config["PORT"]) == (
         user,
         password,
@@ -245,7 +245,7 @@ def test_database_url_round_trip(user, password, name, port, scheme):
         port,
     )
     again = f"{scheme}://{quote(config['USER'], safe='')}:{quote(config['PASSWORD'], safe='')}@{config['HOST']}:{config['PORT']}/{quote(config['NAME'], safe='')}"
-    assert databases.parse("DATABASE_URL", again, 0, False, False) == config
+    assert databases.parse("DATABASE_URL", again, 0, False, {}) == config
 
 
 @PLAIN

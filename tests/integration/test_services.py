@@ -357,16 +357,9 @@ def test_the_cloud_s_default_database_cache_degrades_to_a_miss(postgres):
     cached page still answers (a miss, the write dropped) with one WARNING line instead of a
     traceback per call; inside a transaction (ATOMIC_REQUESTS) the failed cache query does
     not abort the page's own queries."""
-    user, db = postgres
-    from tests.helpers import PASSWORD
+    from tests.helpers import cloud_env
 
-    environ = {
-        "DATABASE_URL": f"postgres://{user}:{quote(PASSWORD, safe='')}@127.0.0.1:5432/{db}",
-        "STAGE": "live",
-        "DOMAIN": "site.example.com",
-        "SECRET_KEY": "k" * 50,
-        "LOG_LEVEL": "INFO",
-    }
+    environ = {**cloud_env(*postgres), "LOG_LEVEL": "INFO"}
     pages = """
 from django.core.cache import cache
 from django.db import connection, transaction
