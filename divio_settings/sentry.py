@@ -36,7 +36,6 @@ def init(
 ) -> None:
     """Start Sentry; called by apply() after every setting is written. *rates*: the sample
     rates that are set (traces_sample_rate, profiles_sample_rate)."""
-    rates = rates or {}
     import sentry_sdk
     from sentry_sdk.integrations.django import DjangoIntegration
 
@@ -44,14 +43,47 @@ def init(
         dsn=dsn,
         environment=environment,
         release=release,
-        traces_sample_rate=rates.get("traces_sample_rate"),
-        profiles_sample_rate=rates.get("profiles_sample_rate"),
-        send_default_pii=False,
         integrations=[DjangoIntegration()],
         before_send=scrub_event,
-        before_send_transaction=scrub_event,
         before_breadcrumb=scrub_event,
+        **sdk_options(rates or {}),
     )
+
+
+# sentry-sdk 3 renamed or replaced these options of 2.x (and refuses the old names): the first
+# name the installed SDK accepts is used.
+SCRUBBED_HOOKS: Final = ("before_send_transaction", "before_send_span", "before_send_log")
+PROFILES: Final = ("profiles_sample_rate", "profile_session_sample_rate")
+# No user, cookies or request bodies in events: 2.x's send_default_pii=False, in 3.x's terms.
+NO_PII: Final = {"user_info": False, "http_bodies": [], "cookies": {"mode": "off"}}
+
+
+def sdk_options(
+    rates: Mapping[str, float], accepted: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The options whose names differ between sentry-sdk 2 and 3, for the SDK that accepts the
+    option names *accepted* (default: the installed one's)."""
+    if accepted is None:
+        import inspect
+
+        from sentry_sdk.consts import ClientConstructor
+
+        accepted = frozenset(inspect.signature(ClientConstructor.__init__).parameters)
+    options: dict[str, Any] = {"traces_sample_rate": rates.get("traces_sample_rate")}
+    if "send_default_pii" in accepted:
+        options["send_default_pii"] = False
+    else:
+        options["data_collection"] = NO_PII
+    options.update(
+        dict.fromkeys([hook for hook in SCRUBBED_HOOKS if hook in accepted], scrub_event)
+    )
+    profiles = rates.get("profiles_sample_rate")
+    if profiles is not None:
+        name = next(name for name in PROFILES if name in accepted)
+        options[name] = profiles
+        if name == "profile_session_sample_rate":
+            options["profile_lifecycle"] = "trace"  # profiles of sampled traces, as 2.x did
+    return options
 
 
 def scrub_event(event: Any, hint: Any = None) -> Any:

@@ -140,7 +140,9 @@ divio_settings.apply(ns, environ=env)
 options = sentry_sdk.get_client().options
 print(json.dumps({"dsn": options["dsn"], "environment": options["environment"],
                   "traces": options["traces_sample_rate"],
-                  "profiles": options.get("profiles_sample_rate"),
+                  # sentry-sdk 3 calls it profile_session_sample_rate
+                  "profiles": options.get("profiles_sample_rate", options.get("profile_session_sample_rate")),
+                  "pii": options.get("send_default_pii", (options.get("data_collection") or {}).get("user_info")),
                   "kept": divio_settings.changes(ns)["kept"]}))
 """
     environ = {
@@ -153,6 +155,7 @@ print(json.dumps({"dsn": options["dsn"], "environment": options["environment"],
     env = {**child_env(), "ENV_JSON": json.dumps(environ)}
     ours = json.loads(run_tool([sys.executable, "-c", code], env=env, cwd=ROOT).stdout)
     assert (ours["environment"], ours["traces"], ours["profiles"]) == ("live", 0.1, 0.5)
+    assert ours["pii"] is False  # no user, cookies or bodies, in either SDK's terms
     assert ours["kept"] == []
     own = json.loads(
         run_tool([sys.executable, "-c", code], env={**env, "OWN": "1"}, cwd=ROOT).stdout
@@ -183,8 +186,10 @@ def test_the_traces_rate_decides_what_reaches_sentry():
 import json, os
 import divio_settings, sentry_sdk
 divio_settings.apply({"__file__": "/app/x/settings.py"}, environ=json.loads(os.environ["ENV_JSON"]))
+# sentry-sdk 2: transactions; 3: spans (a segment span per job)
+start = getattr(sentry_sdk, "start_transaction", None) or sentry_sdk.start_span
 for number in range(20):
-    with sentry_sdk.start_transaction(name=f"job {number}", op="task"):
+    with start(name=f"job {number}"):
         pass
 sentry_sdk.flush(5)
 """
@@ -202,6 +207,32 @@ sentry_sdk.flush(5)
         finally:
             sink.close()
         text = b"\n".join(sink.bodies).decode("utf-8", "replace")
-        # The transactions' names (one event per transaction; its item header has no name).
-        received[rate] = len(set(re.findall(r'"transaction":"job (\d+)"', text)))
+        # The transactions' (2.x) or segment spans' (3.x) names.
+        received[rate] = len(set(re.findall(r'"(?:transaction|name)":"job (\d+)"', text)))
     assert received == {"1": 20, "0": 0, None: 0}
+
+
+def test_sdk_options_speak_the_installed_sdk_s_names():
+    """sentry-sdk 3 refuses 2.x's option names (a TypeError at settings import): the options
+    whose names changed are given in the installed SDK's terms, with the same meaning."""
+    from divio_settings.sentry import NO_PII, scrub_event, sdk_options
+
+    two = frozenset({"send_default_pii", "before_send_transaction", "profiles_sample_rate"})
+    rates = {"traces_sample_rate": 0.1, "profiles_sample_rate": 0.5}
+    assert sdk_options(rates, two) == {
+        "traces_sample_rate": 0.1,
+        "send_default_pii": False,
+        "before_send_transaction": scrub_event,
+        "profiles_sample_rate": 0.5,
+    }
+    three = frozenset({"data_collection", "before_send_span", "before_send_log"})
+    three |= {"profile_session_sample_rate", "profile_lifecycle"}
+    assert sdk_options(rates, three) == {
+        "traces_sample_rate": 0.1,
+        "data_collection": NO_PII,
+        "before_send_span": scrub_event,
+        "before_send_log": scrub_event,
+        "profile_session_sample_rate": 0.5,
+        "profile_lifecycle": "trace",
+    }
+    assert "profile_session_sample_rate" not in sdk_options({}, three)
