@@ -11,6 +11,10 @@ from .groups import Decisions
 from .variables import Variable
 
 REDIRECT_MIDDLEWARE: Final = "divio_settings.middleware.DomainRedirectMiddleware"
+# Answers health_urlpatterns()'s views for any host (a probe on the container's address);
+# removes itself on the first request when urls.py does not route them.
+HEALTH_MIDDLEWARE: Final = "divio_settings.health.HealthMiddleware"
+HEALTH_SOURCE: Final = "default (health probes)"
 
 
 ANY_HOST: Final = "*"
@@ -158,7 +162,8 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
         trusted = merged(current.get("CSRF_TRUSTED_ORIGINS") or [], origins)
         out.set("CSRF_TRUSTED_ORIGINS", trusted, "DOMAIN, DOMAIN_ALIASES, DOMAIN_REDIRECTS")
     if redirects:
-        _redirects(domain, aliases, redirects, current, out)
+        _redirects(domain, aliases, redirects, out)
+    _middleware(current, bool(redirects), out)
     if permanent is not None:
         out.set(conf.DOMAIN_REDIRECT_PERMANENT, permanent, "DOMAIN_REDIRECT_PERMANENT")
     if domain:
@@ -182,7 +187,6 @@ def _redirects(
     domain: str | None,
     aliases: list[str],
     redirects: list[str],
-    current: Mapping[str, Any],
     out: Decisions,
 ) -> None:
     if domain is None:
@@ -200,8 +204,15 @@ def _redirects(
                 f"{shown(served)} is served and would also be redirected",
             )
     out.set(conf.DOMAIN_REDIRECTS, redirects, "DOMAIN_REDIRECTS")
-    middleware = [
-        entry for entry in current.get("MIDDLEWARE") or [] if entry != REDIRECT_MIDDLEWARE
-    ]
-    # First, so that no other middleware (SSL redirect, sessions, views) answers before it.
-    out.set("MIDDLEWARE", [REDIRECT_MIDDLEWARE, *middleware], "DOMAIN_REDIRECTS")
+
+
+def _middleware(current: Mapping[str, Any], redirects: bool, out: Decisions) -> None:
+    """The health probes' middleware first, then the domain redirect (with DOMAIN_REDIRECTS):
+    no other middleware (host validation, the https redirect, sessions, views) answers before
+    them."""
+    listed = list(current.get("MIDDLEWARE") or [])
+    first = [HEALTH_MIDDLEWARE, *([REDIRECT_MIDDLEWARE] if redirects else [])]
+    placed = [*first, *(entry for entry in listed if entry not in first)]
+    if placed != listed:
+        source = f"DOMAIN_REDIRECTS; {HEALTH_SOURCE}" if redirects else HEALTH_SOURCE
+        out.set("MIDDLEWARE", placed, source)

@@ -32,6 +32,14 @@ def valid_name(name: object) -> bool:
     return isinstance(name, str) and plain_name(name) and HASHED.search(name) is not None
 
 
+def identity(files: list[str]) -> str:
+    """The name of a build's manifests: a hash of its sorted hashed names (publish_static
+    writes it, preflight looks for it)."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
+
+
 def dumps(files: list[str]) -> bytes:
     return signing.dumps({"files": files}, salt=SALT, compress=True).encode()
 

@@ -28,8 +28,9 @@ def with_whitenoise(middleware: list[str]) -> list[str]:
     answer."""
     rest = [entry for entry in middleware if entry not in (WHITENOISE_MIDDLEWARE, MISS_MIDDLEWARE)]
     position = rest.index(SECURITY_MIDDLEWARE) + 1 if SECURITY_MIDDLEWARE in rest else 0
-    if position == 0 and rest[:1] and rest[0].startswith(OWN_MIDDLEWARE):
-        position = 1  # after our domain redirect, which must come first
+    if position == 0:  # after our health probes and domain redirect, which must come first
+        while position < len(rest) and rest[position].startswith(OWN_MIDDLEWARE):
+            position += 1
     return [*rest[:position], WHITENOISE_MIDDLEWARE, MISS_MIDDLEWARE, *rest[position:]]
 
 

@@ -1,4 +1,5 @@
-"""media_urlpatterns(): serve file media while DEBUG is on, like the guide's urls.py."""
+"""media_urlpatterns(): serve file media while DEBUG is on, like the guide's urls.py;
+health_urlpatterns(): the liveness and readiness views (divio_settings.health)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
 
 def media_urlpatterns() -> list[URLPattern]:
@@ -38,3 +39,16 @@ def serve_media(request: HttpRequest, path: str, document_root: Any) -> HttpResp
         return serve(request, path, document_root=root)
     except (OSError, ValueError):
         raise Http404("No such file") from None
+
+
+def health_urlpatterns(prefix: str = "-/") -> list[URLPattern]:
+    """``<prefix>alive`` and ``<prefix>ready`` (by default ``/-/alive`` and ``/-/ready``):
+    liveness (no service touched) and readiness (databases and caches answer). apply()'s
+    HealthMiddleware answers them first, for any Host header and over http, so that a probe on
+    the container's own address is not refused by ALLOWED_HOSTS or redirected to https."""
+    from .health import ALIVE_NAME, READY_NAME, alive, ready
+
+    return [
+        path(f"{prefix}alive", alive, name=ALIVE_NAME),
+        path(f"{prefix}ready", ready, name=READY_NAME),
+    ]

@@ -63,7 +63,8 @@ def test_live_environment():
     divio_settings.apply(ns, environ=LIVE_ENV)
     assert ns["SECRET_KEY"] == LIVE_KEY
     assert ns["DEBUG"] is False
-    assert ns["MIDDLEWARE"][:3] == [
+    assert ns["MIDDLEWARE"][:4] == [
+        "divio_settings.health.HealthMiddleware",
         "divio_settings.middleware.DomainRedirectMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -187,7 +188,9 @@ def test_report_lists_sources_and_redacts_every_secret():
     assert report["DEBUG"]["source"] == "default in the cloud (DJANGO_DEBUG unset)"
     # Masked without a fingerprint: a password's fingerprint is a way to check guesses offline.
     assert report["DATABASES"]["value"]["default"]["PASSWORD"] == REDACTED
-    assert report["MIDDLEWARE"]["source"] == "DOMAIN_REDIRECTS; default (WhiteNoise)"
+    assert report["MIDDLEWARE"]["source"] == (
+        "DOMAIN_REDIRECTS; default (health probes); default (WhiteNoise)"
+    )
     text = json.dumps(list(ns["DIVIO_SETTINGS_REPORT"]))  # a sequence, built on first read
     for secret in (LIVE_KEY, "OIut5vYvWjI3UQzc_yKYAl5-aw0F", "t62LdAvROXgFR14"):
         assert secret not in text

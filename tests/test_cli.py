@@ -307,9 +307,15 @@ def test_check_env_file_errors(tmp_path):
 
 
 def test_release_commands():
-    assert run_cli("release-commands", env={}).stdout == "python manage.py migrate\n"
+    assert run_cli("release-commands", env={}).stdout == (
+        "python manage.py migrate\npython manage.py preflight\n"
+    )
     result = run_cli("release-commands", env={"CACHE_URL": "db://django_dbcache"})
-    assert result.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
+    assert result.stdout.splitlines() == [
+        "python manage.py createcachetable",
+        "python manage.py migrate",
+        "python manage.py preflight",
+    ]
     # The cloud without CACHE_URL gets the shared database cache: its table first.
     # (and LIVE_ENV's S3 media: the static files of every version published, for rolling deploys)
     cloud = run_cli("release-commands", env=dict(LIVE_ENV))
@@ -317,9 +323,14 @@ def test_release_commands():
         "python manage.py createcachetable",
         "python manage.py migrate",
         "python manage.py publish_static",
+        "python manage.py preflight",
     ]
     redis = run_cli("release-commands", env={**LIVE_ENV, "CACHE_URL": "redis://h:6379/0"})
-    assert redis.stdout == "python manage.py migrate\npython manage.py publish_static\n"
+    assert redis.stdout.splitlines() == [
+        "python manage.py migrate",
+        "python manage.py publish_static",
+        "python manage.py preflight",
+    ]
     # Decided as apply() decides DIVIO_STATIC_FALLBACK (a scheme in capitals too).
     for dsn in (
         "s3://K:s3cr3t-key@bucket.s3.amazonaws.com/",
@@ -327,12 +338,13 @@ def test_release_commands():
         "az://account:accountkey@account.blob.core.windows.net/c",
     ):
         shared = run_cli("release-commands", env={**LIVE_ENV, "DEFAULT_STORAGE_DSN": dsn})
-        assert shared.stdout.splitlines()[-2:] == [
+        assert shared.stdout.splitlines()[-3:] == [
             "python manage.py migrate",
             "python manage.py publish_static",
+            "python manage.py preflight",
         ], shared.stderr
     files = run_cli("release-commands", env={"DEFAULT_STORAGE_DSN": "file:///data/media/"})
-    assert files.stdout == "python manage.py migrate\n"
+    assert files.stdout == "python manage.py migrate\npython manage.py preflight\n"
     # Any spelling apply() accepts for the database cache (#28: DB:// was missed).
     for url in ("DB://django_dbcache", "dbcache://t", "Db://t"):
         upper = run_cli("release-commands", env={"CACHE_URL": url})
@@ -625,28 +637,38 @@ def test_release_commands_follow_the_project_s_caches(project):
     redis = "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': 'redis://r:6379/0'}}\n"
     settings.write_text(original.replace("import divio_settings", redis + "import divio_settings"))
     cloud = run_cli("release-commands", str(project), env=dict(LIVE_ENV))
-    assert cloud.stdout == "python manage.py migrate\npython manage.py publish_static\n", (
-        cloud.stderr
-    )
+    assert cloud.stdout.splitlines() == [
+        "python manage.py migrate",
+        "python manage.py publish_static",
+        "python manage.py preflight",
+    ], cloud.stderr
     table = "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.db.DatabaseCache', 'LOCATION': 't'}}\n"
     settings.write_text(original.replace("import divio_settings", table + "import divio_settings"))
     local = run_cli("release-commands", str(project), env={})
-    assert local.stdout == "python manage.py createcachetable\npython manage.py migrate\n"
+    assert local.stdout.splitlines() == [
+        "python manage.py createcachetable",
+        "python manage.py migrate",
+        "python manage.py preflight",
+    ]
     # The project's DIVIO_STATIC_FALLBACK decides, not the DSN alone.
     s3 = {**LIVE_ENV, "DEFAULT_STORAGE_DSN": "s3://K:s3cr3t-key@bucket.s3.amazonaws.com/"}
     assert run_cli("release-commands", str(project), env=s3).stdout.endswith(
-        "migrate\npython manage.py publish_static\n"
+        "migrate\npython manage.py publish_static\npython manage.py preflight\n"
     )
     off = "DIVIO_STATIC_FALLBACK = False\n"
     settings.write_text(original.replace("import divio_settings", off + "import divio_settings"))
-    assert run_cli("release-commands", str(project), env=s3).stdout.endswith("migrate\n")
+    assert run_cli("release-commands", str(project), env=s3).stdout.endswith(
+        "migrate\npython manage.py preflight\n"
+    )
     # Static names without hashes (settings.py's own storage): nothing publish_static could do.
     plain = (
         "STORAGES = {'default': {'BACKEND': 'django.core.files.storage.FileSystemStorage'}, "
         "'staticfiles': {'BACKEND': 'django.contrib.staticfiles.storage.StaticFilesStorage'}}\n"
     )
     settings.write_text(original.replace("import divio_settings", plain + "import divio_settings"))
-    assert run_cli("release-commands", str(project), env=s3).stdout.endswith("migrate\n")
+    assert run_cli("release-commands", str(project), env=s3).stdout.endswith(
+        "migrate\npython manage.py preflight\n"
+    )
     # The project's own hashing storage (a subclass in its code) counts.
     (project / "mysite" / "storage.py").write_text(
         "from django.contrib.staticfiles.storage import ManifestStaticFilesStorage\n"
@@ -656,7 +678,9 @@ def test_release_commands_follow_the_project_s_caches(project):
         "django.contrib.staticfiles.storage.StaticFilesStorage", "mysite.storage.Hashed"
     )
     settings.write_text(original.replace("import divio_settings", own + "import divio_settings"))
-    assert run_cli("release-commands", str(project), env=s3).stdout.endswith("publish_static\n")
+    assert run_cli("release-commands", str(project), env=s3).stdout.endswith(
+        "publish_static\npython manage.py preflight\n"
+    )
 
 
 def test_init_follows_a_requirements_folder(project, capsys):

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from divio_settings import hosts
-from divio_settings.hosts import REDIRECT_MIDDLEWARE
+from divio_settings.hosts import HEALTH_MIDDLEWARE, HEALTH_SOURCE, REDIRECT_MIDDLEWARE
 from tests.helpers import LIVE_ENV
 
 
@@ -145,7 +145,8 @@ def test_redirects_put_the_middleware_first():
         {"DOMAIN": "a.io", "DOMAIN_REDIRECTS": "b.io"},
         {"MIDDLEWARE": ["x.Security", REDIRECT_MIDDLEWARE]},
     )
-    assert out.values["MIDDLEWARE"] == [REDIRECT_MIDDLEWARE, "x.Security"]
+    assert out.values["MIDDLEWARE"] == [HEALTH_MIDDLEWARE, REDIRECT_MIDDLEWARE, "x.Security"]
+    assert out.sources["MIDDLEWARE"] == f"DOMAIN_REDIRECTS; {HEALTH_SOURCE}"
     assert "DIVIO_DOMAIN_REDIRECT_PERMANENT" not in out.values
 
 
@@ -154,10 +155,20 @@ def test_redirect_permanent_variable():
     assert out.values["DIVIO_DOMAIN_REDIRECT_PERMANENT"] is True
 
 
-def test_no_redirects_no_middleware():
+def test_no_redirects_no_redirect_middleware_but_the_health_probes_first():
     out = hosts.settings_from_env({"DOMAIN": "a.io"}, {"MIDDLEWARE": ["x"]})
-    assert "MIDDLEWARE" not in out.values
+    assert out.values["MIDDLEWARE"] == [HEALTH_MIDDLEWARE, "x"]
+    assert out.sources["MIDDLEWARE"] == HEALTH_SOURCE
     assert "DIVIO_DOMAIN_REDIRECTS" not in out.values
+    # settings.py's own redirect middleware stays where it is (it removes itself, unused).
+    own = ["x", REDIRECT_MIDDLEWARE]
+    assert hosts.settings_from_env({}, {"MIDDLEWARE": own}).values["MIDDLEWARE"] == [
+        HEALTH_MIDDLEWARE,
+        *own,
+    ]
+    # Already first: nothing to write.
+    placed = [HEALTH_MIDDLEWARE, "x"]
+    assert "MIDDLEWARE" not in hosts.settings_from_env({}, {"MIDDLEWARE": placed}).values
 
 
 @pytest.mark.parametrize(

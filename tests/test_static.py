@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from divio_settings import static
-from divio_settings.hosts import REDIRECT_MIDDLEWARE
+from divio_settings.hosts import HEALTH_MIDDLEWARE, REDIRECT_MIDDLEWARE
 from tests.helpers import STARTPROJECT
 
 WN = static.WHITENOISE_MIDDLEWARE
@@ -36,6 +36,14 @@ def test_whitenoise_moved_and_deduplicated():
     assert static.with_whitenoise([WN, "a", SEC, WN]) == ["a", SEC, WN, MISS]
     assert static.with_whitenoise(("a", "b")) == [WN, MISS, "a", "b"]  # type: ignore[arg-type]
     assert static.with_whitenoise([REDIRECT_MIDDLEWARE, "a"]) == [
+        REDIRECT_MIDDLEWARE,
+        WN,
+        MISS,
+        "a",
+    ]
+    # After all of our own first ones (health probes, domain redirect) without a SecurityMiddleware.
+    assert static.with_whitenoise([HEALTH_MIDDLEWARE, REDIRECT_MIDDLEWARE, "a"]) == [
+        HEALTH_MIDDLEWARE,
         REDIRECT_MIDDLEWARE,
         WN,
         MISS,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from divio_settings.urls import media_urlpatterns
+from divio_settings.urls import health_urlpatterns, media_urlpatterns
 
 
 def hello(request: HttpRequest) -> HttpResponse:
@@ -30,4 +30,5 @@ urlpatterns = [
     path("boom/", boom),
     path("boom-bytes/", boom_bytes),
     *media_urlpatterns(),
+    *health_urlpatterns(),
 ]

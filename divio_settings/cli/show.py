@@ -151,7 +151,8 @@ class Verdict:
 
     def release_commands(self) -> list[str]:
         """The cache table when a cache of the settings is the database cache, then migrate,
-        then publish_static when the static fallback is on and the static names are hashed."""
+        then publish_static when the static fallback is on and the static names are hashed,
+        then preflight (the library's app, which has the command, is installed)."""
         caches = self.settings.get("CACHES") or {}
         from divio_settings.service_checks import DATABASE_CACHES
 
@@ -164,6 +165,8 @@ class Verdict:
         commands.append("python manage.py migrate")
         if publish:  # the static files a container of another version may be asked for
             commands.append("python manage.py publish_static")
+        if conf.APP in (self.settings.get("INSTALLED_APPS") or [conf.APP]):
+            commands.append("python manage.py preflight")  # every service, before traffic
         return commands
 
 

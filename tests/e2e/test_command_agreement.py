@@ -122,6 +122,8 @@ json.dump({
     ),
     "fallback": bool(getattr(settings, "DIVIO_STATIC_FALLBACK", False)),
     "hashed": issubclass(static, ManifestFilesMixin),
+    # Whether manage.py has the command (the library's app is installed): Django's answer.
+    "preflight": "preflight" in __import__("django.core.management").core.management.get_commands(),
 }, sys.stdout, default=str)
 """
 
@@ -156,13 +158,16 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def expected_commands(runtime: dict[str, object]) -> list[str]:
     """What the project needs, from its runtime settings: the cache table of a database cache,
-    migrate, and the static files published when the fallback can serve hashed names."""
+    migrate, the static files published when the fallback can serve hashed names, and
+    preflight where manage.py has it."""
     commands = []
     if runtime["database_cache"]:
         commands.append("python manage.py createcachetable")
     commands.append("python manage.py migrate")
     if runtime["fallback"] and runtime["hashed"]:
         commands.append("python manage.py publish_static")
+    if runtime["preflight"]:
+        commands.append("python manage.py preflight")
     return commands
 
 

@@ -165,11 +165,13 @@ def test_django_cms_site_moves_and_runs(tmp_path, postgres, s3_server):
         "python manage.py createcachetable",  # the cloud's shared database cache
         "python manage.py migrate",
         "python manage.py publish_static",  # S3 media: static files survive a rolling deploy
+        "python manage.py preflight",  # every service proven before traffic
     ], release.stderr
+    steps = {}
     for line in release.stdout.splitlines():
-        step = manage(*line.split()[2:], env=cloud)
-        assert step.returncode == 0, step.stderr[-3000:]
-    migrate = step
+        step = steps[line.split()[2]] = manage(*line.split()[2:], env=cloud)
+        assert step.returncode == 0, step.stderr[-3000:] + step.stdout[-3000:]
+    migrate = steps["migrate"]
     assert "divio_settings.W014" in migrate.stderr + migrate.stdout
 
     site = manage("shell", "-c", SITE, env=cloud)

@@ -244,12 +244,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "python manage.py createcachetable",
             "python manage.py migrate",
             "python manage.py publish_static",
+            "python manage.py preflight",
         ]
         for command in (
             ["collectstatic", "--noinput"],
             ["createcachetable"],
             ["migrate", "--noinput"],
             ["publish_static"],
+            ["preflight"],  # PostgreSQL, the S3 server (its public URL), Redis: all answer
             ["createsuperuser", "--noinput", "--username", "admin", "--email", "a@example.test"],
         ):
             run_tool([sys.executable, "manage.py", *command], cwd=c.project, env=c.env, timeout=180)

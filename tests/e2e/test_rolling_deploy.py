@@ -99,7 +99,7 @@ class Deploy:
             [sys.executable, "-m", "divio_settings", "release-commands", str(project)],
             env=self.env,
         ).stdout.splitlines()
-        assert commands[-1] == "python manage.py publish_static"
+        assert commands[-2:] == ["python manage.py publish_static", "python manage.py preflight"]
         for command in commands:
             run_tool([sys.executable, *command.split()[1:]], cwd=project, env=self.env, timeout=180)
         return project

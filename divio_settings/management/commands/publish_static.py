@@ -19,7 +19,6 @@ acted on.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -66,7 +65,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         files = publishable(build_files(static))
         storage = target_storage()
-        identity = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
+        identity = manifests.identity(files)
         # Announced first: a prune running meanwhile keeps these files. Then every object is
         # checked, not the manifests' word for it (a half-pruned version is repaired), and only
         # then does a manifest list them: no manifest lists an object that is missing.
