@@ -123,6 +123,7 @@ def said(error: Any) -> str:
     if isinstance(response, dict):
         code = (response.get("Error") or {}).get("Code")
     code = code or getattr(error, "error_code", None)
+    code = getattr(code, "value", code)  # Azure's codes are an enumeration
     if code:
         refused = " (the storage refused the credentials)" if str(code) in REFUSED else ""
         return f"the storage answered {code}{refused}"
