@@ -153,4 +153,4 @@ def published(timeout: float) -> str:
             "this build's static files are not published: run 'python manage.py "
             "publish_static' before preflight (a release command)"
         )
-    return f"this build's {len(files)} hashed files are published ({len(versions)} versions kept)"
+    return f"this build's {len(files)} hashed files are published (versions kept: {len(versions)})"

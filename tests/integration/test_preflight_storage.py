@@ -170,3 +170,31 @@ def test_azure_right_and_wrong_account_key(azurite, container):  # noqa: F811 (f
     assert "(the storage refused the credentials); check DEFAULT_STORAGE_DSN" in row["detail"]
     assert wrong_key not in printed
     assert AZURITE_KEY not in printed
+
+
+def test_this_build_s_static_files_published_or_the_line_says_run_publish_static(
+    s3_server, tmp_path
+):
+    """With the static fallback on (shared media), preflight runs after publish_static: a
+    build it did not publish is a failure, since other versions' pages would lose assets."""
+    from tests.helpers import create_bucket
+
+    bucket = create_bucket(s3_server)
+    environ = {"DEFAULT_STORAGE_DSN": s3_dsn(s3_server, bucket, "AKIDTEST", "se/cr+et")}
+    built = {"STATIC_ROOT": str(tmp_path / "static"), "INSTALLED_APPS": [
+        "django.contrib.auth", "django.contrib.contenttypes", "django.contrib.admin",
+        "django.contrib.staticfiles", "django.contrib.messages", "django.contrib.sessions"]}  # fmt: skip
+    collect = "call_command('collectstatic', '--noinput', verbosity=0)"
+    code, rows, _ = preflight(environ, before=collect, settings=built)
+    assert code == 1
+    assert rows["static published"]["detail"] == (
+        "this build's static files are not published: run 'python manage.py publish_static' "
+        "before preflight (a release command)"
+    )
+    publish = collect + "; call_command('publish_static', verbosity=0)"
+    code, rows, _ = preflight(environ, before=publish, settings=built)
+    assert code == 0, rows
+    assert rows["static published"]["detail"].startswith("this build's ")
+    assert rows["static published"]["detail"].endswith(
+        " hashed files are published (versions kept: 1)"
+    )
