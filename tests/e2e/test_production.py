@@ -85,6 +85,9 @@ def exists(request):
 
 urlpatterns += [path("whoami/", whoami), path("users/", users), path("upload/", upload),
                 path("read/", read), path("exists/", exists)]
+
+from divio_settings.urls import health_urlpatterns
+urlpatterns += health_urlpatterns()
 """
 
 
@@ -510,6 +513,52 @@ def test_postgres_outage_gives_500_and_recovers_without_restart(stack):
         status, _, body = stack.request(port, DOMAIN, "/users/")
         assert status == 200
         assert json.loads(body) == {"users": 1}
+
+
+def probe(stack: Stack, port: str, path: str, direct: bool) -> tuple[int, dict[str, Any]]:
+    """A health probe through nginx (Host: DOMAIN, https) or, as a platform or load balancer
+    probes a container, straight to the instance's own address over http."""
+    if direct:
+        host = f"127.0.0.1:{stack.ports[port[-1]]}"
+        connection = http.client.HTTPConnection("127.0.0.1", stack.ports[port[-1]], timeout=30)
+        try:
+            connection.request("GET", path, headers={"Host": host})
+            response = connection.getresponse()
+            status, headers, body = response.status, response.headers, response.read()
+        finally:
+            connection.close()
+    else:
+        status, headers, body = stack.request(port, DOMAIN, path)
+    assert headers["Cache-Control"] == "no-store"
+    return status, json.loads(body)
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_ready_follows_the_database_without_a_restart(stack, direct):
+    """/-/ready: 200, then 503 naming the database while PostgreSQL is stopped (alive stays
+    200), then 200 again once it is back; gunicorn (a) and uvicorn (b) are not restarted."""
+    instances = ("https_a", "https_b")
+    for port in instances:
+        assert probe(stack, port, "/-/ready", direct) == (
+            200,
+            {"status": "ready", "checks": {"database default": "ok", "cache default": "ok"}},
+        )
+    stack.stop_postgres()
+    try:
+        for port in instances:
+            status, body = probe(stack, port, "/-/ready", direct)
+            assert status == 503
+            assert body["status"] == "unavailable"
+            assert body["checks"]["cache default"] == "ok"
+            assert body["checks"]["database default"].startswith("cannot connect or query")
+            assert probe(stack, port, "/-/alive", direct) == (200, {"status": "alive"})
+    finally:
+        stack.start_postgres()
+    for port in instances:
+        assert probe(stack, port, "/-/ready", direct)[0] == 200
+    for name in ("a", "b"):
+        log = (stack.tmp / f"instance-{name}.log").read_text()
+        assert "Service Unavailable" not in log  # no ERROR line per probe
 
 
 def test_s3_outage_is_a_clear_error_and_leaves_no_object(stack):
