@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -288,6 +289,19 @@ def test_no_marker_leaves_through_any_exit(hunt):
                 [sys.executable, "-m", "divio_settings", *command],
                 env=hunt["deployments"][name],
             )
+            channels["cli"].append(result.stdout + result.stderr)
+        for args in (["preflight"], ["preflight", "--json", "--timeout", "3"]):
+            result = subprocess.run(
+                [sys.executable, "manage.py", *args],
+                cwd=hunt["project"],
+                env=hunt["deployments"][name],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            # Its services are down or refuse on purpose: every probe's failure line is read.
+            assert result.returncode == 1, result.stderr[-2000:]
+            assert "database" in result.stdout and "fail" in result.stdout.lower()
             channels["cli"].append(result.stdout + result.stderr)
     deadline = time.monotonic() + 15
     while len(hunt["inbox"].messages) < 6 and time.monotonic() < deadline:
