@@ -37,9 +37,13 @@ ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 def project(tmp: Path) -> Path:
     site = tmp / "site"
     site.mkdir()
-    subprocess.run([sys.executable, "-m", "django", "startproject", "mysite", str(site)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "mysite", str(site)], check=True
+    )
     settings = site / "mysite" / "settings.py"
-    settings.write_text(settings.read_text() + "\nimport divio_settings\ndivio_settings.apply(globals())\n")
+    settings.write_text(
+        settings.read_text() + "\nimport divio_settings\ndivio_settings.apply(globals())\n"
+    )
     return site
 
 
@@ -126,8 +130,10 @@ def bench_requests(database: str, rounds: int, count: int) -> dict[str, Any]:
     from django.test import Client, override_settings
 
     plain = Client()
+    plain.handler.load_middleware()
     with override_settings(MIDDLEWARE=["divio_settings.health.HealthMiddleware"]):
         health = Client()
+        health.handler.load_middleware()  # the chain is built now, with the middleware
     cases = {
         "view": (plain, "/"),
         "view, HealthMiddleware": (health, "/"),

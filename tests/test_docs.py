@@ -326,3 +326,61 @@ def test_the_cache_cost_table_quotes_the_stored_result():
         row = f"| {label} | " + " | ".join(cell(name, op) for op in operations) + " |"
         assert row in page
     assert f"interleaved over {results['rounds']} rounds of {results['count']} operations" in page
+
+
+def test_the_preflight_tables_quote_the_stored_result():
+    """docs/performance.md's preflight and health-view figures are benchmarks/preflight.py's
+    stored run."""
+    results = json.loads((ROOT / "benchmarks" / "results" / "preflight.json").read_text())
+    page = " ".join((ROOT / "docs" / "performance.md").read_text().split())
+    command, requests = results["command"], results["requests"]
+    assert f"| `manage.py check` | {command['check_ms']} ms | |" in page
+    assert (
+        f"| `manage.py preflight` | {command['preflight_ms']} ms | {command['ratio']} × check "
+        f"({command['ratio_min']}–{command['ratio_max']}) |"
+    ) in page
+    for key in ("view", "view, HealthMiddleware", "alive", "ready"):
+        f = requests[key]
+        cells = (
+            f"| {f['median_us']:,.1f} ({f['min_us']:,.1f}–{f['max_us']:,.1f}) | "
+            f"{f['ratio_to_view']:.3f} × |"
+        )
+        assert cells in page, key
+    assert f"{results['rounds']} rounds, {results['count']} requests per sample" in page
+
+
+def test_the_preflight_how_to_quotes_the_command_s_own_words():
+    """The failure lines the how-to shows are the ones the probes print (the integration tests
+    assert each line against the real services)."""
+    page = " ".join((ROOT / "docs" / "how-to" / "preflight.md").read_text().split())
+    import ast
+
+    # The probes' texts as Python reads them (adjacent literals joined, f-strings' parts apart).
+    texts = [
+        node.value
+        for path in sorted((ROOT / "divio_settings" / "preflight").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    phrases = [
+        "cannot connect or query (",
+        "unapplied migrations (",
+        "run 'python manage.py migrate' before preflight",
+        " for a public read: ",
+        "add a public-read policy to the bucket, or say acl=public-read in the DSN (or acl=private&qs_auth=true for private media with signed URLs)",
+        "does not lead to the bucket",
+        "answers the object's URL with other content",
+        "this build's static files are not published: run 'python manage.py publish_static' before preflight",
+        "the cache server refused the password",
+        "run 'python manage.py createcachetable'",
+        "refused the login (",
+        "check the user and password in EMAIL_URL",
+        "nothing sent",
+        "not configured (DEFAULT_AMQP_BROKER_URL unset, no CELERY_BROKER_URL)",
+        "not configured (SENTRY_DSN unset)",
+        "set, get and delete of a probe key",
+        "SELECT 1, no unapplied migrations",
+    ]
+    for phrase in phrases:
+        assert phrase in page, phrase
+        assert any(phrase in text for text in texts), phrase
