@@ -201,6 +201,20 @@ def test_alive_and_ready_answer_any_host_over_http_before_the_https_redirect():
         assert client.get("/").status_code == 301  # an allowed host: to https
 
 
+def test_a_probe_on_a_redirect_domain_is_answered_not_redirected():
+    redirect = "divio_settings.middleware.DomainRedirectMiddleware"
+    with override_settings(
+        MIDDLEWARE=[HEALTH, redirect, COMMON],
+        CACHES=LOCMEM,
+        DIVIO_DOMAIN="example.com",
+        DIVIO_DOMAIN_REDIRECTS=["old.example.com"],
+    ):
+        client = Client()
+        assert client.get("/-/alive", HTTP_HOST="old.example.com").status_code == 200
+        moved = client.get("/", HTTP_HOST="old.example.com")
+        assert (moved.status_code, moved["Location"]) == (302, "http://example.com/")
+
+
 def test_not_ready_is_a_503_naming_what_failed_with_one_warning_a_minute(caplog):
     from divio_settings import health
 

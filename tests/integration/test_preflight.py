@@ -119,7 +119,7 @@ def test_postgresql_down_is_a_failure_within_the_timeout():
     assert "s3cret-Pass" not in printed
 
 
-def test_mariadb_up_and_an_unapplied_migration_on_a_second_database(mariadb, postgres):
+def test_mariadb_unapplied_then_up_with_a_second_database_then_down(mariadb, postgres):
     """A second alias is connected to, but only the database migrate works on is asked for
     its migrations."""
     name, _ = mariadb
@@ -128,12 +128,20 @@ def test_mariadb_up_and_an_unapplied_migration_on_a_second_database(mariadb, pos
         "DATABASE_URL": f"mysql://{name}:{quote(PASSWORD, safe='')}@127.0.0.1:3306/{name}",
         "ALT_DATABASE_DSN": postgres_url(user, db),
     }
+    code, rows, _ = preflight(environ)
+    assert code == 1
+    assert "unapplied migrations (contenttypes.0001_initial" in rows["database default"]["detail"]
+    assert rows["database alt"]["detail"] == "SELECT 1"
     code, rows, _ = preflight(environ, before="call_command('migrate', verbosity=0)")
     assert code == 0, rows
     assert rows["database default"]["detail"] == "SELECT 1, no unapplied migrations"
-    assert rows["database alt"]["detail"] == "SELECT 1"
-    code, rows, _ = preflight(environ)  # the same, with its migrations already there
-    assert code == 0
+    down = free_port()
+    gone = {**environ, "DATABASE_URL": f"mysql://{name}:m4ria-Secret@127.0.0.1:{down}/{name}"}
+    code, rows, printed = preflight(gone)
+    assert code == 1
+    assert rows["database default"]["detail"].startswith("cannot connect or query (")
+    assert rows["database alt"]["status"] == "ok"
+    assert "m4ria-Secret" not in printed
 
 
 @pytest.fixture
