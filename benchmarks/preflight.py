@@ -131,7 +131,7 @@ def bench_requests(database: str, rounds: int, count: int) -> dict[str, Any]:
 
     plain = Client()
     plain.handler.load_middleware()
-    with override_settings(MIDDLEWARE=["divio_settings.health.HealthMiddleware"]):
+    with override_settings(MIDDLEWARE=["divio_settings.middleware.HealthMiddleware"]):
         health = Client()
         health.handler.load_middleware()  # the chain is built now, with the middleware
     cases = {

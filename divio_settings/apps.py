@@ -18,9 +18,12 @@ class DivioSettingsConfig(AppConfig):
         from django.conf import settings
 
         if conf.read(conf.CHECKS):
-            from . import checks
+            from django.core import checks
 
-            checks.register()
+            # The checks' modules are imported when checks run (check, migrate), not in every
+            # server process that only registers them (start-up, #35).
+            checks.register(run_checks, checks.Tags.security)
+            checks.register(run_database_checks, checks.Tags.database)
         if server_process():
             # scrypt makes each fingerprint cost tens of milliseconds: off the start-up path.
             import threading
@@ -41,6 +44,20 @@ class DivioSettingsConfig(AppConfig):
             from .debug_page import redact_technical_404
 
             redact_technical_404()
+
+
+def run_checks(app_configs: Any, **kwargs: Any) -> list[Any]:
+    """The library's system checks (divio_settings.checks.CHECKS)."""
+    from .checks import check_all
+
+    return check_all(app_configs, **kwargs)
+
+
+def run_database_checks(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[Any]:
+    """The checks that need a database (`migrate` runs them): the cache table."""
+    from .service_checks import check_cache_table
+
+    return check_cache_table(app_configs, databases=databases, **kwargs)
 
 
 SERVERS: Final = ("gunicorn", "uvicorn", "uwsgi", "daphne", "hypercorn", "granian")

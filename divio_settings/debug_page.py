@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -15,14 +16,24 @@ from .redaction import REDACTED, SECRET_WORDS, redact
 MAX_SCRUBBED = 1024 * 1024
 
 
+@functools.cache
+def hidden_settings() -> re.Pattern[str]:
+    """Django's secret words and ours, compiled on first use (this module is imported whenever
+    logging is configured: compiling at import cost every process)."""
+    return re.compile("|".join(SECRET_WORDS), flags=re.IGNORECASE)
+
+
 class SafeExceptionReporterFilter(DjangoFilter):
     """Masks what Django masks, settings named ``*_DSN``, and the password of any URL value.
 
     Installed as DEFAULT_EXCEPTION_REPORTER_FILTER by apply() unless settings.py chose one.
     """
 
-    hidden_settings = re.compile("|".join(SECRET_WORDS), flags=re.IGNORECASE)
     cleansed_substitute = REDACTED
+
+    @property
+    def hidden_settings(self) -> re.Pattern[str]:  # type: ignore[override]
+        return hidden_settings()
 
     def cleanse_setting(self, key: Any, value: Any) -> Any:
         cleansed = super().cleanse_setting(key, value)

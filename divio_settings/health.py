@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 
-from .preflight import FAIL, Result, cheap_probes, run_all
+from .middleware import ALIVE_NAME as ALIVE_NAME
+from .middleware import READY_NAME as READY_NAME
 
-ALIVE_NAME: Final = "divio-settings-alive"
-READY_NAME: Final = "divio-settings-ready"
+if TYPE_CHECKING:
+    from .preflight import Result
 READY_TIMEOUT: Final = 2.0  # seconds: below the probe timeouts of Kubernetes (1 s default: set it)
 NO_STORE: Final = "no-store"
 WARN_EVERY: Final = 60.0  # seconds between two log lines of a failing readiness probe
@@ -34,6 +33,10 @@ def alive(request: HttpRequest) -> JsonResponse:
 
 def ready(request: HttpRequest) -> JsonResponse:
     """200 when every database and cache answers, else 503 with what failed (no secrets)."""
+    # Imported here: admin's system checks import every MIDDLEWARE class, and `manage.py
+    # check` should not pay for the probes (threads, dataclasses) it never runs.
+    from .preflight import FAIL, cheap_probes, run_all
+
     results = run_all(cheap_probes(), READY_TIMEOUT)
     failed = [result for result in results if result.status == FAIL]
     body = {
@@ -59,64 +62,3 @@ def warn(failed: list[Result]) -> None:
         _warned["at"] = now
         lines = "; ".join(f"{result.label}: {result.detail}" for result in failed)
         log.warning("Not ready: %s", lines)
-
-
-GetResponse = Callable[[HttpRequest], Any]
-View = Callable[[HttpRequest], HttpResponse]
-
-
-class HealthMiddleware:
-    """Answer the views of ``health_urlpatterns()`` (``/-/alive``, ``/-/ready``) before any
-    other middleware: a probe of a platform, Kubernetes or a load balancer comes to the
-    container's own address, which no ALLOWED_HOSTS lists, and over http, which the https
-    redirect would turn away. Only those two paths are answered so; everything else goes on.
-
-    Their paths are looked up (reversed) on the first request, once the URLconf is there; a
-    project whose urls.py does not route them pays one dictionary lookup per request.
-    """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: GetResponse) -> None:
-        self.get_response = get_response
-        self.views: dict[str, View] | None = None
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
-
-    def view(self, request: HttpRequest) -> View | None:
-        if self.views is None:
-            try:
-                self.views = health_views()
-            except Exception:
-                return None  # urls.py cannot be loaded: the request fails as it would anyway
-        return self.views.get(request.path)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.async_mode:
-            return self.__acall__(request)
-        view = self.view(request)
-        return view(request) if view is not None else self.get_response(request)
-
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        view = self.view(request)
-        if view is not None:
-            # The readiness probes wait on their own threads; the event loop does not.
-            response: HttpResponse = await sync_to_async(view, thread_sensitive=False)(request)
-            return response
-        get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
-        return await get_response(request)
-
-
-def health_views() -> dict[str, View]:
-    """{path: view} of the health views that urls.py routes (none: an empty dict)."""
-    from django.urls import NoReverseMatch, reverse
-
-    found: dict[str, View] = {}
-    for name, view in ((ALIVE_NAME, alive), (READY_NAME, ready)):
-        try:
-            found[reverse(name)] = view
-        except NoReverseMatch:
-            pass
-    return found

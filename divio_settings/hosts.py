@@ -13,7 +13,7 @@ from .variables import Variable
 REDIRECT_MIDDLEWARE: Final = "divio_settings.middleware.DomainRedirectMiddleware"
 # Answers health_urlpatterns()'s views for any host (a probe on the container's address);
 # removes itself on the first request when urls.py does not route them.
-HEALTH_MIDDLEWARE: Final = "divio_settings.health.HealthMiddleware"
+HEALTH_MIDDLEWARE: Final = "divio_settings.middleware.HealthMiddleware"
 HEALTH_SOURCE: Final = "default (health probes)"
 
 

@@ -16,7 +16,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 
-from divio_settings.middleware import HASHED, plain_name
+from divio_settings.middleware import hashed, plain_name
 from divio_settings.published import PUBLISHED
 
 MANIFESTS: Final = PUBLISHED + "manifests/"
@@ -29,7 +29,7 @@ MAX_NAMES: Final = 50_000
 
 def valid_name(name: object) -> bool:
     """A hashed name publish_static may write or delete: relative, below divio-static/."""
-    return isinstance(name, str) and plain_name(name) and HASHED.search(name) is not None
+    return isinstance(name, str) and plain_name(name) and hashed().search(name) is not None
 
 
 def identity(files: list[str]) -> str:

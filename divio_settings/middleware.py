@@ -1,15 +1,17 @@
-"""DomainRedirectMiddleware: DOMAIN_REDIRECTS hosts answer with a redirect to DOMAIN.
+"""HealthMiddleware: the health views (divio_settings.health) answer a probe on any host first.
+DomainRedirectMiddleware: DOMAIN_REDIRECTS hosts answer with a redirect to DOMAIN.
 StaticMissMiddleware: a static file this container lacks is fetched from the media storage's
 published copy, and a missing one is never cached."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import (
@@ -21,9 +23,72 @@ from django.http import (
 )
 
 from . import conf
-from .published import NAMES, PUBLISHED
 
 GetResponse = Callable[[HttpRequest], Any]
+View = Callable[[HttpRequest], HttpResponse]
+# The URL names of health_urlpatterns()'s views (divio_settings.health).
+ALIVE_NAME: Final = "divio-settings-alive"
+READY_NAME: Final = "divio-settings-ready"
+
+
+class HealthMiddleware:
+    """Answer the views of ``health_urlpatterns()`` (``/-/alive``, ``/-/ready``) before any
+    other middleware: a probe of a platform, Kubernetes or a load balancer comes to the
+    container's own address, which no ALLOWED_HOSTS lists, and over http, which the https
+    redirect would turn away. Only those two paths are answered so; everything else goes on.
+
+    Their paths are looked up on the first request, once the URLconf is there; a project whose
+    urls.py does not route them pays one dictionary lookup per request.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+        self.views: dict[str, View] | None = None
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def view(self, request: HttpRequest) -> View | None:
+        if self.views is None:
+            try:
+                self.views = health_views()
+            except Exception:
+                return None  # urls.py cannot be loaded: the request fails as it would anyway
+        return self.views.get(request.path)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        view = self.view(request)
+        return view(request) if view is not None else self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        view = self.view(request)
+        if view is not None:
+            # The readiness probes wait on their own threads; the event loop does not.
+            response: HttpResponse = await sync_to_async(view, thread_sensitive=False)(request)
+            return response
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
+        return await get_response(request)
+
+
+def health_views() -> dict[str, View]:
+    """{path: view} of the health views that urls.py routes, found by their names (none: an
+    empty dict). The views are not imported here: `manage.py check` imports every middleware
+    class, and should not pay for the probes behind them."""
+    from django.urls import NoReverseMatch, resolve, reverse
+
+    found: dict[str, View] = {}
+    for name in (ALIVE_NAME, READY_NAME):
+        try:
+            path = reverse(name)
+        except NoReverseMatch:
+            continue
+        found[path] = resolve(path).func
+    return found
 
 
 class DomainRedirectMiddleware:
@@ -90,7 +155,16 @@ class DomainRedirectMiddleware:
 
 
 # The last path segment of a name ManifestStaticFilesStorage hashed: name.<12 hex>[.ext].
-HASHED: Final = re.compile(r"\.[0-9a-f]{12}(?:\.[^./]+)?$")
+HASHED_NAME: Final = r"\.[0-9a-f]{12}(?:\.[^./]+)?$"
+
+
+@functools.cache
+def hashed() -> re.Pattern[str]:
+    """HASHED_NAME, compiled on first use: `manage.py check` imports this module (Django's
+    admin check imports every middleware class) and need not compile it."""
+    return re.compile(HASHED_NAME)
+
+
 NO_STORE: Final = "no-cache, no-store, max-age=0, must-revalidate"
 
 
@@ -127,21 +201,25 @@ class StaticMissMiddleware:
         self.get_response = get_response
         self.prefix = prefix if prefix.endswith("/") else prefix + "/"
         self.fallback = bool(conf.read(conf.STATIC_FALLBACK))
+        if self.fallback:  # imported only where there is a published copy to redirect to
+            from .published import NAMES, PUBLISHED
+
+            self.names, self.published = NAMES, PUBLISHED
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
 
     def redirect(self, request: HttpRequest) -> HttpResponse | None:
         name = request.path[len(self.prefix) :]
-        if not (self.fallback and request.method in ("GET", "HEAD") and HASHED.search(name)):
+        if not (self.fallback and request.method in ("GET", "HEAD") and hashed().search(name)):
             return None
-        if not plain_name(name) or name not in NAMES:
+        if not plain_name(name) or name not in self.names:
             # Climbing out of divio-static/ (.., a backslash, an encoded separator), or a name
             # no published version has: never looked up, never cached.
             return self.not_stored(HttpResponseNotFound())
         from django.core.files.storage import default_storage
 
-        response = HttpResponseRedirect(default_storage.url(PUBLISHED + name))
+        response = HttpResponseRedirect(default_storage.url(self.published + name))
         response["Cache-Control"] = NO_STORE  # the copy may be pruned once this version is old
         return response
 

@@ -16,8 +16,6 @@ from django.core.cache import caches
 from django.db import DatabaseError, connections, router
 
 from . import conf
-from .caches import DATABASE_CACHES as DATABASE_CACHES
-from .caches import LOCAL_CACHES
 
 Messages = list[checks.CheckMessage]
 
@@ -31,6 +29,8 @@ RATE_LIMITERS: Final = ("django_ratelimit", "axes", "rest_framework")
 
 
 def _local_cache(alias: str) -> bool:
+    from .caches import LOCAL_CACHES  # imported by the cloud-only checks that use it
+
     backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
     return backend in LOCAL_CACHES
 
@@ -83,6 +83,8 @@ def check_cache_table(
     """A database check (`migrate` runs it): the table of a database cache must exist."""
     if not databases:
         return []
+    from .caches import DATABASE_CACHES
+
     messages: Messages = []
     for alias, config in settings.CACHES.items():
         if config.get("BACKEND") not in DATABASE_CACHES:
@@ -109,6 +111,14 @@ def check_cache_table(
                 )
             )
     return messages
+
+
+def database_caches() -> tuple[str, ...]:
+    """The backends whose table createcachetable makes (caches.DATABASE_CACHES), for the
+    command, which reads no group itself."""
+    from .caches import DATABASE_CACHES
+
+    return tuple(DATABASE_CACHES)
 
 
 def check_sentry_installed(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:

@@ -64,7 +64,7 @@ def test_live_environment():
     assert ns["SECRET_KEY"] == LIVE_KEY
     assert ns["DEBUG"] is False
     assert ns["MIDDLEWARE"][:4] == [
-        "divio_settings.health.HealthMiddleware",
+        "divio_settings.middleware.HealthMiddleware",
         "divio_settings.middleware.DomainRedirectMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",

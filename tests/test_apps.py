@@ -144,16 +144,42 @@ def test_the_debug_404_page_shows_no_secret(settings, client):
 
 def test_ready_registers_the_checks_unless_switched_off(settings, monkeypatch):
     from django.apps import apps as registry
+    from django.core import checks
 
-    from divio_settings import checks
+    from divio_settings import apps
 
-    calls: list[bool] = []
-    monkeypatch.setattr(checks, "register", lambda: calls.append(True))
+    calls: list[object] = []
+    monkeypatch.setattr(checks, "register", lambda check, *tags: calls.append(check))
     registry.get_app_config("divio_settings").ready()
-    assert calls == [True]
+    assert calls == [apps.run_checks, apps.run_database_checks]
     settings.DIVIO_SETTINGS_CHECKS = False  # apply(checks=False) with the app kept for runserver
     registry.get_app_config("divio_settings").ready()
-    assert calls == [True]
+    assert calls == [apps.run_checks, apps.run_database_checks]
+
+
+def test_a_server_process_does_not_import_the_checks():
+    """django.setup() registers the checks without importing their modules: they are imported
+    when checks run (check, migrate), not in every worker (start-up, #35)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT, child_env
+
+    code = (
+        "import django, sys; from django.conf import settings\n"
+        "import divio_settings\n"
+        "ns = {'INSTALLED_APPS': ['django.contrib.contenttypes'], '__file__': '/app/x/settings.py'}\n"
+        "divio_settings.apply(ns, environ={})\n"
+        "settings.configure(**{k: v for k, v in ns.items() if k.isupper()}); django.setup()\n"
+        "print(sorted(m for m in ('divio_settings.checks', 'divio_settings.service_checks', "
+        "'divio_settings.health', 'divio_settings.preflight') if m in sys.modules))\n"
+        "from django.core.checks import run_checks; run_checks()\n"
+        "print('divio_settings.checks' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=child_env(), cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.stdout.splitlines() == ["[]", "True"], result.stderr
 
 
 @pytest.mark.e2e  # migrate in a child process

@@ -22,7 +22,7 @@ from divio_settings.preflight import Probe, run_all
 from divio_settings.preflight.probe import Failed, Skipped
 from tests.helpers import free_port
 
-HEALTH = "divio_settings.health.HealthMiddleware"
+HEALTH = "divio_settings.middleware.HealthMiddleware"
 SECURITY = "django.middleware.security.SecurityMiddleware"
 COMMON = "django.middleware.common.CommonMiddleware"
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
@@ -258,13 +258,13 @@ def test_a_urls_py_that_cannot_be_loaded_is_left_to_django(monkeypatch):
     from django.http import HttpResponse
     from django.test import RequestFactory
 
-    from divio_settings import health
+    from divio_settings import middleware as module
 
     def broken() -> dict[str, object]:
         raise ImportError("urls.py")
 
-    monkeypatch.setattr(health, "health_views", broken)
-    middleware = health.HealthMiddleware(lambda request: HttpResponse("on"))
+    monkeypatch.setattr(module, "health_views", broken)
+    middleware = module.HealthMiddleware(lambda request: HttpResponse("on"))
     assert middleware(RequestFactory().get("/-/alive")).content == b"on"
     assert middleware.views is None
     monkeypatch.undo()

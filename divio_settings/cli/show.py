@@ -154,9 +154,9 @@ class Verdict:
         then publish_static when the static fallback is on and the static names are hashed,
         then preflight (the library's app, which has the command, is installed)."""
         caches = self.settings.get("CACHES") or {}
-        from divio_settings.service_checks import DATABASE_CACHES
+        from divio_settings.service_checks import database_caches
 
-        database_cache = any(cache.get("BACKEND") in DATABASE_CACHES for cache in caches.values())
+        database_cache = any(cache.get("BACKEND") in database_caches() for cache in caches.values())
         static = (self.settings.get("STORAGES") or {}).get("staticfiles", {})
         publish = bool(conf.read(conf.STATIC_FALLBACK, self.settings)) and hashes_names(
             self.root, self.env, str(static.get("BACKEND", ""))
