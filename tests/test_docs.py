@@ -384,3 +384,17 @@ def test_the_preflight_how_to_quotes_the_command_s_own_words():
     for phrase in phrases:
         assert phrase in page, phrase
         assert any(phrase in text for text in texts), phrase
+
+
+def test_the_instruction_counts_quote_the_stored_result():
+    """docs/performance.md's start-up instruction counts are benchmarks/instructions.py's
+    stored run, row for row."""
+    results = json.loads((ROOT / "benchmarks" / "results" / "instructions.json").read_text())
+    page = (ROOT / "docs" / "performance.md").read_text()
+    for label, figures in results["rows"].items():
+        row = (
+            f"| {label} | {figures['guide'] / 1e6:,.1f} M | {figures['ours'] / 1e6:,.1f} M | "
+            f"{figures['ratio']:.4f} |"
+        )
+        assert row in page, label
+    assert f"Django {results['machine']['django']}, {results['date']})" in " ".join(page.split())

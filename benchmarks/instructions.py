@@ -1,0 +1,102 @@
+"""Start-up in instructions: `python benchmarks/instructions.py` (needs valgrind).
+
+The deployment guide's hand-written settings against the two lines, in copies of one fresh
+startproject (benchmarks/run.py makes them), with the same variables: callgrind's count of
+instructions for a whole process that runs `django.setup()` and for `manage.py check`, with
+PostgreSQL and an S3 DSN, without `DATABASE_URL`, and (check) with 1,000 and 10,000 unrelated
+variables beside them. Counts do not drift with the machine's load; each process runs once
+without valgrind first (bytecode caches written), then once counted, with PYTHONHASHSEED=0.
+`--output FILE` stores them (benchmarks/results/instructions.json is the one
+docs/performance.md quotes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run  # noqa: E402 (the projects and environments of the main benchmark)
+
+COMMANDS = {"setup": ["-c", "import django; django.setup()"], "check": ["manage.py", "check"]}
+ENVIRONMENTS: dict[str, dict[str, str]] = {
+    "postgres + S3": {"DEFAULT_STORAGE_DSN": run.DSNS["s3"]},
+    "no database": {"DEFAULT_STORAGE_DSN": run.DSNS["s3"], "DATABASE_URL": ""},
+}
+UNRELATED = (1_000, 10_000)
+
+
+def unrelated(count: int) -> dict[str, str]:
+    return {f"UNRELATED_VARIABLE_{i}": "x" * 20 for i in range(count)}
+
+
+def count(project: Path, command: list[str], extra: dict[str, str]) -> int:
+    env = {**run.child_env(project, extra), "PYTHONHASHSEED": "0"}
+    env = {name: value for name, value in env.items() if value != ""}  # "" unsets
+    subprocess.run([sys.executable, *command], cwd=project, env=env, check=True, capture_output=True)
+    valgrind = shutil.which("valgrind")
+    assert valgrind, "valgrind is needed"
+    result = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, *command],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if result.returncode != 0 or not found:
+        raise RuntimeError(result.stderr[-2000:])
+    return int(found.group(1))
+
+
+def measure(projects: dict[str, Path]) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    cases = [
+        (f"{command}, {name}", COMMANDS[command], extra)
+        for name, extra in ENVIRONMENTS.items()
+        for command in COMMANDS
+    ]
+    cases += [
+        (f"check, postgres + S3 + {n:,} unrelated", COMMANDS["check"], {**ENVIRONMENTS["postgres + S3"], **unrelated(n)})
+        for n in UNRELATED
+    ]  # fmt: skip
+    for label, command, extra in cases:
+        guide = count(projects["guide"], command, extra)
+        ours = count(projects["ours"], command, extra)
+        rows[label] = {"guide": guide, "ours": ours, "ratio": round(ours / guide, 4)}
+        print(f"{label:<45} guide {guide / 1e6:9.1f} M  ours {ours / 1e6:9.1f} M  {ours / guide:.4f}")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+    started = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = measure(run.make_projects(Path(tmp)))
+    if args.output:
+        import django
+
+        machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
+        machine["django"] = django.get_version()
+        stored = {"machine": machine, "date": time.strftime("%Y-%m-%d"), "rows": rows}
+        stored["seconds"] = round(time.time() - started)
+        args.output.write_text(json.dumps(stored, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
