@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 from django.views.debug import ExceptionReporter as DjangoReporter
 from django.views.debug import SafeExceptionReporterFilter as DjangoFilter
 
-from .redaction import REDACTED, SECRET_WORDS, redact
+from .redaction import REDACTED, SECRET_WORDS, is_secret_field, redact
 
 # Larger bytes values in a frame are not read for secrets (the page trims them at 4 KiB anyway).
 MAX_SCRUBBED = 1024 * 1024
@@ -38,6 +38,19 @@ class SafeExceptionReporterFilter(DjangoFilter):
     def cleanse_setting(self, key: Any, value: Any) -> Any:
         cleansed = super().cleanse_setting(key, value)
         return redact(cleansed) if isinstance(cleansed, str) else cleansed
+
+    def get_post_parameters(self, request: Any) -> Any:
+        """Django's masking (sensitive_post_parameters, while DEBUG is off), then every field
+        whose name looks secret (``password``, ``card_number``, ``otp``), also on the debug page
+        and without the decorator: a login view can fail before its decorator applies."""
+        parameters = super().get_post_parameters(request)
+        secret = [name for name in parameters if is_secret_field(str(name))]
+        if not secret:
+            return parameters
+        cleansed = parameters.copy()
+        for name in secret:
+            cleansed[name] = self.cleansed_substitute
+        return cleansed
 
     def cleanse_special_types(self, request: Any, value: Any) -> Any:
         """A local variable holding a secret as bytes (``SECRET_KEY.encode()``): the page

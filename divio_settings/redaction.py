@@ -30,6 +30,13 @@ SECRET_WORDS: Final = (
     "DSN",
     "CREDENTIAL",
 )
+# Form fields whose values are secrets (a visitor's password, card, one-time code): masked in
+# every error report the library owns, whatever sensitive_post_parameters says (a view can fail
+# before its decorator applies: a rate limiter in a login view). Words found anywhere in the
+# name, and short ones only as a word of their own ("pin", not "shipping").
+SECRET_FIELD_WORDS: Final = ("PASS", "PWD", "SECRET", "TOKEN", "CREDENTIAL", "AUTH", "KEY")
+SECRET_FIELD_WORDS_TOO: Final = ("CARD", "SIGNATURE", "CSRF", "SESSION", "IBAN")
+SECRET_FIELD_TOKENS: Final = frozenset({"PIN", "OTP", "CVV", "CVC", "CVV2", "SSN", "TAN", "API"})
 # Query arguments of a URL that carry a credential (redis' password=, an Azure SAS' sig=, …).
 SECRET_ARGUMENTS: Final = frozenset({"password", "passwd", "secret", "sig", "token", "key"})
 # Shorter secret values are not scrubbed by value: a 3-letter password would mask every word
@@ -214,6 +221,15 @@ def masked(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return type(value)(masked(item) for item in value)
     return REDACTED if value not in (None, "", [], (), {}) else value
+
+
+def is_secret_field(name: str) -> bool:
+    """Whether a form field named *name* holds a secret (SECRET_FIELD_WORDS and _TOKENS)."""
+    upper = name.upper()
+    if any(word in upper for word in SECRET_FIELD_WORDS + SECRET_FIELD_WORDS_TOO):
+        return True
+    words = re.split(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])", name)
+    return any(word.upper() in SECRET_FIELD_TOKENS for word in words)
 
 
 def is_secret_name(name: str) -> bool:

@@ -89,10 +89,19 @@ def sdk_options(
 def scrub_event(event: Any, hint: Any = None) -> Any:
     """Every string of a Sentry event, transaction or breadcrumb as the report shows it: the
     environment's secret values and URL passwords removed, secret-named fields masked (frame
-    locals such as psycopg's ``conn_params``, exception messages, log messages, request data)."""
-    from .redaction import redact
+    locals such as psycopg's ``conn_params``, exception messages, log messages, request data),
+    and a form's fields whose names look secret."""
+    from .redaction import REDACTED, is_secret_field, redact
 
-    return _scrubbed(event, redact)
+    scrubbed = _scrubbed(event, redact)
+    request = scrubbed.get("request") if isinstance(scrubbed, dict) else None
+    if isinstance(request, dict) and isinstance(data := request.get("data"), dict):
+        # A form's fields: a visitor's password, card, one-time code.
+        request["data"] = {
+            key: REDACTED if is_secret_field(str(key)) and item not in ("", None) else item
+            for key, item in data.items()
+        }
+    return scrubbed
 
 
 def _scrubbed(value: Any, redact: Any, name: str = "") -> Any:

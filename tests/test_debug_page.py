@@ -86,3 +86,59 @@ class PlainDjangoLeaksTests(SimpleTestCase):
         with self.settings(CELERY_BROKER_URL="amqp://guest:brokersecret@rabbit:5672/"):
             page = self.client.get("/boom/", headers={"accept": "text/html"}).content.decode()
         assert "brokersecret" in page
+
+
+FORM = {
+    "username": "ada",
+    "email": "ada@example.com",
+    "password": "Zq8typedPassw0rd",
+    "new_password2": "Zq8typedPassw0rd2",
+    "cardNumber": "4111111111111111",
+    "card_cvc": "737",
+    "otp": "492817",
+    "pin": "8812",
+    "shipping": "express",
+    "api_key": "Zq8apiKey55",
+}
+SECRET_FIELDS = ("password", "new_password2", "cardNumber", "card_cvc", "otp", "pin", "api_key")
+
+
+def test_secret_form_fields_by_name():
+    from divio_settings.redaction import is_secret_field
+
+    for name in (*SECRET_FIELDS, "passwd", "pwd", "csrfmiddlewaretoken", "credit_card", "apiKey"):
+        assert is_secret_field(name), name
+    for name in ("username", "email", "shipping", "footprint", "spinner", "title", "next"):
+        assert not is_secret_field(name), name
+
+
+def test_the_filter_masks_secret_fields_without_the_decorator_and_keeps_it():
+    """A view that fails before sensitive_post_parameters applies (allauth's rate limiter)
+    still shows no password; the decorator's own choice is applied on top."""
+    from django.test import RequestFactory
+
+    from divio_settings.debug_page import SafeExceptionReporterFilter
+
+    request = RequestFactory().post("/login/", FORM)
+    for debug in (False, True):
+        with override_settings(DEBUG=debug):
+            shown = SafeExceptionReporterFilter().get_post_parameters(request)
+            assert {name: shown[name] for name in FORM} == {
+                name: "********" if name in SECRET_FIELDS else value for name, value in FORM.items()
+            }
+    request.sensitive_post_parameters = ["email"]  # type: ignore[attr-defined]
+    with override_settings(DEBUG=False):
+        shown = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert shown["email"] == "********"
+    assert shown["username"] == "ada"
+    assert request.POST["password"] == "Zq8typedPassw0rd"  # the request itself is untouched
+
+
+def test_sentry_request_data_masks_secret_fields():
+    from divio_settings.sentry import scrub_event
+
+    event = {"request": {"url": "https://example.com/login/", "data": dict(FORM)}}
+    scrubbed = scrub_event(event)
+    assert {name: scrubbed["request"]["data"][name] for name in FORM} == {
+        name: "********" if name in SECRET_FIELDS else value for name, value in FORM.items()
+    }

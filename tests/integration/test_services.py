@@ -383,3 +383,42 @@ print("OUTCOME", set(seen), inside, alive)
     assert outcome(down) == ["{'rendered'}", "miss"]
     assert down.stdout.count("Database cache unreachable") == 1, down.stdout
     assert "Traceback" not in down.stdout + down.stderr
+
+
+def test_a_visitor_s_typed_password_never_reaches_the_error_mail(smtp_server):
+    """A 500 inside a login view before sensitive_post_parameters applies (a rate limiter): the
+    error mail to ADMINS shows the form without its password, card or one-time code (#33)."""
+    port, inbox, cert = smtp_server
+    environ = {
+        "STAGE": "live",
+        "DOMAIN": "example.com",
+        "SECRET_KEY": "k" * 50,
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": "sqlite://:memory:",
+        "EMAIL_URL": f"submission://mailer:{quote('pa@ss:w/rd', safe='')}@localhost:{port}?timeout=10",
+        "SERVER_EMAIL": "errors@example.com",
+    }
+    body = """
+from django.test import Client
+client = Client(raise_request_exception=False)
+form = {"username": "ada", "password": "Zq8typedPassw0rd", "card_number": "4111111111111111",
+        "otp": "492817"}
+response = client.post("/boom/", form, HTTP_HOST="example.com")
+sys.stderr.write(str(response.status_code))
+"""
+    result = django_process(
+        environ,
+        body,
+        {"MIDDLEWARE": [], "ADMINS": [["Ops", "ops@example.com"]]},
+        extra_env={"SSL_CERT_FILE": str(cert)},
+    )
+    assert result.stderr.strip().endswith("500")
+    deadline = time.monotonic() + 5
+    while not inbox.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(inbox.messages) == 1
+    text = inbox.messages[0].content.decode("utf-8", "replace")
+    assert "username" in text
+    assert "ada" in text
+    for typed in ("Zq8typedPassw0rd", "4111111111111111", "492817"):
+        assert typed not in text, typed
