@@ -51,14 +51,35 @@ def foreign_variables(env: Env, current: Mapping[str, Any]) -> list[list[str]]:
     found = []
     for name, instead in FOREIGN_NAMES.items():
         value = clean(env.get(name))
-        if value is not None and not held_by(current, value):
+        if value is not None and not held_by(current, value, name):
             found.append([name, instead])
     return found
 
 
-def held_by(current: Mapping[str, Any], value: str) -> bool:
+def typed(value: str) -> bool | int | None:
+    """The boolean or whole number a project's own reader (env.bool, env.int) makes of
+    *value*, or None."""
+    from .env import FALSE_WORDS, TRUE_WORDS
+
+    lowered = value.strip().lower()
+    if lowered in TRUE_WORDS - {"1"}:
+        return True
+    if lowered in FALSE_WORDS - {"0"}:
+        return False
+    return int(lowered) if lowered.lstrip("-").isdigit() else None
+
+
+def held_by(current: Mapping[str, Any], value: str, name: str = "") -> bool:
     """Whether a setting of *current* holds *value* (equal, or inside a longer string such as a
-    URL). Short values ('True', '587') count only when equal to a string setting."""
+    URL). Short values ('True', '587') count only when equal to a string setting, or, for a
+    ``DJANGO_<SETTING>`` variable, when that setting holds them read as a boolean or number
+    (``SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT")``)."""
+    # Only for DJANGO_<SETTING>: a bare DEBUG=True beside startproject's own DEBUG = True says
+    # nothing about whether settings.py reads the variable.
+    own = current.get(name.removeprefix("DJANGO_")) if name.startswith("DJANGO_") else None
+    reading = typed(value)
+    if reading is not None and type(own) is type(reading) and own == reading:
+        return True
     pending: list[Any] = [item for name, item in current.items() if name.isupper()]
     seen = 0
     while pending and seen < 10_000:

@@ -176,12 +176,37 @@ def check_local_services(app_configs: Sequence[AppConfig] | None, **kwargs: Any)
             f"{name} points at {host}, this container itself, in a cloud environment: the "
             "service is not there.",
             hint="Let the service's variable (CACHE_URL, DATABASE_URL, EMAIL_URL, "
-            "DEFAULT_AMQP_BROKER_URL) set it, or point it at the service's host.",
+            "DEFAULT_AMQP_BROKER_URL) set it (a variable may name 127.0.0.1: a sidecar), or "
+            "point it at the service's host.",
             id="divio_settings.W015",
         )
         for name, host in _service_hosts()
-        if host.lower() in LOCAL_NAMES
+        if host.lower() in LOCAL_NAMES and not _set_by_variable(name)
     ]
+
+
+def _set_by_variable(name: str) -> bool:
+    """Whether apply() took *name* (``CACHES['default']``, ``CELERY_BROKER_URL`` …) from its
+    variable: a variable that names 127.0.0.1 means it (a sidecar, a local proxy)."""
+    from .report import Report
+
+    report = conf.read(conf.REPORT)
+    setting, _, alias = name.partition("[")
+    source = report.source(setting) if isinstance(report, Report) else None
+    if not source:
+        return False
+    alias = alias.strip("[]'\"")
+    prefix = "" if alias in ("", "default") else f"{alias.upper()}_"
+    variables = {
+        "DATABASES": [f"{prefix}DATABASE_DSN"]
+        + ([] if prefix else ["DATABASE_URL", "DEFAULT_DATABASE_DSN"]),
+        "CACHES": [f"{prefix}CACHE_URL"] + ([] if prefix else ["DEFAULT_CACHE_URL"]),
+        "CELERY_BROKER_URL": ["DEFAULT_AMQP_BROKER_URL", "BROKER_URL"],
+        "MAILERS": ["EMAIL_URL"],
+        "EMAIL_HOST": ["EMAIL_URL"],
+    }.get(setting, [])
+    named = set(source.replace(";", ",").replace(" ", ",").split(","))
+    return any(variable in named for variable in variables)
 
 
 def _service_hosts() -> list[tuple[str, str]]:

@@ -376,3 +376,44 @@ def test_every_check_has_a_route_and_every_route_triggers_its_check():
         result = django_process(environ, ROUTE_BODY, own, extra)
         found = json.loads(result.stdout.splitlines()[-1])
         assert check_id in found, (check_id, found)
+
+
+def test_w014_a_variable_settings_py_reads_as_a_boolean_or_number_is_held():
+    """env.bool("DJANGO_SECURE_SSL_REDIRECT") makes False of "False": the project reads it, so
+    W014 says nothing (#33: held_by compared strings only)."""
+    from divio_settings.conventions import foreign_variables
+
+    environ = {"DJANGO_SECURE_SSL_REDIRECT": "False", "DJANGO_LOG_LEVEL": "WARNING"}
+    read = {"SECURE_SSL_REDIRECT": False, "LOG_LEVEL": "WARNING"}
+    assert foreign_variables(environ, read) == []
+    # Not read: settings.py's own other value, or no such setting.
+    assert foreign_variables(environ, {"SECURE_SSL_REDIRECT": True}) == [
+        ["DJANGO_SECURE_SSL_REDIRECT", "SECURE_SSL_REDIRECT"],
+        ["DJANGO_LOG_LEVEL", "LOG_LEVEL"],
+    ]
+    # A bare name beside startproject's own literal (DEBUG = True) proves nothing: reported.
+    assert foreign_variables({"DEBUG": "True"}, {"DEBUG": True}) == [["DEBUG", "DJANGO_DEBUG"]]
+    # A number is not a boolean: "1" read by env.bool is True, which says nothing either way.
+    assert foreign_variables({"DJANGO_SECURE_SSL_REDIRECT": "1"}, {"SECURE_SSL_REDIRECT": True})
+
+
+@pytest.mark.e2e  # a child process per environment
+def test_w015_a_variable_that_names_127_0_0_1_means_it():
+    """CACHE_URL and DATABASE_URL pointing at 127.0.0.1 in the cloud (a sidecar, a proxy): the
+    variable's choice, no W015; settings.py's own localhost broker still gets it."""
+    import json
+
+    from tests.helpers import django_process
+
+    pytest.importorskip("psycopg", reason="the PostgreSQL route needs psycopg (services group)")
+    sidecar = {
+        **CLOUD,
+        **SERVICES,
+        "CACHE_URL": "redis://127.0.0.1:6379/0",
+        "DATABASE_URL": "postgres://u:pa55w0rd@127.0.0.1:6432/site",
+    }
+    found = json.loads(django_process(sidecar, ROUTE_BODY).stdout.splitlines()[-1])
+    assert "divio_settings.W015" not in found, found
+    own = {"CELERY_BROKER_URL": "redis://localhost:6379/0"}
+    found = json.loads(django_process(sidecar, ROUTE_BODY, own).stdout.splitlines()[-1])
+    assert "divio_settings.W015" in found, found
