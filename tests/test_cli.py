@@ -914,3 +914,16 @@ def test_init_python_is_a_version_and_nothing_else(value, tmp_path, capsys):
     assert main(["init", str(tmp_path), "--python", value]) == 2
     assert "expected a Python version such as 3.13" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_move_how_to_shows_what_release_commands_prints(tmp_path):
+    """docs/how-to/move.md's release commands are the command's own for a cloud environment with
+    S3 media and no CACHE_URL, read from an env file as the page says."""
+    page = (ROOT / "docs" / "how-to" / "move.md").read_text()
+    section = page.split("## 4. Set the release commands", 1)[1].split("## 5.", 1)[0]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    env_file = tmp_path / ".env-cloud"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in LIVE_ENV.items()))
+    printed = run_cli("release-commands", "--env-file", str(env_file), env={}, cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.splitlines() == shown
