@@ -137,7 +137,8 @@ def test_init_never_overwrites_without_force(project, capsys):
     (project / "Dockerfile").write_text("FROM mine\n")
     assert main(["init", str(project)]) == 1
     assert capsys.readouterr().err == (
-        "divio-settings: Dockerfile already exists and differs; see --dry-run, then use --force\n"
+        "divio-settings: Dockerfile already exists and differs; see --dry-run, then use --force "
+        "(replace) or --keep-docker (keep the project's Docker files, wire the rest)\n"
     )
     assert (project / "Dockerfile").read_text() == "FROM mine\n"
     assert not (project / ".env-local").exists()
@@ -897,7 +898,8 @@ def test_init_names_what_the_project_s_own_docker_files_would_lose(project, caps
         "(docker/Dockerfile: RUN DJANGO_DEBUG=False python manage.py compress --force; "
         "docker/Dockerfile: RUN curl -o /tmp/x https://deploy:********@files.example.com/x; "
         "docker/compose.yml: service worker): carry them into the new Dockerfile and "
-        "docker-compose.yml (see --dry-run), then run init with --force\n"
+        "docker-compose.yml (see --dry-run), then run init with --force; or keep them with "
+        "--keep-docker\n"
     )
     assert not (project / "Dockerfile").exists()
     assert main(["init", str(project), "--force"]) == 0

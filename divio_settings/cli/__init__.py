@@ -64,6 +64,16 @@ def parser() -> argparse.ArgumentParser:
     return main_parser
 
 
+INIT_FLAGS = (
+    ("--force", "replace Dockerfile, docker-compose.yml and .env-local if they differ"),
+    (
+        "--keep-docker",
+        "leave the project's Dockerfile, docker-compose.yml and .env-local as they are: wire "
+        "settings, urls and requirements, and say what the Docker files lack",
+    ),
+)
+
+
 def _init_parser(commands: Commands) -> None:
     from .init import GATEWAYS, run
     from .requirements import DATABASES
@@ -96,11 +106,8 @@ def _init_parser(commands: Commands) -> None:
         help="the settings module to wire (default: DJANGO_SETTINGS_MODULE, else the one the "
         "WSGI/ASGI entry point loads, else manage.py's)",
     )
-    init.add_argument(
-        "--force",
-        action="store_true",
-        help="replace Dockerfile, docker-compose.yml and .env-local if they differ",
-    )
+    for flag, text in INIT_FLAGS:
+        init.add_argument(flag, action="store_true", help=text)
     init.set_defaults(func=run)
 
 

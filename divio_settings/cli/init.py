@@ -13,6 +13,7 @@ from typing import Final
 from .docker import would_lose
 from .errors import UserError
 from .files import TextFile, shown_path, write_all
+from .keep import lacks, media_static
 from .pins import refuse_conflicts, requirement_lines
 from .project import Project, calls, find_project, module_file
 from .requirements import (
@@ -128,6 +129,7 @@ def _wiring(project: Project) -> dict[Path, str]:
     urls = TextFile(root, project.urls, python=True).text
     if not calls(urls, shown_path(root, project.urls), "media_urlpatterns", "urls"):
         urls = urls.rstrip("\n") + "\n" + URLS_LINES
+    urls, _ = media_static(urls)  # the guide's DEBUG-only static() of MEDIA_URL: replaced
     return {project.settings: settings, project.urls: urls}
 
 
@@ -205,26 +207,46 @@ def run(args: argparse.Namespace) -> int:
     project = find_project(root, chosen)
     refuse_ignored(root, (project.settings, project.urls))
     changes = _changes(root, plan(project, args.database, args.gateway, args.python))
+    keep = getattr(args, "keep_docker", False)
+    if keep:  # the project's own Docker files stay as they are
+        changes = [(file, data) for file, data in changes if file.path.name not in OWNED]
     if args.dry_run:
         _print_diff(root, changes)
         return 0
     conflicts = [file for file, _ in changes if file.path.name in OWNED and file.exists]
-    lost = would_lose(root)
-    if lost and not args.force:
-        raise UserError(
-            f"the project's own Docker files have what the files init writes lack "
-            f"({'; '.join(lost)}): carry them into the new Dockerfile and docker-compose.yml "
-            "(see --dry-run), then run init with --force"
-        )
-    if conflicts and not args.force:
-        names = ", ".join(file.name for file in conflicts)
-        verbs = "exists and differs" if len(conflicts) == 1 else "exist and differ"
-        raise UserError(f"{names} already {verbs}; see --dry-run, then use --force")
+    lost = [] if keep else would_lose(root)
+    if not args.force:
+        _refuse(lost, conflicts)
+    urls = TextFile(root, project.urls, python=True)
+    media_note = media_static(urls.text)[1] if urls.exists else None
     _write(root, changes, conflicts)
     for item in lost:  # --force: said once more, so that nobody forgets to carry it over
         print(f"not carried over: {item}")
+    if media_note:  # the project's own static() of MEDIA_URL: replaced, or named
+        print(media_note)
+    if keep:
+        module = project.module if settings_step(project) else None
+        for line in lacks(root, module):
+            print(line)
     _say_module(project, args.settings, chosen)
     return 0
+
+
+def _refuse(lost: list[str], conflicts: list[TextFile]) -> None:
+    """Without --force, nothing of the project's own Docker files is replaced or dropped."""
+    if lost:
+        raise UserError(
+            f"the project's own Docker files have what the files init writes lack "
+            f"({'; '.join(lost)}): carry them into the new Dockerfile and docker-compose.yml "
+            "(see --dry-run), then run init with --force; or keep them with --keep-docker"
+        )
+    if conflicts:
+        names = ", ".join(file.name for file in conflicts)
+        verbs = "exists and differs" if len(conflicts) == 1 else "exist and differ"
+        raise UserError(
+            f"{names} already {verbs}; see --dry-run, then use --force (replace) or "
+            "--keep-docker (keep the project's Docker files, wire the rest)"
+        )
 
 
 def _changes(root: Path, wanted: dict[Path, str]) -> list[tuple[TextFile, bytes]]:
