@@ -929,3 +929,43 @@ def test_the_move_how_to_shows_what_release_commands_prints(tmp_path):
     printed = run_cli("release-commands", "--env-file", str(env_file), env={}, cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout.splitlines() == shown
+
+
+def test_show_changes_says_what_changed_inside_and_names_a_variable_the_project_reads(project):
+    """show --changes (#33, item 3): DATABASES and CACHES by key path, lists by items added and
+    taken away, redacted; a settings module that reads a variable of its own the environment
+    lacks is named, and --placeholders fills it."""
+    assert main(["init", str(project)]) == 0
+    settings = project / "mysite" / "settings.py"
+    own = (
+        "import os\nSECRET_KEY = os.environ['DJANGO_SECRET_KEY']\n"
+        "DATABASES['default']['CONN_MAX_AGE'] = 60\n"
+    )
+    settings.write_text(
+        settings.read_text().replace("import divio_settings", own + "import divio_settings")
+    )
+    env = {"DATABASE_URL": "postgres://u:Zq8dbPass55@db.example.com:5432/site"}
+    refused = run_cli("show", str(project), "--changes", env=env)
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "divio-settings: mysite.settings reads DJANGO_SECRET_KEY, which the environment does not "
+        "set: set it, pass --env-file FILE (e.g. .env-local), or --placeholders to fill such "
+        "variables with placeholder values\n"
+    )
+    shown = run_cli("show", str(project), "--changes", "--placeholders", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stderr == (
+        "placeholder: DJANGO_SECRET_KEY=divio-settings-placeholder-DJANGO_SECRET_KEY\n"
+    )
+    lines = shown.stdout.splitlines()
+    assert "DATABASES  <- DATABASE_URL" in lines
+    assert "    DATABASES.default.CONN_MAX_AGE: 60 → 0" in lines
+    assert '    DATABASES.default.HOST: "(not set)" → "db.example.com"' in lines
+    assert '    DATABASES.default.PASSWORD: "(not set)" → "********"' in lines
+    assert '    + "divio_settings"' in lines  # INSTALLED_APPS
+    assert "Zq8dbPass55" not in shown.stdout + shown.stderr
+    # An env file instead of placeholders.
+    env_file = project / ".env-show"
+    env_file.write_text("DJANGO_SECRET_KEY=from-the-file-0123456789\n")
+    from_file = run_cli("show", str(project), "--changes", "--env-file", str(env_file), env=env)
+    assert from_file.returncode == 0, from_file.stderr

@@ -144,6 +144,12 @@ def _show_parser(commands: Commands) -> None:
         help="list every variable the library reads (name, group, shape, default, "
         "whether it is secret, the settings it sets) instead of a project's settings",
     )
+    show.add_argument(
+        "--placeholders",
+        action="store_true",
+        help="give a variable the project's own settings read and the environment lacks a "
+        "placeholder value (each is named on stderr) instead of stopping",
+    )
     show.set_defaults(func=run_show)
 
 

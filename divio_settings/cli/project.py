@@ -175,11 +175,49 @@ def settings_module(root: Path, args: argparse.Namespace, env: Mapping[str, str]
     return manage_py_module(root, "give the project's path or --settings")
 
 
-def load_settings(root: Path, env: Mapping[str, str], module: str) -> Any:
+# django-environ's and similar readers' error for a variable that is not set.
+_UNSET: Final = re.compile(r"Set the ([A-Z][A-Z0-9_]*) environment variable")
+PLACEHOLDER: Final = "divio-settings-placeholder-{name}"
+MAX_PLACEHOLDERS: Final = 20
+
+
+def load_settings(
+    root: Path, env: Mapping[str, str], module: str, placeholders: bool | None = None
+) -> Any:
     """The project's settings module, imported with *env* as the environment. A variable that
-    apply() refuses raises its ImproperlyConfigured (one line per bad variable)."""
-    with project_process(root, env):
-        try:
-            return importlib.import_module(module)
-        except ImportError as error:
-            raise UserError(f"the settings module {module} cannot be imported: {error}") from None
+    apply() refuses raises its ImproperlyConfigured (one line per bad variable). For `show`
+    (*placeholders* not None), a variable the project's own settings read and the environment
+    lacks is named; with *placeholders* True it gets a placeholder value (said on stderr) and
+    the import is tried again. `check` reports such a failure as the project's own."""
+    env = dict(env)
+    for _ in range(MAX_PLACEHOLDERS):
+        with project_process(root, env):
+            try:
+                return importlib.import_module(module)
+            except ImportError as error:
+                raise UserError(
+                    f"the settings module {module} cannot be imported: {error}"
+                ) from None
+            except Exception as error:
+                missing = unset_variable(error, env) if placeholders is not None else None
+                if missing is None:
+                    raise
+        if not placeholders:
+            raise UserError(
+                f"{module} reads {missing}, which the environment does not set: set it, pass "
+                "--env-file FILE (e.g. .env-local), or --placeholders to fill such variables "
+                "with placeholder values"
+            )
+        env[missing] = PLACEHOLDER.format(name=missing)
+        print(f"placeholder: {missing}={env[missing]}", file=sys.stderr)
+    raise UserError(f"{module} reads more than {MAX_PLACEHOLDERS} variables the environment lacks")
+
+
+def unset_variable(error: BaseException, env: Mapping[str, str]) -> str | None:
+    """The variable a settings module failed on because the environment lacks it: os.environ's
+    KeyError, django-environ's 'Set the X environment variable'."""
+    if isinstance(error, KeyError) and error.args and isinstance(error.args[0], str):
+        name = error.args[0]
+        return name if name not in env and name.isidentifier() else None
+    found = _UNSET.search(str(error))
+    return found.group(1) if found and found.group(1) not in env else None

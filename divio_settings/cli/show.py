@@ -39,8 +39,10 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def load_report(root: Path, env: Mapping[str, str], module: str) -> list[Entry]:
-    settings = load_settings(root, env, module)
+def load_report(
+    root: Path, env: Mapping[str, str], module: str, placeholders: bool | None = None
+) -> list[Entry]:
+    settings = load_settings(root, env, module, placeholders)
     report: Sequence[Entry] | None = conf.read(conf.REPORT, settings)
     if report is None:
         raise UserError(f"{module} does not call divio_settings.apply(globals())")
@@ -84,9 +86,10 @@ def run_show(args: argparse.Namespace) -> int:
         return 0
     root, env = Path(args.path).resolve(), environment(args)
     module = settings_module(root, args, env)
+    placeholders = bool(args.placeholders)
     if args.changes:
-        return print_changes(root, env, module, args.json)
-    report = load_report(root, env, module)
+        return print_changes(root, env, module, args.json, placeholders)
+    report = load_report(root, env, module, placeholders)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0
@@ -98,10 +101,12 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_changes(root: Path, env: Mapping[str, str], module: str, as_json: bool) -> int:
+def print_changes(
+    root: Path, env: Mapping[str, str], module: str, as_json: bool, placeholders: bool = False
+) -> int:
     from divio_settings import changes
 
-    settings = load_settings(root, env, module)
+    settings = load_settings(root, env, module, placeholders)
     try:
         found = changes(settings)
     except ValueError:
@@ -111,10 +116,7 @@ def print_changes(root: Path, env: Mapping[str, str], module: str, as_json: bool
         return 0
     print(f"# {module}: what apply() changed relative to settings.py alone")
     for row in found["changed"]:
-        print(f"{row['setting']}")
-        print(f"    before: {short(row['before'])}")
-        print(f"    after:  {short(row['after'])}")
-        print(f"    <- {row['source']}")
+        print_change(row)
     for row in found["kept"]:
         print(f"{row['setting']}  kept: {row['reason']}")
     for row in found["replaced"]:
@@ -122,6 +124,47 @@ def print_changes(root: Path, env: Mapping[str, str], module: str, as_json: bool
     for row in found["ignored"]:
         print(f"{row['variable']}  ignored: nobody reads it; use {row['instead']}")
     return 0
+
+
+def print_change(row: Mapping[str, Any]) -> None:
+    """One changed setting: a list as the items added and taken away, a dict as the key paths
+    whose values differ, anything else before and after."""
+    before, after = row["before"], row["after"]
+    if isinstance(before, list) and isinstance(after, list):
+        # What was added and taken away (INSTALLED_APPS, MIDDLEWARE, ALLOWED_HOSTS).
+        print(f"{row['setting']}  <- {row['source']}")
+        added = [item for item in after if item not in before]
+        removed = [item for item in before if item not in after]
+        for sign, items in (("+", added), ("-", removed)):
+            for item in items:
+                print(f"    {sign} {short(item)}")
+        if not (added or removed):
+            print("    (the same items, reordered)")
+        return
+    if isinstance(before, dict) and isinstance(after, dict):
+        # What changed inside: one key path per value (DATABASES.default.ENGINE: a → b).
+        print(f"{row['setting']}  <- {row['source']}")
+        for path, old, new in key_paths(row["setting"], before, after):
+            print(f"    {path}: {short(old)} → {short(new)}")
+        return
+    print(f"{row['setting']}")
+    print(f"    before: {short(before)}")
+    print(f"    after:  {short(after)}")
+    print(f"    <- {row['source']}")
+
+
+def key_paths(prefix: str, before: Any, after: Any) -> list[tuple[str, Any, Any]]:
+    """(path, before, after) of every value that differs between two nested dicts, by key
+    path; a key only one side has is "(not set)" on the other."""
+    from divio_settings.report import NOT_SET
+
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return [] if before == after else [(prefix, before, after)]
+    found: list[tuple[str, Any, Any]] = []
+    for key in [*before, *(key for key in after if key not in before)]:
+        old, new = before.get(key, NOT_SET), after.get(key, NOT_SET)
+        found += key_paths(f"{prefix}.{key}", old, new)
+    return found
 
 
 class Verdict:
