@@ -115,6 +115,61 @@ def check_media_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) ->
     ]
 
 
+def check_replaced_storage_settings(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> Messages:
+    """settings.py's django-storages settings that DEFAULT_STORAGE_DSN made moot (W018)."""
+    replaced = list(conf.read(conf.REPLACED_STORAGE_SETTINGS) or ())
+    if not replaced:
+        return []
+    from .storage.access import REPLACED_BY_DSN
+
+    said = "; ".join(f"{name} (in the DSN: {REPLACED_BY_DSN.get(name, '—')})" for name in replaced)
+    return [
+        checks.Warning(
+            f"settings.py sets storage settings that DEFAULT_STORAGE_DSN's storage does not "
+            f"read: {said}.",
+            hint="Say what they said in the DSN (`divio-settings show --changes` shows each), "
+            "then remove them from settings.py.",
+            id="divio_settings.W018",
+        )
+    ]
+
+
+def check_storage_backends(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """A STORAGES entry every use of which fails (E008): a backend that cannot be imported, or
+    django-storage-url's storage whose DSN setting is empty (the quickstart's DefaultStorageClass
+    without DEFAULT_STORAGE_DSN: NotImplementedError on every upload)."""
+    from django.utils.module_loading import import_string
+
+    from .storage import BACKEND
+
+    messages: Messages = []
+    for alias, entry in (getattr(settings, "STORAGES", None) or {}).items():
+        backend = str((entry or {}).get("BACKEND", ""))
+        if alias == "staticfiles" or backend == BACKEND or backend.startswith("django."):
+            continue
+        try:
+            found = import_string(backend)
+        except ImportError:
+            why = "cannot be imported"
+        else:
+            setting = getattr(found, "_setting_name", None)  # django-storage-url's lazy class
+            if setting is None or getattr(settings, setting, None):
+                continue
+            why = f"is django-storage-url's storage for {setting}, which is empty"
+        messages.append(
+            checks.Error(
+                f"STORAGES[{alias!r}] names {backend}, which {why}: every use of the storage "
+                "fails.",
+                hint=f"Remove STORAGES[{alias!r}] (and its class) from settings.py: apply() "
+                "configures media from DEFAULT_STORAGE_DSN, and local files without it.",
+                id="divio_settings.E008",
+            )
+        )
+    return messages
+
+
 def check_sqlite_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
     engine = settings.DATABASES.get("default", {}).get("ENGINE", "")
     if not conf.in_cloud() or engine != "django.db.backends.sqlite3":
@@ -288,6 +343,8 @@ CHECKS: Final[tuple[Callable[..., Messages], ...]] = (
     check_allowed_hosts,
     check_debug_live,
     check_media_cloud,
+    check_replaced_storage_settings,
+    check_storage_backends,
     check_sqlite_cloud,
     check_cache_cloud,
     check_sentry_installed,

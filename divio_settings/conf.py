@@ -25,6 +25,8 @@ VARIABLE_CONFLICTS: Final = "DIVIO_VARIABLE_CONFLICTS"
 FOREIGN_VARIABLES: Final = "DIVIO_FOREIGN_VARIABLES"
 # The storage group's decision for the static miss middleware and publish_static.
 STATIC_FALLBACK: Final = "DIVIO_STATIC_FALLBACK"
+# settings.py's django-storages settings a DEFAULT_STORAGE_DSN made moot (W018 names them).
+REPLACED_STORAGE_SETTINGS: Final = "DIVIO_REPLACED_STORAGE_SETTINGS"
 SENTRY: Final = "DIVIO_SENTRY"
 # The security group's reading of SECRET_KEY_NEXT and SECRET_KEY_FALLBACKS: which step of a key
 # rotation this container is in (the start-up line and `show` print it).
@@ -45,6 +47,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     VARIABLE_CONFLICTS: (),
     FOREIGN_VARIABLES: (),
     STATIC_FALLBACK: False,
+    REPLACED_STORAGE_SETTINGS: (),
     SENTRY: None,
     ROTATION_STEP: None,
     CHECKS: True,

@@ -339,6 +339,12 @@ ROUTES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, bool]]] = {
         {},
         {},
     ),
+    "divio_settings.W018": ({**SERVICES}, {"AWS_STORAGE_BUCKET_NAME": "old-bucket"}, {}),
+    "divio_settings.E008": (
+        {},
+        {"STORAGES": {"default": {"BACKEND": "mysite.settings.DefaultStorageClass"}}},
+        {},
+    ),
     "divio_settings.W009": (
         {**SERVICES, "DATABASE_CONN_MAX_AGE": "60", "DATABASE_CONN_HEALTH_CHECKS": "false"},
         {},
@@ -417,3 +423,56 @@ def test_w015_a_variable_that_names_127_0_0_1_means_it():
     own = {"CELERY_BROKER_URL": "redis://localhost:6379/0"}
     found = json.loads(django_process(sidecar, ROUTE_BODY, own).stdout.splitlines()[-1])
     assert "divio_settings.W015" in found, found
+
+
+def test_e008_the_quickstart_s_storage_without_its_dsn_and_an_unimportable_one():
+    from django.test import override_settings
+
+    from divio_settings import checks
+
+    def dsn_storage_class() -> type:  # what django-storage-url's dsn_configured_storage_class makes
+        return type("DSNConfiguredStorage", (), {"_setting_name": "DEFAULT_STORAGE_DSN"})
+
+    import sys
+    import types
+
+    module = types.ModuleType("quickstart_settings")
+    module.DefaultStorageClass = dsn_storage_class()  # type: ignore[attr-defined]
+    sys.modules["quickstart_settings"] = module
+    try:
+        quickstart = {"default": {"BACKEND": "quickstart_settings.DefaultStorageClass"}}
+        with override_settings(STORAGES=quickstart, DEFAULT_STORAGE_DSN=None):
+            (found,) = checks.check_storage_backends(None)
+        assert found.id == "divio_settings.E008"
+        assert (
+            "is django-storage-url's storage for DEFAULT_STORAGE_DSN, which is empty" in found.msg
+        )
+        with override_settings(
+            STORAGES=quickstart, DEFAULT_STORAGE_DSN="s3://k:s@b.s3.amazonaws.com/"
+        ):
+            assert checks.check_storage_backends(None) == []
+    finally:
+        del sys.modules["quickstart_settings"]
+    gone = {"default": {"BACKEND": "no_such_module.Storage"}}
+    with override_settings(STORAGES=gone):
+        (found,) = checks.check_storage_backends(None)
+    assert "no_such_module.Storage, which cannot be imported" in found.msg
+    ours = {"default": {"BACKEND": "divio_settings.storage.backend.DSNStorage"}}
+    files = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    for fine in (ours, files):
+        with override_settings(STORAGES=fine):
+            assert checks.check_storage_backends(None) == []
+
+
+def test_w018_names_each_replaced_setting_and_its_dsn_equivalent():
+    from django.test import override_settings
+
+    from divio_settings import checks
+
+    with override_settings(DIVIO_REPLACED_STORAGE_SETTINGS=["AWS_LOCATION", "AWS_DEFAULT_ACL"]):
+        (found,) = checks.check_replaced_storage_settings(None)
+    assert found.id == "divio_settings.W018"
+    assert (
+        "AWS_LOCATION (in the DSN: the DSN's path); AWS_DEFAULT_ACL (in the DSN: acl=)" in found.msg
+    )
+    assert checks.check_replaced_storage_settings(None) == []

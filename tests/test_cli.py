@@ -579,7 +579,8 @@ def test_show_changes_lists_before_after_kept_and_ignored(split_project):
     assert found["replaced"] == [
         {
             "setting": "AWS_STORAGE_BUCKET_NAME",
-            "reason": "not read: DEFAULT_STORAGE_DSN configures the storage",
+            "reason": "not read: DEFAULT_STORAGE_DSN configures the storage; say it there as "
+            "the DSN's host",
         }
     ]
     for secret in (LIVE_KEY, "OIut5vYvWjI3UQzc", "t62LdAvROXgFR14"):
@@ -588,8 +589,8 @@ def test_show_changes_lists_before_after_kept_and_ignored(split_project):
     assert "LOGGING  kept: settings.py defines LOGGING; LOG_LEVEL is not applied" in text.stdout
     assert "DEBUG  ignored: nobody reads it; use DJANGO_DEBUG" in text.stdout
     assert (
-        "AWS_STORAGE_BUCKET_NAME  replaced: not read: DEFAULT_STORAGE_DSN configures the storage"
-        in text.stdout
+        "AWS_STORAGE_BUCKET_NAME  replaced: not read: DEFAULT_STORAGE_DSN configures the storage; "
+        "say it there as the DSN's host" in text.stdout
     )
     assert LIVE_KEY not in text.stdout
 

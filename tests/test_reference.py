@@ -104,6 +104,12 @@ def test_the_settings_reference_lists_exactly_what_apply_writes():
     namespace = copy.deepcopy(dict(STARTPROJECT))
     divio_settings.apply(namespace, environ={"DOMAIN_ALIASES": ".*", "DJANGO_LOG_LEVEL": "INFO"})
     written |= set(namespace[divio_settings.ORIGINAL]["absent"])
+    # settings.py's own bucket settings under a DSN (W018).
+    namespace = copy.deepcopy(dict(STARTPROJECT)) | {"AWS_LOCATION": "media"}
+    divio_settings.apply(
+        namespace, environ={"DEFAULT_STORAGE_DSN": "s3://k:s3cr3t-key@b.s3.amazonaws.com/"}
+    )
+    written |= set(namespace[divio_settings.ORIGINAL]["absent"])
     # The checks switch off, the app kept for runserver.
     namespace = copy.deepcopy(dict(STARTPROJECT))
     divio_settings.apply(namespace, environ={}, checks=False)

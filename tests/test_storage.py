@@ -224,4 +224,43 @@ def test_settings_py_bucket_settings_are_said_to_be_replaced():
         "AWS_S3_REGION_NAME",
         "AWS_STORAGE_BUCKET_NAME",
     ]
-    assert replaced[0]["reason"] == "not read: DEFAULT_STORAGE_DSN configures the storage"
+    assert replaced[0]["reason"] == (
+        "not read: DEFAULT_STORAGE_DSN configures the storage; say it there as qs_auth="
+    )
+    assert ns["DIVIO_REPLACED_STORAGE_SETTINGS"] == [
+        "AWS_STORAGE_BUCKET_NAME",
+        "AWS_S3_REGION_NAME",
+        "AWS_QUERYSTRING_AUTH",
+    ]
+
+
+def test_a_media_prefix_that_moves_is_named():
+    """settings.py's media lived below media/ in the bucket; a DSN without a path puts new
+    uploads at the root (#33, item 5): show --changes says where both are."""
+    import divio_settings
+
+    ns = {"__file__": "/app/x/settings.py", "AWS_LOCATION": "media"}
+    divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": PUBLIC_S3})
+    (row,) = divio_settings.changes(ns)["replaced"]
+    assert row == {
+        "setting": "AWS_LOCATION",
+        "reason": "not read: DEFAULT_STORAGE_DSN configures the storage; say it there as the "
+        "DSN's path (media were below media/, the DSN's path puts new ones below the root)",
+    }
+    same = {"__file__": "/app/x/settings.py", "AWS_LOCATION": "site"}
+    divio_settings.apply(
+        same, environ={"DEFAULT_STORAGE_DSN": PUBLIC_S3.replace(".com/", ".com/site/", 1)}
+    )
+    assert "media were below" not in divio_settings.changes(same)["replaced"][0]["reason"]
+
+
+def test_private_object_parameters_refuse_a_public_dsn():
+    """AWS_S3_OBJECT_PARAMETERS = {'ACL': 'private'} keeps media private: a move never widens."""
+    import pytest
+    from django.core.exceptions import ImproperlyConfigured
+
+    import divio_settings
+
+    ns = {"__file__": "/app/x/settings.py", "AWS_S3_OBJECT_PARAMETERS": {"ACL": "private"}}
+    with pytest.raises(ImproperlyConfigured, match=r"AWS_S3_OBJECT_PARAMETERS\['ACL'\]"):
+        divio_settings.apply(ns, environ={"DEFAULT_STORAGE_DSN": PUBLIC_S3})

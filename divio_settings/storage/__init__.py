@@ -44,9 +44,7 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
             # a container of another version cannot (divio_settings.middleware).
             out.set(conf.STATIC_FALLBACK, True, name)
     if "default" in found:
-        for setting in REPLACED_BY_DSN:
-            if setting in current:
-                out.replace(setting, f"not read: {found['default'][0]} configures the storage")
+        _replaced(current, found["default"], out)
     else:
         if "MEDIA_ROOT" not in current:
             out.set("MEDIA_ROOT", os.path.join(base_dir(current), "data", "media"), "default")
@@ -55,6 +53,35 @@ def settings_from_env(env: Env, current: Mapping[str, Any]) -> Decisions:
     if found:
         out.set("STORAGES", storages, ", ".join(name for name, _ in found.values()))
     return out
+
+
+def _replaced(current: Mapping[str, Any], default: tuple[str, str], out: Decisions) -> None:
+    """settings.py's storage settings the DSN's storage does not read, each with what says the
+    same in the DSN, and a media prefix that moves (AWS_LOCATION 'media' and a DSN whose path
+    is the bucket's root: new uploads land elsewhere than the old ones)."""
+    name, value = default
+    replaced = [setting for setting in REPLACED_BY_DSN if setting in current]
+    for setting in replaced:
+        reason = (
+            f"not read: {name} configures the storage; say it there as {REPLACED_BY_DSN[setting]}"
+        )
+        if setting in ("AWS_LOCATION", "AZURE_CONTAINER"):
+            reason += _prefix_moves(current[setting], StorageDSN(value), setting)
+        out.replace(setting, reason)
+    if replaced:
+        out.set(conf.REPLACED_STORAGE_SETTINGS, replaced, name)
+
+
+def _prefix_moves(old: Any, dsn: StorageDSN, setting: str) -> str:
+    """What the DSN's path makes of settings.py's media prefix."""
+    new = (dsn.s3.location if dsn.scheme == "s3" else unquote(dsn.parts.path)).strip("/")
+    before = str(old or "").strip("/")
+    if setting == "AZURE_CONTAINER" or before == new:
+        return ""
+    return (
+        f" (media were below {before + '/' if before else 'the root'}, the DSN's path puts new "
+        f"ones below {new + '/' if new else 'the root'})"
+    )
 
 
 def _never_wider(

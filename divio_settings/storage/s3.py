@@ -6,6 +6,7 @@ from typing import Any, Final
 from urllib.parse import unquote
 
 import furl
+from django.conf import settings
 from django_storage_url.backends.s3 import S3Storage as DSUS3Storage
 from storages.backends.s3 import S3Storage as BaseS3Storage
 
@@ -37,7 +38,10 @@ class S3Storage(DSUS3Storage):  # type: ignore[misc]
         else:
             super().__init__(furl.furl(dsn.value))
         self.file_overwrite = dsn.overwrite  # no silent loss of a same-name upload
-        self.object_parameters = {"ACL": parts.acl} if parts.acl else {}
+        # settings.py's AWS_S3_OBJECT_PARAMETERS (CacheControl, ContentDisposition …) are kept;
+        # the DSN's acl= governs who may read (a private one was refused before, storage group).
+        own = getattr(settings, "AWS_S3_OBJECT_PARAMETERS", None) or {}
+        self.object_parameters = {**own, **({"ACL": parts.acl} if parts.acl else {})}
         self.default_acl = None
         self.media_headers = headers
 

@@ -144,12 +144,26 @@ def test_init_keeps_the_quickstart_s_docker_files_and_wires_the_rest(quickstart,
     assert "static(settings.MEDIA_URL" not in urls
     assert "urlpatterns += media_urlpatterns()" in urls
     assert "divio-settings" in (root / "requirements.txt").read_text()
-    # The moved project starts: its settings import, and the checks run, as the image would.
+    # Locally, without DEFAULT_STORAGE_DSN, the quickstart's own STORAGES['default'] would fail
+    # every upload (NotImplementedError): check says so, with the fix (#33, item 4).
     env = {**child_env(), "PYTHONPATH": str(ROOT), "DJANGO_DEBUG": "True"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=root, env=env, capture_output=True, text=True
+
+    def check() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "manage.py", "check"]
+        return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+
+    refused = check()
+    assert refused.returncode == 1
+    assert (
+        "(divio_settings.E008) STORAGES['default'] names mysite.settings.DefaultStorageClass"
+        in refused.stderr
     )
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert "HINT: Remove STORAGES['default'] (and its class) from settings.py" in refused.stderr
+    settings_file = root / "mysite" / "settings.py"
+    text = settings_file.read_text()
+    text = text.replace("    'default': {'BACKEND': 'mysite.settings.DefaultStorageClass'},\n", "")
+    settings_file.write_text(text)
+    assert check().returncode == 0, check().stderr[-2000:]  # the hint's fix is enough
 
 
 def test_keep_docker_says_what_a_dockerfile_lacks(quickstart, capsys):

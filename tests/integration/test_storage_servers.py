@@ -508,3 +508,19 @@ def test_publish_static_faults_on_azure(tmp_path, azurite, container):
         client.upload_blob(key, body, overwrite=True)
 
     check_faults(tmp_path, dsn, Published(names, read, write))
+
+
+def test_settings_py_object_parameters_reach_the_objects(s3_server, bucket):
+    """AWS_S3_OBJECT_PARAMETERS (a 7-day CacheControl) was dropped once DEFAULT_STORAGE_DSN
+    took over (#33, item 4): now every upload carries it, under the DSN's acl=."""
+    name, client = bucket
+    body = """
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+print(default_storage.save("cached.txt", ContentFile(b"x")))
+"""
+    own = {"AWS_S3_OBJECT_PARAMETERS": {"CacheControl": "max-age=604800", "ContentLanguage": "de"}}
+    saved = django_process({"DEFAULT_STORAGE_DSN": s3_dsn(s3_server, name)}, body, own)
+    head = client.head_object(Bucket=name, Key=f"site/{saved.stdout.strip().splitlines()[-1]}")
+    assert head["CacheControl"] == "max-age=604800"
+    assert head["ContentLanguage"] == "de"
