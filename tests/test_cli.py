@@ -500,6 +500,12 @@ def test_init_wires_the_module_the_wsgi_entry_point_loads(split_project, capsys)
     )
     assert "media_urlpatterns()" in (split_project / "mysite" / "urls.py").read_text()
     assert not (split_project / "mysite" / "settings" / "urls.py").exists()
+    # The compose runserver keeps manage.py's development module: the image's ENV would win
+    # over manage.py's setdefault (#33, item 8).
+    compose = yaml.safe_load((split_project / "docker-compose.yml").read_text())
+    assert compose["services"]["web"]["environment"] == {
+        "DJANGO_SETTINGS_MODULE": "mysite.settings.dev"
+    }
     # --settings chooses; DJANGO_SETTINGS_MODULE too.
     # (The Dockerfile changes with it: no ENV line for manage.py's own module.)
     assert main(["init", str(split_project), "--settings", "mysite.settings.dev", "--force"]) == 0
@@ -970,3 +976,26 @@ def test_show_changes_says_what_changed_inside_and_names_a_variable_the_project_
     env_file.write_text("DJANGO_SECRET_KEY=from-the-file-0123456789\n")
     from_file = run_cli("show", str(project), "--changes", "--env-file", str(env_file), env=env)
     assert from_file.returncode == 0, from_file.stderr
+
+
+
+def test_init_installs_what_the_requirements_need_to_build(project, capsys):
+    """The slim image has no compiler or headers: a requirement that builds from source, in
+    requirements.txt or a file it includes, gets its build packages (#33, item 8)."""
+    (project / "requirements").mkdir()
+    (project / "requirements" / "production.txt").write_text(
+        "psycopg[c]==3.2.3  # C speed-ups\npython-ldap>=3.4\npsycopg2-binary\n"
+    )
+    (project / "requirements.txt").write_text("-r requirements/production.txt\nDjango>=5.2\n")
+    assert main(["init", str(project)]) == 0
+    dockerfile = (project / "Dockerfile").read_text()
+    assert (
+        "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends "
+        "build-essential libldap2-dev libpq-dev libsasl2-dev \\\n"
+    ) in dockerfile
+    # A wheel-only requirement adds nothing; the MySQL choice adds its own.
+    (project / "requirements" / "production.txt").write_text("psycopg[binary]\n")
+    assert main(["init", str(project), "--database", "mysql", "--force"]) == 0
+    assert "build-essential default-libmysqlclient-dev pkg-config \\" in (
+        project / "Dockerfile"
+    ).read_text()

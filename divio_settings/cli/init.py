@@ -18,6 +18,7 @@ from .pins import refuse_conflicts, requirement_lines
 from .project import Project, calls, find_project, module_file
 from .requirements import (
     DATABASES,
+    build_packages,
     pyproject_install,
     pyproject_with,
     requirements,
@@ -86,14 +87,9 @@ def _docker_files(
     """The guide's Dockerfile, docker-compose.yml and .env-local for this project."""
     root, db = project.root, DATABASES[database]
     requirement, command = GATEWAYS[gateway]
-    packages = sorted({*db["packages"], *GATEWAY_PACKAGES.get(gateway, ())})
-    step = (
-        "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends "
-        + " ".join(packages)
-        + " \\\n    && rm -rf /var/lib/apt/lists/*"
-        if packages
-        else "# RUN apt-get update && apt-get install -y --no-install-recommends <packages>"
-    )
+    # What the project's own requirements need to build on the slim image (psycopg[c], …).
+    own = build_packages(line for _, line in requirement_lines(wanted))
+    step = system_step({*db["packages"], *GATEWAY_PACKAGES.get(gateway, ()), *own})
     listed = wanted.relative_to(root).as_posix()
     if wanted.name == "pyproject.toml":
         install = pyproject_install(root, python, database, requirement)
@@ -114,7 +110,8 @@ def _docker_files(
             command=command.format(package=project.package),
         ),
         root / "docker-compose.yml": template("docker-compose.yml.tmpl").format(
-            database_service=template(f"database-{database}.yml.tmpl")
+            database_service=template(f"database-{database}.yml.tmpl"),
+            web_environment=web_environment(project),
         ),
         root / ".env-local": template("env-local.tmpl").format(database_url=db["url"]),
     }
@@ -157,6 +154,24 @@ def settings_step(project: Project) -> str:
         "\n# The settings module the server loads; manage.py's default is for development."
         f"\nENV DJANGO_SETTINGS_MODULE={project.module}"
     )
+
+
+def system_step(packages: set[str]) -> str:
+    if not packages:
+        return "# RUN apt-get update && apt-get install -y --no-install-recommends <packages>"
+    return (
+        "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends "
+        + " ".join(sorted(packages))
+        + " \\\n    && rm -rf /var/lib/apt/lists/*"
+    )
+
+
+def web_environment(project: Project) -> str:
+    """When the image names the production module (settings_step), the local runserver keeps
+    manage.py's own: the image's ENV would otherwise win over manage.py's setdefault."""
+    if not settings_step(project) or not project.manage_module:
+        return ""
+    return f'\n    environment:\n      DJANGO_SETTINGS_MODULE: "{project.manage_module}"'
 
 
 # Files init owns as a whole: an existing different one is only replaced with --force, which

@@ -5,6 +5,7 @@ gateway), and the Dockerfile's install step for a pyproject.toml (with or withou
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import Final
@@ -43,6 +44,38 @@ def requirement_name(line: str) -> str:
 
 
 DATABASE_EXTRAS: Final = frozenset(str(db["extra"]) for db in DATABASES.values())
+# Requirements that build from source on the slim image (no compiler, no headers): the Debian
+# packages their build needs (their runtime libraries come with the -dev packages).
+BUILD_PACKAGES: Final[dict[str, tuple[str, ...]]] = {
+    "psycopg[c]": ("build-essential", "libpq-dev"),
+    "psycopg-c": ("build-essential", "libpq-dev"),
+    "psycopg2": ("build-essential", "libpq-dev"),
+    "mysqlclient": ("build-essential", "default-libmysqlclient-dev", "pkg-config"),
+    "uwsgi": ("build-essential",),
+    "python-ldap": ("build-essential", "libldap2-dev", "libsasl2-dev"),
+}
+
+
+def build_packages(lines: Iterable[str]) -> set[str]:
+    """The Debian packages the requirement *lines* need to build (psycopg[c], psycopg2 — not
+    psycopg2-binary —, mysqlclient, uwsgi, python-ldap)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    needed: set[str] = set()
+    for line in lines:
+        text = line.split(" #", 1)[0].strip()
+        if not text or text.startswith(("#", "-")):
+            continue
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(requirement.name)
+        keys = [name, *(f"{name}[{extra}]" for extra in requirement.extras)]
+        for key in keys:
+            needed.update(BUILD_PACKAGES.get(key, ()))
+    return needed
 
 
 def requirements(old: str, database: str, gateway_line: str) -> str:
