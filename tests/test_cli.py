@@ -999,3 +999,31 @@ def test_init_installs_what_the_requirements_need_to_build(project, capsys):
     assert "build-essential default-libmysqlclient-dev pkg-config \\" in (
         project / "Dockerfile"
     ).read_text()
+
+
+def test_the_image_gets_every_requirements_file_the_install_reads(project, capsys):
+    """requirements.txt that says `-r requirements/production.txt` (#38, item 1): the image
+    copies both, or pip stops at the missing include."""
+    (project / "requirements").mkdir()
+    (project / "requirements" / "base.txt").write_text("Django>=5.2\n")
+    (project / "requirements" / "production.txt").write_text("-r base.txt\ngunicorn\n")
+    (project / "requirements.txt").write_text("-r requirements/production.txt\n")
+    assert main(["init", str(project)]) == 0
+    dockerfile = (project / "Dockerfile").read_text()
+    assert (
+        "COPY requirements.txt /app/requirements.txt\n"
+        "COPY requirements /app/requirements\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    ) in dockerfile
+
+
+def test_init_writes_the_project_s_compose_file_under_its_own_name(project, capsys):
+    """A project with compose.yaml (django CMS' quickstart) gets no second compose file
+    (#38, item 5): init's file is written (or refused, or kept) under the project's name."""
+    (project / "compose.yaml").write_text("services:\n  web:\n    build: .\n")
+    assert main(["init", str(project)]) == 1
+    assert "compose.yaml already exists and differs" in capsys.readouterr().err
+    assert main(["init", str(project), "--force"]) == 0
+    assert not (project / "docker-compose.yml").exists()
+    assert "database_default:" in (project / "compose.yaml").read_text()
+    assert (project / "compose.yaml.bak").read_text() == "services:\n  web:\n    build: .\n"

@@ -13,8 +13,8 @@ from typing import Final
 from .docker import would_lose
 from .errors import UserError
 from .files import TextFile, shown_path, write_all
-from .keep import lacks, media_static
-from .pins import refuse_conflicts, requirement_lines
+from .keep import COMPOSE_NAMES, lacks, media_static
+from .pins import refuse_conflicts, requirement_files, requirement_lines
 from .project import Project, calls, find_project, module_file
 from .requirements import (
     DATABASES,
@@ -94,13 +94,7 @@ def _docker_files(
     if wanted.name == "pyproject.toml":
         install = pyproject_install(root, python, database, requirement)
     else:
-        folder = wanted.parent.relative_to(root).as_posix()
-        copied = (
-            f"COPY {listed} /app/{listed}"
-            if listed == "requirements.txt"
-            else (f"COPY {folder} /app/{folder}")
-        )
-        install = copied + f"\nRUN pip install --no-cache-dir -r {listed}"
+        install = copy_steps(root, wanted) + f"\nRUN pip install --no-cache-dir -r {listed}"
     return {
         root / "Dockerfile": template("Dockerfile.tmpl").format(
             python=python,
@@ -109,7 +103,7 @@ def _docker_files(
             settings_step=settings_step(project),
             command=command.format(package=project.package),
         ),
-        root / "docker-compose.yml": template("docker-compose.yml.tmpl").format(
+        compose_file(root): template("docker-compose.yml.tmpl").format(
             database_service=template(f"database-{database}.yml.tmpl"),
             web_environment=web_environment(project),
         ),
@@ -156,6 +150,28 @@ def settings_step(project: Project) -> str:
     )
 
 
+def compose_file(root: Path) -> Path:
+    """The project's compose file under the name it has (compose.yaml …), else the guide's."""
+    return next(
+        (root / name for name in COMPOSE_NAMES if (root / name).is_file()), root / COMPOSE_NAMES[0]
+    )
+
+
+def copy_steps(root: Path, wanted: Path) -> str:
+    """COPY lines for the requirements file and every file it includes (-r, -c): a file at the
+    project's top, or the top folder of one below it (requirements/), each once."""
+    targets: list[str] = []
+    for path in requirement_files(wanted) or [wanted]:  # init writes it when it is missing
+        try:
+            parts = path.resolve().relative_to(root.resolve()).parts
+        except ValueError:
+            continue  # outside the project: the build cannot copy it anyway
+        target = parts[0]
+        if target not in targets:
+            targets.append(target)
+    return "\n".join(f"COPY {target} /app/{target}" for target in targets)
+
+
 def system_step(packages: set[str]) -> str:
     if not packages:
         return "# RUN apt-get update && apt-get install -y --no-install-recommends <packages>"
@@ -176,7 +192,7 @@ def web_environment(project: Project) -> str:
 
 # Files init owns as a whole: an existing different one is only replaced with --force, which
 # keeps a backup of it.
-OWNED: Final = ("Dockerfile", "docker-compose.yml", ".env-local")
+OWNED: Final = ("Dockerfile", *COMPOSE_NAMES, ".env-local")
 
 
 def backup_name(file: TextFile) -> Path:

@@ -44,6 +44,19 @@ def ours(extras: Iterable[str]) -> dict[str, Requirement]:
     return wanted
 
 
+def requirement_files(path: Path, seen: list[Path] | None = None) -> list[Path]:
+    """A requirements file and every file it includes (-r, -c), in the order pip reads them."""
+    seen = [] if seen is None else seen
+    if path in seen or not path.is_file():
+        return seen
+    seen.append(path)
+    for line in path.read_text(errors="replace").splitlines():
+        include = _INCLUDE.match(line)
+        if include:
+            requirement_files(path.parent / include.group(1), seen)
+    return seen
+
+
 def refuse_conflicts(lines: Iterable[tuple[str, str]], extras: Iterable[str]) -> None:
     """A pin (``name==version``) outside the library's range for that package: refused, with
     the pin to change."""
