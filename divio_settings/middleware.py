@@ -185,7 +185,9 @@ class StaticMissMiddleware:
       storage (``DIVIO_STATIC_FALLBACK``): a redirect to that copy. During a rolling deploy a
       page of the new version can ask an old container for its assets.
     - Anything else goes on to Django, and an error response carries ``no-store``, so that no
-      CDN or browser pins a 404 that the next version (or the next container) would answer.
+      CDN or browser pins a 404 that the next version (or the next container) would answer; a
+      redirect Django answers with (APPEND_SLASH towards a catch-all page pattern) is such a
+      404 too, never a cacheable 301.
 
     A hit never reaches this middleware (WhiteNoise answers first); every other request costs
     one ``str.startswith``.
@@ -225,6 +227,11 @@ class StaticMissMiddleware:
 
     @staticmethod
     def not_stored(response: HttpResponse) -> HttpResponse:
+        if 300 <= response.status_code < 400:
+            # Django's answer for a static name this container lacks, a redirect (APPEND_SLASH
+            # to a catch-all pattern such as django CMS' pages) would be cached as permanent:
+            # a static file that is not here is a 404.
+            response = HttpResponseNotFound()
         if response.status_code >= 400:
             response["Cache-Control"] = NO_STORE
             if "Expires" in response:

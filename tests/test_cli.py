@@ -978,7 +978,6 @@ def test_show_changes_says_what_changed_inside_and_names_a_variable_the_project_
     assert from_file.returncode == 0, from_file.stderr
 
 
-
 def test_init_installs_what_the_requirements_need_to_build(project, capsys):
     """The slim image has no compiler or headers: a requirement that builds from source, in
     requirements.txt or a file it includes, gets its build packages (#33, item 8)."""
@@ -996,9 +995,10 @@ def test_init_installs_what_the_requirements_need_to_build(project, capsys):
     # A wheel-only requirement adds nothing; the MySQL choice adds its own.
     (project / "requirements" / "production.txt").write_text("psycopg[binary]\n")
     assert main(["init", str(project), "--database", "mysql", "--force"]) == 0
-    assert "build-essential default-libmysqlclient-dev pkg-config \\" in (
-        project / "Dockerfile"
-    ).read_text()
+    assert (
+        "build-essential default-libmysqlclient-dev pkg-config \\"
+        in (project / "Dockerfile").read_text()
+    )
 
 
 def test_the_image_gets_every_requirements_file_the_install_reads(project, capsys):
@@ -1027,3 +1027,16 @@ def test_init_writes_the_project_s_compose_file_under_its_own_name(project, caps
     assert not (project / "docker-compose.yml").exists()
     assert "database_default:" in (project / "compose.yaml").read_text()
     assert (project / "compose.yaml.bak").read_text() == "services:\n  web:\n    build: .\n"
+
+
+def test_json_output_stays_json_when_the_settings_print(project):
+    """A settings module that prints (a banner, a debug line) writes to stderr while the
+    command reads it: stdout is the JSON alone (#38, item 7)."""
+    assert main(["init", str(project)]) == 0
+    settings = project / "mysite" / "settings.py"
+    settings.write_text("print('loading settings')\n" + settings.read_text())
+    for args in (["show", str(project), "--json"], ["show", str(project), "--changes", "--json"]):
+        result = run_cli(*args, env={})
+        assert result.returncode == 0, result.stderr
+        json.loads(result.stdout)
+        assert "loading settings" in result.stderr

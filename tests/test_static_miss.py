@@ -244,3 +244,19 @@ def test_only_names_of_the_published_index_are_redirected_and_it_is_read_sparing
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_missing_static_file_is_never_a_cacheable_redirect():
+    """django CMS' catch-all page pattern makes CommonMiddleware answer a missing unhashed
+    static name with a 301 to the name plus a slash (#38, item 7): a 404 with no-store instead."""
+    from django.http import HttpResponsePermanentRedirect
+
+    def append_slash(request):
+        return HttpResponsePermanentRedirect(request.path + "/")
+
+    response = StaticMissMiddleware(append_slash)(factory.get("/static/cms/js/missing.js"))
+    assert response.status_code == 404
+    assert response["Cache-Control"] == "no-cache, no-store, max-age=0, must-revalidate"
+    # Outside STATIC_URL, Django's redirect stays.
+    other = StaticMissMiddleware(append_slash)(factory.get("/about"))
+    assert (other.status_code, other["Location"]) == (301, "/about/")

@@ -191,7 +191,8 @@ def load_settings(
     the import is tried again. `check` reports such a failure as the project's own."""
     env = dict(env)
     for _ in range(MAX_PLACEHOLDERS):
-        with project_process(root, env):
+        # What the settings print goes to stderr: stdout is the command's (--json) alone.
+        with project_process(root, env), contextlib.redirect_stdout(sys.stderr):
             try:
                 return importlib.import_module(module)
             except ImportError as error:
