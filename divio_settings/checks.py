@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import checks
 
 from . import conf
+from .failing_checks import check_cloud_domain, check_redis_package, check_storage_secret
 from .report import Report
 from .security import DERIVED_KEY, INSECURE_PREFIX
 from .service_checks import (
@@ -345,6 +346,9 @@ CHECKS: Final[tuple[Callable[..., Messages], ...]] = (
     check_media_cloud,
     check_replaced_storage_settings,
     check_storage_backends,
+    check_storage_secret,
+    check_redis_package,
+    check_cloud_domain,
     check_sqlite_cloud,
     check_cache_cloud,
     check_sentry_installed,

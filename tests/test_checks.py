@@ -240,7 +240,11 @@ class CheckTests(SimpleTestCase):
 
 def test_check_ids_are_unique_and_documented():
 
-    source = Path(checks.__file__).read_text() + Path(service_checks.__file__).read_text()
+    from divio_settings import failing_checks
+
+    source = "".join(
+        Path(module.__file__).read_text() for module in (checks, service_checks, failing_checks)
+    )
     found = re.findall(r'id="(divio_settings\.[EW]\d{3})"', source)
     assert len(found) == len(set(found))
     docs = (Path(__file__).parent.parent / "docs" / "reference" / "checks.md").read_text()
@@ -345,6 +349,17 @@ ROUTES: dict[str, tuple[dict[str, str], dict[str, Any], dict[str, bool]]] = {
         {"STORAGES": {"default": {"BACKEND": "mysite.settings.DefaultStorageClass"}}},
         {},
     ),
+    "divio_settings.E009": (
+        {"CACHE_URL": "redis://cache.example.com:6379/0"},
+        {},
+        {},
+    ),
+    "divio_settings.E010": (
+        {"DEFAULT_STORAGE_DSN": "s3://AKIAKEY@bucket.s3.amazonaws.com/"},
+        {},
+        {},
+    ),
+    "divio_settings.E011": ({"STAGE": "live", "SECRET_KEY": "k" * 50, **SERVICES}, {}, {}),
     "divio_settings.W009": (
         {**SERVICES, "DATABASE_CONN_MAX_AGE": "60", "DATABASE_CONN_HEALTH_CHECKS": "false"},
         {},
@@ -376,6 +391,8 @@ def test_every_check_has_a_route_and_every_route_triggers_its_check():
             extra["PRELUDE_FIRST"] = "sys.modules['sentry_sdk'] = None"
         if check_id == "divio_settings.W010":
             extra["PRELUDE_FIRST"] = FAKE_AXES
+        if check_id == "divio_settings.E009":  # CACHE_URL=redis://, the package not installed
+            extra["PRELUDE_FIRST"] = "sys.modules['redis'] = None"
         if check_id == "divio_settings.E007":  # what migrate runs: the database checks too
             extra["CHECK_DATABASES"] = '["default"]'
 
@@ -476,3 +493,34 @@ def test_w018_names_each_replaced_setting_and_its_dsn_equivalent():
         "AWS_LOCATION (in the DSN: the DSN's path); AWS_DEFAULT_ACL (in the DSN: acl=)" in found.msg
     )
     assert checks.check_replaced_storage_settings(None) == []
+
+
+def test_e010_a_key_without_its_secret_but_not_the_machine_s_credentials():
+    from django.test import override_settings
+
+    from divio_settings import failing_checks
+
+    def storages(dsn: str) -> dict[str, Any]:
+        return {"default": {"BACKEND": "x", "OPTIONS": {"dsn": dsn}}}
+
+    with override_settings(STORAGES=storages("s3://AKIAKEY@bucket.s3.amazonaws.com/")):
+        (found,) = failing_checks.check_storage_secret(None)
+    assert found.msg.startswith("DEFAULT_STORAGE_DSN has an access key but an empty secret")
+    for fine in ("s3://bucket.s3.amazonaws.com/", "s3://AKIA:s3cr3t-key@b.s3.amazonaws.com/"):
+        with override_settings(STORAGES=storages(fine)):
+            assert failing_checks.check_storage_secret(None) == []
+
+
+def test_e011_a_cloud_without_domain_unless_its_hosts_are_listed():
+    from django.test import override_settings
+
+    from divio_settings import failing_checks
+
+    cloud = {"DIVIO_ENVIRONMENT": "cloud", "DIVIO_STAGE": "live", "DIVIO_DOMAIN": None}
+    with override_settings(**cloud, ALLOWED_HOSTS=["localhost"]):
+        (found,) = failing_checks.check_cloud_domain(None)
+    assert "every request is a 400" in found.msg
+    with override_settings(**cloud, ALLOWED_HOSTS=["www.example.com"]):
+        assert failing_checks.check_cloud_domain(None) == []
+    with override_settings(**{**cloud, "DIVIO_DOMAIN": "example.com"}, ALLOWED_HOSTS=[]):
+        assert failing_checks.check_cloud_domain(None) == []
