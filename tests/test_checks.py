@@ -243,7 +243,8 @@ def test_check_ids_are_unique_and_documented():
     from divio_settings import failing_checks
 
     source = "".join(
-        Path(module.__file__).read_text() for module in (checks, service_checks, failing_checks)
+        Path(str(module.__file__)).read_text()
+        for module in (checks, service_checks, failing_checks)
     )
     found = re.findall(r'id="(divio_settings\.[EW]\d{3})"', source)
     assert len(found) == len(set(found))

@@ -57,17 +57,25 @@ def requirement_files(path: Path, seen: list[Path] | None = None) -> list[Path]:
     return seen
 
 
+def parsed(line: str) -> Requirement | None:
+    """The requirement a requirements file's line names (None for a comment, an option such as
+    -r or --hash, or what pip would not read as one)."""
+    text = line.split(" #", 1)[0].strip()
+    if not text or text.startswith(("#", "-")):
+        return None
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
 def refuse_conflicts(lines: Iterable[tuple[str, str]], extras: Iterable[str]) -> None:
     """A pin (``name==version``) outside the library's range for that package: refused, with
     the pin to change."""
     needed = ours(extras)
     for file, line in lines:
-        text = line.split(" #", 1)[0].strip()
-        if not text or text.startswith(("#", "-")):
-            continue
-        try:
-            pin = Requirement(text)
-        except InvalidRequirement:
+        pin = parsed(line)
+        if pin is None:
             continue
         requirement = needed.get(canonicalize_name(pin.name))
         exact = [spec.version for spec in pin.specifier if spec.operator in ("==", "===")]

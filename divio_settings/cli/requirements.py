@@ -59,17 +59,14 @@ BUILD_PACKAGES: Final[dict[str, tuple[str, ...]]] = {
 def build_packages(lines: Iterable[str]) -> set[str]:
     """The Debian packages the requirement *lines* need to build (psycopg[c], psycopg2 — not
     psycopg2-binary —, mysqlclient, uwsgi, python-ldap)."""
-    from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
+
+    from .pins import parsed
 
     needed: set[str] = set()
     for line in lines:
-        text = line.split(" #", 1)[0].strip()
-        if not text or text.startswith(("#", "-")):
-            continue
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
+        requirement = parsed(line)
+        if requirement is None:
             continue
         name = canonicalize_name(requirement.name)
         keys = [name, *(f"{name}[{extra}]" for extra in requirement.extras)]

@@ -15,36 +15,13 @@ import pytest
 
 from divio_settings.cli import main
 from tests.helpers import ROOT, child_env
+from tests.test_equivalence import GUIDE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.projects]
 
 # The quickstart's settings glue (divio/django-divio-quickstart, quickstart/settings.py), with
-# STORAGES as its current version writes it.
-GLUE = """
-import os
-import dj_database_url
-from django_storage_url import dsn_configured_storage_class
-
-SECRET_KEY = os.environ.get('SECRET_KEY', '<a string of random characters>')
-DEBUG = os.environ.get('DJANGO_DEBUG') == "True"
-DIVIO_DOMAIN = os.environ.get('DOMAIN', '')
-DIVIO_DOMAIN_ALIASES = [d.strip() for d in os.environ.get('DOMAIN_ALIASES', '').split(',') if d.strip()]
-DIVIO_DOMAIN_REDIRECTS = [d.strip() for d in os.environ.get('DOMAIN_REDIRECTS', '').split(',') if d.strip()]
-ALLOWED_HOSTS = [DIVIO_DOMAIN] + DIVIO_DOMAIN_ALIASES + DIVIO_DOMAIN_REDIRECTS
-SECURE_SSL_REDIRECT = os.environ.get('SECURE_SSL_REDIRECT') != "False"
-MIDDLEWARE.insert(1, 'whitenoise.middleware.WhiteNoiseMiddleware')
-DATABASE_URL = os.environ.get('DATABASE_URL', 'sqlite://:memory:')
-DATABASES = {'default': dj_database_url.parse(DATABASE_URL)}
-STATIC_ROOT = os.path.join(BASE_DIR, 'staticfiles')
-DEFAULT_STORAGE_DSN = os.environ.get('DEFAULT_STORAGE_DSN')
-DefaultStorageClass = dsn_configured_storage_class('DEFAULT_STORAGE_DSN')
-STORAGES = {
-    'default': {'BACKEND': 'mysite.settings.DefaultStorageClass'},
-    'staticfiles': {'BACKEND': 'whitenoise.storage.CompressedManifestStaticFilesStorage'},
-}
-MEDIA_URL = 'media/'
-MEDIA_ROOT = os.path.join('/data/media/')
-"""
+# STORAGES as its current version writes it: the guide's, as the equivalence test has it.
+GLUE = GUIDE
 URLS = """from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
