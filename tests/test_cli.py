@@ -1040,3 +1040,36 @@ def test_json_output_stays_json_when_the_settings_print(project):
         assert result.returncode == 0, result.stderr
         json.loads(result.stdout)
         assert "loading settings" in result.stderr
+
+
+def test_init_wires_the_module_the_project_deploys_with(split_project, capsys):
+    """manage.py and wsgi.py both load dev.py (as `wagtail start` writes them): init wires the
+    package's production module, or the one the project's own Dockerfile names, never dev.py
+    without a word; with only development modules it asks for --settings (#38, item 4)."""
+    wsgi = split_project / "mysite" / "wsgi.py"
+    wsgi.write_text(wsgi.read_text().replace("mysite.settings.production", "mysite.settings.dev"))
+    assert main(["init", str(split_project), "--dry-run"]) == 0
+    capsys.readouterr()
+    staging = split_project / "mysite" / "settings" / "staging.py"
+    staging.write_text("from .base import *  # noqa\n")
+    (split_project / "Dockerfile").write_text(
+        "FROM python:3.12\nENV DJANGO_SETTINGS_MODULE=mysite.settings.staging\nCOPY . /app\n"
+    )
+    assert main(["init", str(split_project), "--keep-docker"]) == 0
+    assert "settings module: mysite.settings.staging (Dockerfile's)" in capsys.readouterr().out
+    assert staging.read_text().rstrip().endswith("divio_settings.apply(globals())")
+    (split_project / "Dockerfile").unlink()
+    assert main(["init", str(split_project)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "settings module: mysite.settings.production (the settings package's production module)"
+        in out
+    )
+    (split_project / "mysite" / "settings" / "production.py").unlink()
+    (split_project / "Dockerfile").unlink()
+    assert main(["init", str(split_project)]) == 1
+    assert capsys.readouterr().err == (
+        "divio-settings: manage.py and the WSGI/ASGI entry point load mysite.settings.dev, a "
+        "development module: name the module the project deploys with (--settings "
+        "mysite.settings.production)\n"
+    )

@@ -327,6 +327,8 @@ def _say_module(project: Project, given: str | None, chosen: str | None) -> None
         if given
         else "DJANGO_SETTINGS_MODULE"
         if chosen
+        else project.chosen_by
+        if project.chosen_by
         else "the WSGI/ASGI entry point's"
         if project.module == project.entry_module
         else "manage.py's"

@@ -57,6 +57,7 @@ class Project:
     module: str = ""  # the settings module init wires
     manage_module: str = ""  # the one manage.py names
     entry_module: str | None = None  # the one the WSGI/ASGI entry point names
+    chosen_by: str = ""  # why *module*, when not the entry point's or manage.py's
 
 
 def module_file(root: Path, module: str) -> Path:
@@ -98,7 +99,9 @@ def find_project(path: Path, settings: str | None = None) -> Project:
             entry_module = named_module(path, path / package / entry)
             if entry_module:
                 break
-    module = settings or entry_module or manage_module
+    module, chosen_by = settings or "", "--settings" if settings else ""
+    if not module:
+        module, chosen_by = deployed_module(path, entry_module or manage_module)
     settings_file = module_file(path, module)
     if not settings_file.is_file():
         raise UserError(f"the settings module {module} is not a file below {path}")
@@ -108,8 +111,54 @@ def find_project(path: Path, settings: str | None = None) -> Project:
         named = f"ROOT_URLCONF names {urlconf}" if urlconf else "there is no urls.py"
         raise UserError(f"{named}, which is not a file below {path}: set ROOT_URLCONF first")
     return Project(
-        path, module.split(".")[0], settings_file, urls, module, manage_module, entry_module
+        path,
+        module.split(".")[0],
+        settings_file,
+        urls,
+        module,
+        manage_module,
+        entry_module,
+        chosen_by,
     )
+
+
+# The last part of a settings package's module names for development and for production.
+DEVELOPMENT: Final = ("dev", "development", "local")
+PRODUCTION: Final = ("production", "prod")
+_ENV_MODULE: Final = re.compile(r"DJANGO_SETTINGS_MODULE[= ]+[\"']?([\w.]+)")
+
+
+def deployed_module(path: Path, loaded: str) -> tuple[str, str]:
+    """(the module the project deploys with, why): the one its own Dockerfile names; else
+    *loaded* (the WSGI/ASGI entry point's, else manage.py's) unless that is a settings
+    package's development module (dev.py), then the package's production module — or, without
+    exactly one, a stop that asks for --settings (#38)."""
+    from .docker import docker_files
+
+    dockerfiles = [
+        path / "Dockerfile",
+        *(p for p in docker_files(path) if p.name.startswith("Dockerfile")),
+    ]
+    for dockerfile in dockerfiles:
+        found = (
+            _ENV_MODULE.search(TextFile(path, dockerfile).text) if dockerfile.is_file() else None
+        )
+        if found and module_file(path, found.group(1)).is_file():
+            return found.group(1), f"{dockerfile.relative_to(path).as_posix()}'s"
+    package, _, last = loaded.rpartition(".")
+    if not package or last not in DEVELOPMENT:
+        return loaded, ""
+    production = [
+        f"{package}.{name}"
+        for name in PRODUCTION
+        if module_file(path, f"{package}.{name}").is_file()
+    ]
+    if len(production) != 1:
+        raise UserError(
+            f"manage.py and the WSGI/ASGI entry point load {loaded}, a development module: name "
+            f"the module the project deploys with (--settings {package}.production)"
+        )
+    return production[0], "the settings package's production module"
 
 
 def root_urlconf(root: Path, module: str, settings_file: Path) -> str | None:
