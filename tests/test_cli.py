@@ -1055,6 +1055,9 @@ def test_init_wires_the_module_the_project_deploys_with(split_project, capsys):
     (split_project / "Dockerfile").write_text(
         "FROM python:3.12\nENV DJANGO_SETTINGS_MODULE=mysite.settings.staging\nCOPY . /app\n"
     )
+    local = split_project / "compose" / "local"  # the development image's: not what deploys
+    local.mkdir(parents=True)
+    (local / "Dockerfile").write_text("ENV DJANGO_SETTINGS_MODULE=mysite.settings.dev\n")
     assert main(["init", str(split_project), "--keep-docker"]) == 0
     assert "settings module: mysite.settings.staging (Dockerfile's)" in capsys.readouterr().out
     assert staging.read_text().rstrip().endswith("divio_settings.apply(globals())")

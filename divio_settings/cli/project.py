@@ -135,9 +135,12 @@ def deployed_module(path: Path, loaded: str) -> tuple[str, str]:
     exactly one, a stop that asks for --settings (#38)."""
     from .docker import docker_files
 
-    dockerfiles = [
-        path / "Dockerfile",
-        *(p for p in docker_files(path) if p.name.startswith("Dockerfile")),
+    # Not a local one (compose/local/django/Dockerfile): it builds the development image.
+    dockerfiles = [path / "Dockerfile"] + [
+        found
+        for found in docker_files(path)
+        if found.name.startswith("Dockerfile")
+        and not set(found.relative_to(path).parts[:-1]) & set(DEVELOPMENT)
     ]
     for dockerfile in dockerfiles:
         found = (
