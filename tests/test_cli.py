@@ -1076,3 +1076,20 @@ def test_init_wires_the_module_the_project_deploys_with(split_project, capsys):
         "development module: name the module the project deploys with (--settings "
         "mysite.settings.production)\n"
     )
+
+
+def test_gitignore_gets_only_what_the_project_s_settings_make(project):
+    """django CMS' quickstart collects into staticfiles_collected and has no SQLite file: its
+    .gitignore gets that folder, not the guide's /staticfiles or db.sqlite3 (#38, item 5)."""
+    settings = project / "mysite" / "settings.py"
+    settings.write_text(
+        settings.read_text()
+        + "\nSTATIC_ROOT = BASE_DIR / 'staticfiles_collected'\n"
+        + "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': 'db'}}\n"
+    )
+    assert main(["init", str(project)]) == 0
+    ignore = (project / ".gitignore").read_text().splitlines()
+    assert "/staticfiles_collected" in ignore
+    assert "/staticfiles" not in ignore
+    assert "db.sqlite3" not in ignore
+    assert {"/data", ".divio", "/data.tar.gz", "*.pyc"} <= set(ignore)  # the CLI's, Python's

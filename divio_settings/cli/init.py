@@ -70,7 +70,9 @@ def plan(project: Project, database: str, gateway: str, python: str) -> dict[Pat
     wanted = requirements_file(root)
     files = _docker_files(project, database, gateway, python, wanted)
     files.update(_wiring(project))
-    files[root / ".gitignore"] = _gitignore(TextFile(root, root / ".gitignore").text)
+    files[root / ".gitignore"] = _gitignore(
+        TextFile(root, root / ".gitignore").text, project_made(project)
+    )
     old = TextFile(root, wanted).text
     if wanted.name == "pyproject.toml":
         if not (root / "uv.lock").is_file():  # with a lock, the project adds them (uv add)
@@ -124,14 +126,44 @@ def _wiring(project: Project) -> dict[Path, str]:
     return {project.settings: settings, project.urls: urls}
 
 
-def _gitignore(text: str) -> str:
-    """The project's .gitignore with the guide's lines it lacks added at its end."""
+# The template's lines for files the project's settings decide about (the others are Python's,
+# the Divio CLI's and the OS's, whatever the settings say).
+MADE_BY_SETTINGS: Final = ("db.sqlite3", "/staticfiles")
+
+
+def project_made(project: Project) -> set[str] | None:
+    """Which of MADE_BY_SETTINGS the project's settings make, its own STATIC_ROOT's line in
+    place of /staticfiles; None when the settings cannot be read here (all of them, then)."""
+    import os.path
+
+    from .project import load_settings
+
+    try:
+        settings = load_settings(project.root, os.environ, project.module)
+    except Exception:  # the project's own code fails without its environment: keep them all
+        return None
+    made: set[str] = set()
+    static_root = getattr(settings, "STATIC_ROOT", None)  # else apply()'s <BASE_DIR>/staticfiles
+    root = str(project.root.resolve())
+    path = os.path.realpath(str(static_root)) if static_root else os.path.join(root, "staticfiles")
+    if os.path.commonpath([root, path]) == root and path != root:
+        made.add("/" + os.path.relpath(path, root).replace(os.sep, "/"))
+    databases = getattr(settings, "DATABASES", None) or {}
+    names = [str(db.get("NAME", "")) for db in databases.values() if isinstance(db, dict)]
+    if any(name.endswith("db.sqlite3") for name in names):
+        made.add("db.sqlite3")
+    return made
+
+
+def _gitignore(text: str, made: set[str] | None = None) -> str:
+    """The project's .gitignore with the guide's lines it lacks added at its end: of the lines
+    for files the settings decide about, only what the project's settings make (*made*)."""
     have = set(text.splitlines())
-    new = [
-        line
-        for line in template("gitignore.tmpl").splitlines()
-        if line and not line.startswith("#") and line not in have
-    ]
+    lines = [line for line in template("gitignore.tmpl").splitlines() if line]
+    if made is not None:
+        lines = [line for line in lines if line not in MADE_BY_SETTINGS]
+        lines += sorted(made)
+    new = [line for line in lines if not line.startswith("#") and line not in have]
     if new:
         text += ("\n" if text and not text.endswith("\n") else "") + "\n".join(new) + "\n"
     return text
