@@ -10,14 +10,15 @@ from django.conf import settings
 from django.core import checks
 
 from . import conf
-from .failing_checks import check_cloud_domain, check_redis_package, check_storage_secret
 from .report import Report
 from .security import DERIVED_KEY, INSECURE_PREFIX
 from .service_checks import (
     check_cache_cloud,
     check_connections,
     check_local_services,
+    check_redis_package,
     check_sentry_installed,
+    check_storage_secret,
 )
 from .static import SECURITY_MIDDLEWARE as SECURITY
 from .static import WHITENOISE_MIDDLEWARE as WHITENOISE
@@ -169,6 +170,26 @@ def check_storage_backends(app_configs: Sequence[AppConfig] | None, **kwargs: An
             )
         )
     return messages
+
+
+def check_cloud_domain(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """A cloud environment (STAGE) without DOMAIN whose ALLOWED_HOSTS names no host to serve:
+    every request is a 400 (E011)."""
+    if not conf.in_cloud() or conf.read(conf.DOMAIN):
+        return []
+    local = {"localhost", "127.0.0.1", "[::1]", ""}
+    served = [host for host in settings.ALLOWED_HOSTS if host not in local]
+    if served:
+        return []
+    return [
+        checks.Error(
+            f"STAGE is {conf.read(conf.STAGE)!r} but DOMAIN is not set, and ALLOWED_HOSTS names "
+            "no host the site is served on: every request is a 400.",
+            hint="Set DOMAIN (Divio sets it in every cloud environment; check the environment's "
+            "variables), or list the site's hosts in DOMAIN_ALIASES.",
+            id="divio_settings.E011",
+        )
+    ]
 
 
 def check_sqlite_cloud(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:

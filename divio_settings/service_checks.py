@@ -1,9 +1,11 @@
 """System checks of the services a project connects to (caches, databases, Sentry, the hosts of
 its service settings): shared state between processes, tables that must exist, connections that
-outlive a database restart. IDs are never reused; checks.py registers them with the others."""
+outlive a database restart, and what passes every other check and then fails every use (a Redis
+cache without its package, an S3 key without its secret). IDs are never reused; checks.py registers them with the others."""
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from collections.abc import Sequence
 from typing import Any, Final
@@ -235,3 +237,52 @@ def _service_hosts() -> list[tuple[str, str]]:
             warnings.simplefilter("ignore")  # EMAIL_* are deprecated on Django 6.1
             targets.append(("EMAIL_HOST", str(settings.EMAIL_HOST)))
     return targets
+
+
+def check_redis_package(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """A Redis cache without the redis package: every use of the cache fails (E009)."""
+    from .caches import BACKENDS, RESILIENT
+
+    aliases = [
+        alias
+        for alias, config in (getattr(settings, "CACHES", None) or {}).items()
+        if config.get("BACKEND") in (BACKENDS["redis"], RESILIENT)
+    ]
+    if not aliases or importlib.util.find_spec("redis") is not None:
+        return []
+    return [
+        checks.Error(
+            f"CACHES[{aliases[0]!r}] is a Redis cache, but the redis package is not installed: "
+            "every use of the cache fails (and a server with ?ignore_exceptions=true does not "
+            "start).",
+            hint="Add divio-settings[redis] to the requirements.",
+            id="divio_settings.E009",
+        )
+    ]
+
+
+def check_storage_secret(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
+    """An S3 DSN with an access key and an empty secret: every upload fails (E010). Neither
+    key nor secret is the credentials of the machine (an IAM role), which is fine."""
+    from urllib.parse import urlsplit
+
+    messages: Messages = []
+    for alias, entry in (getattr(settings, "STORAGES", None) or {}).items():
+        dsn = str(((entry or {}).get("OPTIONS") or {}).get("dsn") or "")
+        if not dsn.lower().startswith("s3://"):
+            continue
+        parts = urlsplit(dsn)
+        if parts.username and not parts.password:
+            variable = (
+                "DEFAULT_STORAGE_DSN" if alias == "default" else f"{alias.upper()}_STORAGE_DSN"
+            )
+            messages.append(
+                checks.Error(
+                    f"{variable} has an access key but an empty secret: every upload fails "
+                    "(SignatureDoesNotMatch).",
+                    hint=f"Put the secret after the key in {variable} (s3://KEY:SECRET@bucket…, "
+                    "percent-encoded), or neither for the machine's own credentials.",
+                    id="divio_settings.E010",
+                )
+            )
+    return messages

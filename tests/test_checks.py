@@ -240,12 +240,7 @@ class CheckTests(SimpleTestCase):
 
 def test_check_ids_are_unique_and_documented():
 
-    from divio_settings import failing_checks
-
-    source = "".join(
-        Path(str(module.__file__)).read_text()
-        for module in (checks, service_checks, failing_checks)
-    )
+    source = "".join(Path(str(module.__file__)).read_text() for module in (checks, service_checks))
     found = re.findall(r'id="(divio_settings\.[EW]\d{3})"', source)
     assert len(found) == len(set(found))
     docs = (Path(__file__).parent.parent / "docs" / "reference" / "checks.md").read_text()
@@ -499,29 +494,29 @@ def test_w018_names_each_replaced_setting_and_its_dsn_equivalent():
 def test_e010_a_key_without_its_secret_but_not_the_machine_s_credentials():
     from django.test import override_settings
 
-    from divio_settings import failing_checks
+    from divio_settings import service_checks
 
     def storages(dsn: str) -> dict[str, Any]:
         return {"default": {"BACKEND": "x", "OPTIONS": {"dsn": dsn}}}
 
     with override_settings(STORAGES=storages("s3://AKIAKEY@bucket.s3.amazonaws.com/")):
-        (found,) = failing_checks.check_storage_secret(None)
+        (found,) = service_checks.check_storage_secret(None)
     assert found.msg.startswith("DEFAULT_STORAGE_DSN has an access key but an empty secret")
     for fine in ("s3://bucket.s3.amazonaws.com/", "s3://AKIA:s3cr3t-key@b.s3.amazonaws.com/"):
         with override_settings(STORAGES=storages(fine)):
-            assert failing_checks.check_storage_secret(None) == []
+            assert service_checks.check_storage_secret(None) == []
 
 
 def test_e011_a_cloud_without_domain_unless_its_hosts_are_listed():
     from django.test import override_settings
 
-    from divio_settings import failing_checks
+    from divio_settings import checks
 
     cloud = {"DIVIO_ENVIRONMENT": "cloud", "DIVIO_STAGE": "live", "DIVIO_DOMAIN": None}
     with override_settings(**cloud, ALLOWED_HOSTS=["localhost"]):
-        (found,) = failing_checks.check_cloud_domain(None)
+        (found,) = checks.check_cloud_domain(None)
     assert "every request is a 400" in found.msg
     with override_settings(**cloud, ALLOWED_HOSTS=["www.example.com"]):
-        assert failing_checks.check_cloud_domain(None) == []
+        assert checks.check_cloud_domain(None) == []
     with override_settings(**{**cloud, "DIVIO_DOMAIN": "example.com"}, ALLOWED_HOSTS=[]):
-        assert failing_checks.check_cloud_domain(None) == []
+        assert checks.check_cloud_domain(None) == []

@@ -117,7 +117,7 @@ RUNTIME: tuple[str, ...] = (
 )
 RUNTIME += ("storage.backend", "storage.s3", "storage.azure", "redis_cache", "log_handlers")
 RUNTIME += ("service_checks", "resilient_cache", "db_cache", "published", "manifests")
-RUNTIME += ("preflight", "health", "failing_checks")
+RUNTIME += ("preflight", "health")
 LAYER_OF = {
     **{f"divio_settings.{name}": "kernel" for name in KERNEL},
     **{f"divio_settings.{name}": "group" for name in GROUPS},
