@@ -156,9 +156,18 @@ def test_scaffolded_project_builds_and_serves(tmp_path, request, database, gatew
     live = {
         **LIVE_ENV,
         "DATABASE_URL": url if mysql else url.replace("127.0.0.1", "db.example.com"),
-        "CACHE_URL": "redis://cache.example.com:6379/0",
         "EMAIL_URL": "submission://u:pa55w0rd@smtp.example.com",
     }
     deploy = run("python", "manage.py", "check", "--deploy", env=live)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     assert "System check identified no issues (0 silenced)." in deploy.stdout, deploy.stderr
+    # A Redis CACHE_URL without the redis extra in the requirements init wrote: every page
+    # would be a 500; check says so before the deploy (#38, item 6).
+    redis = run(
+        "python",
+        "manage.py",
+        "check",
+        env={**live, "CACHE_URL": "redis://cache.example.com:6379/0"},
+    )
+    assert redis.returncode == 1
+    assert "(divio_settings.E009) CACHES['default'] is a Redis cache" in redis.stderr
