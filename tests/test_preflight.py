@@ -283,3 +283,130 @@ def test_health_views_under_asgi():
 
     with override_settings(MIDDLEWARE=[HEALTH, COMMON], CACHES=LOCMEM):
         assert asyncio.run(requests()) == [200, 200, 200]
+
+
+# --- The probes' own words for what the services answer ---
+
+
+def test_a_media_url_that_answers_an_error_or_nothing():
+    import http.server
+    import threading
+
+    from divio_settings.preflight.probe import Failed
+    from divio_settings.preflight.storage import fetch
+
+    class Broken(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/same":
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"other bytes")
+                return
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with pytest.raises(Failed, match="127.0.0.1 answered 500 at the object's URL"):
+            fetch(f"http://127.0.0.1:{port}/x", b"probe", 2, "default")
+        with pytest.raises(Failed, match="answers the object's URL with other content"):
+            fetch(f"http://127.0.0.1:{port}/same", b"probe", 2, "default")
+    finally:
+        server.shutdown()
+        server.server_close()
+    closed = free_port()
+    with pytest.raises(Failed, match="the object's URL host 127.0.0.1 cannot be reached"):
+        fetch(f"http://127.0.0.1:{closed}/x", b"probe", 2, "other")
+    assert fetch("/media/divio-preflight/x.txt", b"probe", 2, "default").endswith("not fetched")
+
+
+def test_sdk_errors_said_by_their_code_never_their_message():
+    import enum
+
+    from divio_settings.preflight.storage import said
+
+    class Code(enum.Enum):
+        AUTHORIZATION_FAILURE = "AuthorizationFailure"
+
+    class AzureError(Exception):
+        error_code = Code.AUTHORIZATION_FAILURE
+
+    class BotoError(Exception):
+        response = {"Error": {"Code": "NoSuchBucket"}}
+
+    assert said(AzureError("sig=Zq8secret")) == (
+        "the storage answered AuthorizationFailure (the storage refused the credentials)"
+    )
+    assert said(BotoError("x")) == "the storage answered NoSuchBucket"
+    assert said(OSError("disk full\nmore")) == "OSError: disk full"
+    assert said(ValueError()) == "ValueError"
+    assert said("timed out") == "timed out"
+
+
+def test_mail_and_cache_failures_in_the_user_s_terms():
+    import smtplib
+    import ssl
+
+    from divio_settings.preflight.services import mail_failure, where
+
+    host = ("smtp.example.com", 587)
+    assert mail_failure(*host, smtplib.SMTPNotSupportedError("STARTTLS")) == (
+        "smtp.example.com:587 does not offer STARTTLS: use smtps:// (TLS on port 465) or tls=false"
+    )
+    assert mail_failure(*host, ssl.SSLError(1, "bad")).startswith("TLS with smtp.example.com:587")
+    assert mail_failure(*host, TimeoutError()) == "smtp.example.com:587 did not answer in time"
+    refused = ConnectionRefusedError(111, "Connection refused")
+    assert mail_failure(*host, refused) == (
+        "cannot talk to the mail server smtp.example.com:587 (Connection refused): check EMAIL_URL"
+    )
+    assert (
+        mail_failure(*host, ValueError("x"))
+        == "ValueError with the mail server smtp.example.com:587"
+    )
+    assert where({"LOCATION": "redis://:pw@cache:6380/0"}) == "cache:6380"
+    assert where({"LOCATION": ["redis://cache/0", "redis://other/0"]}) == "cache"
+    assert where({"LOCATION": "unix:/tmp/sock@cache:11211"}) == "cache:11211"
+    assert where({}) == "its LOCATION"
+
+
+def test_sentry_host_that_does_not_resolve_or_answer():
+    from divio_settings.preflight.services import http_answer
+
+    assert http_answer("http://divio-settings-no-such-host.invalid/api/1/envelope/", 3) == (
+        "does not resolve"
+    )
+    closed = free_port()
+    assert http_answer(f"http://127.0.0.1:{closed}/", 3).startswith("does not answer (")
+
+
+def test_the_variable_a_settings_module_failed_on():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from divio_settings.cli.project import unset_variable
+
+    assert unset_variable(KeyError("DJANGO_SECRET_KEY"), {}) == "DJANGO_SECRET_KEY"
+    assert unset_variable(KeyError("DJANGO_SECRET_KEY"), {"DJANGO_SECRET_KEY": "x"}) is None
+    assert unset_variable(KeyError("not a name"), {}) is None
+    environ_style = ImproperlyConfigured("Set the API_TOKEN environment variable")
+    assert unset_variable(environ_style, {}) == "API_TOKEN"
+    assert unset_variable(RuntimeError("boom"), {}) is None
+
+
+def test_what_a_dockerfile_lacks_for_the_module_it_must_load():
+    from divio_settings.cli.keep import compose_lacks, dockerfile_lacks
+
+    ours = "RUN python manage.py collectstatic --noinput\nCMD exec gunicorn mysite.wsgi\n"
+    assert dockerfile_lacks(ours, None) == []
+    assert dockerfile_lacks(ours, "mysite.settings.production") == [
+        "no `ENV DJANGO_SETTINGS_MODULE=mysite.settings.production` (the server would load "
+        "manage.py's)"
+    ]
+    named = "ENV DJANGO_SETTINGS_MODULE=mysite.settings.production \\\n    X=1\n" + ours
+    assert dockerfile_lacks(named, "mysite.settings.production") == []
+    assert compose_lacks("services:\n  web:\n    env_file: .env-local\n") == []
+    assert compose_lacks("services: {}\n") == ["no `env_file: .env-local` for the web service"]

@@ -162,7 +162,7 @@ def mail_failure(host: str, port: int, error: Exception) -> str:
     if isinstance(error, smtplib.SMTPNotSupportedError):
         return f"{host}:{port} does not offer STARTTLS: use smtps:// (TLS on port 465) or tls=false"
     if isinstance(error, ssl.SSLError):
-        return f"TLS with {host}:{port} failed ({error.reason or type(error).__name__})"
+        return f"TLS with {host}:{port} failed ({getattr(error, 'reason', None) or type(error).__name__})"
     if isinstance(error, TimeoutError):
         return f"{host}:{port} did not answer in time"
     if isinstance(error, smtplib.SMTPException | OSError):

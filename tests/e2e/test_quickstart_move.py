@@ -17,7 +17,7 @@ from divio_settings.cli import main
 from tests.helpers import ROOT, child_env
 from tests.test_equivalence import GUIDE
 
-pytestmark = [pytest.mark.e2e, pytest.mark.projects]
+pytestmark = pytest.mark.e2e  # in process but for one check run; the layer with coverage
 
 # The quickstart's settings glue (divio/django-divio-quickstart, quickstart/settings.py), with
 # STORAGES as its current version writes it: the guide's, as the equivalence test has it.
