@@ -381,7 +381,7 @@ def test_sentry_host_that_does_not_resolve_or_answer():
         "does not resolve"
     )
     closed = free_port()
-    assert http_answer(f"http://127.0.0.1:{closed}/", 3).startswith("does not answer (")
+    assert str(http_answer(f"http://127.0.0.1:{closed}/", 3)).startswith("does not answer (")
 
 
 def test_the_variable_a_settings_module_failed_on():
