@@ -1,7 +1,8 @@
 """System checks of the services a project connects to (caches, databases, Sentry, the hosts of
 its service settings): shared state between processes, tables that must exist, connections that
 outlive a database restart, and what passes every other check and then fails every use (a Redis
-cache without its package, an S3 key without its secret). IDs are never reused; checks.py registers them with the others."""
+cache without its package, an S3 key without its secret). IDs are never reused; checks.py
+registers them with the others."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.core import checks
 from django.core.cache import caches
 from django.db import DatabaseError, connections, router
 
-from . import conf
+from . import conf, variables
 
 Messages = list[checks.CheckMessage]
 
@@ -197,18 +198,17 @@ def _set_by_variable(name: str) -> bool:
     source = report.source(setting) if isinstance(report, Report) else None
     if not source:
         return False
-    alias = alias.strip("[]'\"")
-    prefix = "" if alias in ("", "default") else f"{alias.upper()}_"
-    variables = {
-        "DATABASES": [f"{prefix}DATABASE_DSN"]
-        + ([] if prefix else ["DATABASE_URL", "DEFAULT_DATABASE_DSN"]),
-        "CACHES": [f"{prefix}CACHE_URL"] + ([] if prefix else ["DEFAULT_CACHE_URL"]),
-        "CELERY_BROKER_URL": ["DEFAULT_AMQP_BROKER_URL", "BROKER_URL"],
-        "MAILERS": ["EMAIL_URL"],
-        "EMAIL_HOST": ["EMAIL_URL"],
-    }.get(setting, [])
+    alias = alias.strip("[]'\"") or "default"
+    v = variables
+    governing = {
+        "DATABASES": v.alias_variables(v.PREFIXED_DATABASE_DSN, alias, v.DATABASE_URL),
+        "CACHES": v.alias_variables(v.PREFIXED_CACHE_URL, alias, v.CACHE_URL),
+        "CELERY_BROKER_URL": (v.DEFAULT_AMQP_BROKER_URL.name, v.BROKER_URL.name),
+        "MAILERS": (v.EMAIL_URL.name,),
+        "EMAIL_HOST": (v.EMAIL_URL.name,),
+    }.get(setting, ())
     named = set(source.replace(";", ",").replace(" ", ",").split(","))
-    return any(variable in named for variable in variables)
+    return any(variable in named for variable in governing)
 
 
 def _service_hosts() -> list[tuple[str, str]]:
@@ -273,9 +273,7 @@ def check_storage_secret(app_configs: Sequence[AppConfig] | None, **kwargs: Any)
             continue
         parts = urlsplit(dsn)
         if parts.username and not parts.password:
-            variable = (
-                "DEFAULT_STORAGE_DSN" if alias == "default" else f"{alias.upper()}_STORAGE_DSN"
-            )
+            variable = variables.alias_variables(variables.PREFIXED_STORAGE_DSN, alias)[0]
             messages.append(
                 checks.Error(
                     f"{variable} has an access key but an empty secret: every upload fails "

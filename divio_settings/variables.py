@@ -57,6 +57,14 @@ class Variable:
         return self.name.removeprefix(PREFIX)
 
 
+def alias_variables(family: Variable, alias: str, main: Variable | None = None) -> tuple[str, ...]:
+    """The variables that configure *alias* of a ``<PREFIX>_`` family, the winning one first:
+    for 'default' *main* (DATABASE_URL, CACHE_URL) and then DEFAULT_<…>; else <ALIAS>_<…>, as
+    env.prefixed() reads them (the alias is the prefix in lower case)."""
+    own = alias.upper() + family.suffix
+    return (main.name, own) if alias == "default" and main is not None else (own,)
+
+
 # --- The registry, group by group, in the order of docs/reference/variables.md. ---
 
 DOMAIN: Final = Variable(

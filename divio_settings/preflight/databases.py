@@ -9,6 +9,8 @@ from typing import Final
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
+from divio_settings.variables import DATABASE_URL, PREFIXED_DATABASE_DSN, alias_variables
+
 from .probe import Failed, Probe, Skipped
 
 SHOWN_MIGRATIONS: Final = 3  # names of unapplied migrations a line shows
@@ -67,4 +69,4 @@ def pending_migrations(alias: str) -> list[str]:
 
 def variable(alias: str) -> str:
     """The variable that configures *alias* (apply()'s naming), for the hint."""
-    return "DATABASE_URL" if alias == DEFAULT_DB_ALIAS else f"{alias.upper()}_DATABASE_DSN"
+    return alias_variables(PREFIXED_DATABASE_DSN, alias, DATABASE_URL)[0]

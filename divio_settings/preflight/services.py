@@ -16,6 +16,7 @@ from django.core.cache import caches
 
 from divio_settings.caches import BACKENDS, DATABASE_CACHES
 from divio_settings.mail import SMTP as SMTP_BACKEND
+from divio_settings.variables import CACHE_URL, PREFIXED_CACHE_URL, alias_variables
 
 from .probe import PROBE_KEY, Failed, Probe, Skipped
 
@@ -58,7 +59,7 @@ def cache(alias: str, write: bool, timeout: float) -> str:
 
 def cache_failure(alias: str, config: dict[str, Any], error: Exception) -> str:
     name = type(error).__name__
-    variable = "CACHE_URL" if alias == "default" else f"{alias.upper()}_CACHE_URL"
+    variable = alias_variables(PREFIXED_CACHE_URL, alias, CACHE_URL)[0]
     if config.get("BACKEND") in DATABASE_CACHES:
         return (
             f"the database cache's table {config.get('LOCATION')!r} cannot be used ({name}): "

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
 from divio_settings import conf
+from divio_settings.variables import PREFIXED_STORAGE_DSN, alias_variables
 
 from .probe import PROBE_PREFIX, Failed, Probe, Skipped
 
@@ -42,7 +43,7 @@ def probes() -> list[Probe]:
 
 
 def variable(alias: str) -> str:
-    return "DEFAULT_STORAGE_DSN" if alias == "default" else f"{alias.upper()}_STORAGE_DSN"
+    return alias_variables(PREFIXED_STORAGE_DSN, alias)[0]
 
 
 def media(alias: str, timeout: float) -> str:
