@@ -96,7 +96,7 @@ def test_init_writes_the_guide_files(project, database, gateway, capsys):
     assert env_local["DEFAULT_STORAGE_DSN"] == "file:///data/media/?url=%2Fmedia%2F"
     assert env_local["SECURE_SSL_REDIRECT"] == "False"
     requirements = (project / "requirements.txt").read_text().splitlines()
-    assert requirements[0] == f"divio-settings[{database}]=={metadata.version('divio-settings')}"
+    assert requirements[0] == f"divio-settings[{database},s3]=={metadata.version('divio-settings')}"
     assert requirements[1] == GATEWAYS[gateway][0]
     assert "divio_settings.apply(globals())" in (project / "mysite" / "settings.py").read_text()
     assert "media_urlpatterns()" in (project / "mysite" / "urls.py").read_text()
@@ -703,7 +703,7 @@ def test_init_follows_a_requirements_folder(project, capsys):
     assert not (project / "requirements.txt").exists()
     production = (folder / "production.txt").read_text().splitlines()
     assert production[:2] == ["-r base.txt", "gunicorn==23.0.0"]
-    assert production[2].startswith("divio-settings[postgres]==")
+    assert production[2].startswith("divio-settings[postgres,s3]==")
     assert len(production) == 3  # gunicorn is listed already
     dockerfile = (project / "Dockerfile").read_text()
     assert "COPY requirements /app/requirements\n" in dockerfile
@@ -717,7 +717,7 @@ def test_init_follows_a_requirements_folder(project, capsys):
         (
             {"pyproject.toml": '[project]\nname = "site"\n', "uv.lock": "version = 1\n"},
             "divio-settings: the project's dependencies are locked in uv.lock: add them first "
-            "(uv add 'divio-settings[postgres]==",
+            "(uv add 'divio-settings[postgres,s3]==",
         ),
         (
             {"pyproject.toml": "[tool.poetry]\n", "poetry.lock": "# lock\n"},
@@ -747,7 +747,7 @@ def test_init_refuses_dependencies_it_would_not_install(
 def test_a_pyproject_without_dependencies_gets_requirements_txt(project):
     (project / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
     assert main(["init", str(project)]) == 0
-    assert (project / "requirements.txt").read_text().startswith("divio-settings[postgres]==")
+    assert (project / "requirements.txt").read_text().startswith("divio-settings[postgres,s3]==")
 
 
 PYPROJECT = """[project]
@@ -1093,3 +1093,50 @@ def test_gitignore_gets_only_what_the_project_s_settings_make(project):
     assert "/staticfiles" not in ignore
     assert "db.sqlite3" not in ignore
     assert {"/data", ".divio", "/data.tar.gz", "*.pyc"} <= set(ignore)  # the CLI's, Python's
+
+
+def test_init_adds_django_contrib_postgres_where_wagtail_search_needs_it(project, capsys):
+    """Wagtail's search index declares a GinIndex on PostgreSQL: migrate stops at postgres.E005
+    without django.contrib.postgres. The move makes the database PostgreSQL, so init writes the
+    app in, after apply() and only when the engine is PostgreSQL (#38: no hand edits)."""
+    settings = project / "mysite" / "settings.py"
+    settings.write_text(settings.read_text() + '\nINSTALLED_APPS += ["wagtail.search"]\n')
+    assert main(["init", str(project), "--database", "mysql"]) == 0
+    assert "django.contrib.postgres" not in settings.read_text()
+    settings.write_text(settings.read_text().split("\nimport divio_settings")[0] + "\n")
+    assert main(["init", str(project), "--force"]) == 0
+    wired = settings.read_text().split("divio_settings.apply(globals())")[1]
+    assert "wagtail.search needs django.contrib.postgres" in wired
+    namespace: dict[str, object] = {
+        "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql"}},
+        "INSTALLED_APPS": ["wagtail.search"],
+    }
+    exec(wired, namespace)
+    assert namespace["INSTALLED_APPS"] == ["wagtail.search", "django.contrib.postgres"]
+    namespace = {
+        "DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3"}},
+        "INSTALLED_APPS": ["wagtail.search"],
+    }
+    exec(wired, namespace)
+    assert namespace["INSTALLED_APPS"] == ["wagtail.search"]  # the build's SQLite: unchanged
+    # A second init adds nothing; a project that has the app already gets no lines.
+    assert main(["init", str(project)]) == 0
+    assert settings.read_text().count("django.contrib.postgres") == 3
+    settings.write_text(
+        settings.read_text().split("\nimport divio_settings")[0]
+        + '\nINSTALLED_APPS += ["django.contrib.postgres"]\n'
+    )
+    assert main(["init", str(project), "--force"]) == 0
+    assert "written by divio-settings init" not in settings.read_text()
+
+
+@pytest.mark.parametrize(
+    ("storage", "extras"),
+    [("s3", "postgres,s3"), ("azure", "azure,postgres"), ("none", "postgres")],
+)
+def test_init_pins_the_cloud_storage_s_extra(project, capsys, storage, extras):
+    """Every Divio environment gets object storage (DEFAULT_STORAGE_DSN): the pin carries its
+    extra, so that the image can use it without a hand edit (S3 unless told otherwise)."""
+    assert main(["init", str(project), "--storage", storage]) == 0
+    first = (project / "requirements.txt").read_text().splitlines()[0]
+    assert first.startswith(f"divio-settings[{extras}]==")

@@ -76,7 +76,7 @@ INIT_FLAGS = (
 
 def _init_parser(commands: Commands) -> None:
     from .init import GATEWAYS, run
-    from .requirements import DATABASES
+    from .requirements import DATABASES, STORAGE_EXTRAS
 
     init = commands.add_parser(
         "init",
@@ -85,18 +85,21 @@ def _init_parser(commands: Commands) -> None:
         epilog=EPILOG,
     )
     init.add_argument("path", nargs="?", default=".", help="the project (with manage.py)")
-    init.add_argument(
-        "--database",
-        choices=sorted(DATABASES),
-        default="postgres",
-        help="database service for docker-compose (default: postgres)",
+    choices = (
+        ("--database", DATABASES, "postgres", "database service for docker-compose"),
+        ("--gateway", GATEWAYS, "gunicorn", "server started by the Dockerfile's CMD"),
+        (
+            "--storage",
+            STORAGE_EXTRAS,
+            "s3",
+            "the cloud's object storage (DEFAULT_STORAGE_DSN), whose extra the pin gets: s3 in "
+            "most Divio regions, azure in Azure's",
+        ),
     )
-    init.add_argument(
-        "--gateway",
-        choices=sorted(GATEWAYS),
-        default="gunicorn",
-        help="server started by the Dockerfile's CMD (default: gunicorn)",
-    )
+    for flag, names, default, text in choices:
+        init.add_argument(
+            flag, choices=sorted(names), default=default, help=f"{text} (default: {default})"
+        )
     python = "Python of the base image (default: 3.13)"
     init.add_argument("--python", default="3.13", type=python_version, help=python)
     init.add_argument("--dry-run", action="store_true", help="print a unified diff, write nothing")

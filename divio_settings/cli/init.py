@@ -15,7 +15,7 @@ from .errors import UserError
 from .files import TextFile, shown_path, write_all
 from .keep import COMPOSE_NAMES, lacks, media_static
 from .pins import refuse_conflicts, requirement_files, requirement_lines
-from .project import Project, calls, find_project, module_file
+from .project import Project, find_project, module_file
 from .requirements import (
     DATABASES,
     build_packages,
@@ -24,6 +24,7 @@ from .requirements import (
     requirements,
     requirements_file,
 )
+from .wiring import MADE_BY_SETTINGS, imported, project_made, wiring
 
 # Gateway -> (requirement, CMD). The forwarded-IPs options make request.is_secure() follow the
 # load balancer's X-Forwarded-Proto; without them uvicorn loops on the https redirect. The CMD
@@ -53,38 +54,37 @@ GATEWAYS: Final = {
     ),
 }
 GATEWAY_PACKAGES: Final = {"uwsgi": ("build-essential",)}
-SETTINGS_LINES: Final = "\nimport divio_settings\n\ndivio_settings.apply(globals())\n"
-URLS_LINES: Final = (
-    "\nfrom divio_settings.urls import media_urlpatterns\n\nurlpatterns += media_urlpatterns()\n"
-)
 
 
 def template(name: str) -> str:
     return (resources.files("divio_settings.cli") / "templates" / name).read_text("utf-8")
 
 
-def plan(project: Project, database: str, gateway: str, python: str) -> dict[Path, str]:
+def plan(
+    project: Project, database: str, gateway: str, python: str, storage: str = "s3"
+) -> dict[Path, str]:
     """Every file init writes, with the text it should have afterwards (LF line endings)."""
     root, db = project.root, DATABASES[database]
     requirement = GATEWAYS[gateway][0]
     wanted = requirements_file(root)
-    files = _docker_files(project, database, gateway, python, wanted)
-    files.update(_wiring(project))
+    files = _docker_files(project, database, gateway, python, wanted, storage)
+    settings = imported(project)
+    files.update(wiring(project, database, settings))
     files[root / ".gitignore"] = _gitignore(
-        TextFile(root, root / ".gitignore").text, project_made(project)
+        TextFile(root, root / ".gitignore").text, project_made(project, settings)
     )
     old = TextFile(root, wanted).text
     if wanted.name == "pyproject.toml":
         if not (root / "uv.lock").is_file():  # with a lock, the project adds them (uv add)
-            files[wanted] = pyproject_with(old, database, requirement)
+            files[wanted] = pyproject_with(old, database, requirement, storage)
     else:
         refuse_conflicts(requirement_lines(wanted), {str(db["extra"])})
-        files[wanted] = requirements(old, database, requirement)
+        files[wanted] = requirements(old, database, requirement, storage)
     return files
 
 
 def _docker_files(
-    project: Project, database: str, gateway: str, python: str, wanted: Path
+    project: Project, database: str, gateway: str, python: str, wanted: Path, storage: str
 ) -> dict[Path, str]:
     """The guide's Dockerfile, docker-compose.yml and .env-local for this project."""
     root, db = project.root, DATABASES[database]
@@ -94,7 +94,7 @@ def _docker_files(
     step = system_step({*db["packages"], *GATEWAY_PACKAGES.get(gateway, ()), *own})
     listed = wanted.relative_to(root).as_posix()
     if wanted.name == "pyproject.toml":
-        install = pyproject_install(root, python, database, requirement)
+        install = pyproject_install(root, python, database, requirement, storage)
     else:
         install = copy_steps(root, wanted) + f"\nRUN pip install --no-cache-dir -r {listed}"
     return {
@@ -111,48 +111,6 @@ def _docker_files(
         ),
         root / ".env-local": template("env-local.tmpl").format(database_url=db["url"]),
     }
-
-
-def _wiring(project: Project) -> dict[Path, str]:
-    """settings.py and urls.py with the two lines each, unless they already call them."""
-    root = project.root
-    settings = TextFile(root, project.settings, python=True).text
-    if not calls(settings, shown_path(root, project.settings), "apply", "divio_settings"):
-        settings = settings.rstrip("\n") + "\n" + SETTINGS_LINES
-    urls = TextFile(root, project.urls, python=True).text
-    if not calls(urls, shown_path(root, project.urls), "media_urlpatterns", "urls"):
-        urls = urls.rstrip("\n") + "\n" + URLS_LINES
-    urls, _ = media_static(urls)  # the guide's DEBUG-only static() of MEDIA_URL: replaced
-    return {project.settings: settings, project.urls: urls}
-
-
-# The template's lines for files the project's settings decide about (the others are Python's,
-# the Divio CLI's and the OS's, whatever the settings say).
-MADE_BY_SETTINGS: Final = ("db.sqlite3", "/staticfiles")
-
-
-def project_made(project: Project) -> set[str] | None:
-    """Which of MADE_BY_SETTINGS the project's settings make, its own STATIC_ROOT's line in
-    place of /staticfiles; None when the settings cannot be read here (all of them, then)."""
-    import os.path
-
-    from .project import load_settings
-
-    try:
-        settings = load_settings(project.root, os.environ, project.module)
-    except Exception:  # the project's own code fails without its environment: keep them all
-        return None
-    made: set[str] = set()
-    static_root = getattr(settings, "STATIC_ROOT", None)  # else apply()'s <BASE_DIR>/staticfiles
-    root = str(project.root.resolve())
-    path = os.path.realpath(str(static_root)) if static_root else os.path.join(root, "staticfiles")
-    if os.path.commonpath([root, path]) == root and path != root:
-        made.add("/" + os.path.relpath(path, root).replace(os.sep, "/"))
-    databases = getattr(settings, "DATABASES", None) or {}
-    names = [str(db.get("NAME", "")) for db in databases.values() if isinstance(db, dict)]
-    if any(name.endswith("db.sqlite3") for name in names):
-        made.add("db.sqlite3")
-    return made
 
 
 def _gitignore(text: str, made: set[str] | None = None) -> str:
@@ -269,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
         chosen = from_environment  # another project's module in the shell is not this one's
     project = find_project(root, chosen)
     refuse_ignored(root, (project.settings, project.urls))
-    changes = _changes(root, plan(project, args.database, args.gateway, args.python))
+    changes = _changes(root, plan(project, args.database, args.gateway, args.python, args.storage))
     keep = getattr(args, "keep_docker", False)
     if keep:  # the project's own Docker files stay as they are
         changes = [(file, data) for file, data in changes if file.path.name not in OWNED]

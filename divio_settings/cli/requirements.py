@@ -44,6 +44,9 @@ def requirement_name(line: str) -> str:
 
 
 DATABASE_EXTRAS: Final = frozenset(str(db["extra"]) for db in DATABASES.values())
+# The cloud's object storage (DEFAULT_STORAGE_DSN, in every Divio environment once provisioned):
+# S3-compatible in most regions, Azure Blob in Azure's. Its extra goes into the pin.
+STORAGE_EXTRAS: Final = {"s3": ("s3",), "azure": ("azure",), "none": ()}
 # Requirements that build from source on the slim image (no compiler, no headers): the Debian
 # packages their build needs (their runtime libraries come with the -dev packages).
 BUILD_PACKAGES: Final[dict[str, tuple[str, ...]]] = {
@@ -75,13 +78,14 @@ def build_packages(lines: Iterable[str]) -> set[str]:
     return needed
 
 
-def requirements(old: str, database: str, gateway_line: str) -> str:
-    """*old* with divio-settings pinned to this version and the chosen database's extra (other
-    extras kept, the other database's dropped), and the gateway if no line names it."""
+def requirements(old: str, database: str, gateway_line: str, storage: str = "s3") -> str:
+    """*old* with divio-settings pinned to this version, the chosen database's and storage's
+    extras (other extras kept, the other database's dropped), and the gateway if no line names
+    it."""
     lines = old.splitlines()
     own = [i for i, line in enumerate(lines) if requirement_name(line) == "divio-settings"]
     chosen = str(DATABASES[database]["extra"])
-    extras = {chosen}
+    extras = {chosen, *STORAGE_EXTRAS[storage]}
     for index in own:
         found = re.match(r"\s*divio[-_]settings\s*\[([^\]]*)\]", lines[index], re.IGNORECASE)
         if found:
@@ -156,7 +160,9 @@ UV_STEP: Final = (
 )
 
 
-def pyproject_install(root: Path, python: str, database: str, gateway_line: str) -> str:
+def pyproject_install(
+    root: Path, python: str, database: str, gateway_line: str, storage: str = "s3"
+) -> str:
     if not (root / "uv.lock").is_file():
         major, _, minor = python.partition(".")
         if (int(major), int(minor or 0)) < (3, 11):
@@ -166,7 +172,10 @@ def pyproject_install(root: Path, python: str, database: str, gateway_line: str)
         return PYPROJECT_STEP
     items = _dependency_items(TextFile(root, root / "pyproject.toml").text)
     names = {requirement_name(item) for item in items}
-    wanted = {"divio-settings": _pin(database), requirement_name(gateway_line): gateway_line}
+    wanted = {
+        "divio-settings": _pin(database, storage),
+        requirement_name(gateway_line): gateway_line,
+    }
     missing = [line for name, line in wanted.items() if name not in names]
     if missing:
         quoted = " ".join(f"'{line}'" for line in missing)
@@ -177,8 +186,9 @@ def pyproject_install(root: Path, python: str, database: str, gateway_line: str)
     return UV_STEP
 
 
-def _pin(database: str) -> str:
-    return f"divio-settings[{DATABASES[database]['extra']}]=={own_version()}"
+def _pin(database: str, storage: str) -> str:
+    extras = sorted({str(DATABASES[database]["extra"]), *STORAGE_EXTRAS[storage]})
+    return f"divio-settings[{','.join(extras)}]=={own_version()}"
 
 
 def _dependency_array(text: str) -> tuple[int, int] | None:
@@ -212,7 +222,7 @@ def _dependency_items(text: str) -> list[str]:
     return re.findall(r"[\"']([^\"']+)[\"']", text[found[0] : found[1]])
 
 
-def pyproject_with(text: str, database: str, gateway_line: str) -> str:
+def pyproject_with(text: str, database: str, gateway_line: str, storage: str = "s3") -> str:
     """pyproject.toml with divio-settings pinned (an existing entry replaced in place, other
     extras kept) and the gateway added to [project] dependencies; every other line, comments
     included, as it was."""
@@ -222,7 +232,7 @@ def pyproject_with(text: str, database: str, gateway_line: str) -> str:
     start, end = found
     body = text[start:end]
     items = _dependency_items(text)
-    wanted = requirements("\n".join(items) + "\n", database, gateway_line).splitlines()
+    wanted = requirements("\n".join(items) + "\n", database, gateway_line, storage).splitlines()
     if wanted == items:
         return text
     pin = next(line for line in wanted if requirement_name(line) == "divio-settings")

@@ -10,7 +10,6 @@ settings the running server has.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -27,15 +26,16 @@ from tests.helpers import (
     PASSWORD,
     ROOT,
     cloud_env,
-    dockerfile_server,
+    create_bucket,
     free_port,
     get,
     run_tool,
+    s3_dsn,
     spawn,
     stop_process,
-    venv_python,
     wait_port,
 )
+from tests.image import build, wheelhouse
 
 pytestmark = [pytest.mark.e2e, pytest.mark.projects]
 
@@ -147,7 +147,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 REQUIREMENTS = {
     "base.txt": "django>=5.2\ndjango-environ>=0.11\ncelery[redis]>=5.4\nsentry-sdk>=2\n",
     "local.txt": "-r base.txt\n",
-    "production.txt": "-r base.txt\ngunicorn==23.0.0\npsycopg[binary]>=3.2\n",
+    # As the template pins it: psycopg built from source against libpq (C speed-ups).
+    "production.txt": "-r base.txt\ngunicorn==23.0.0\npsycopg[c]>=3.2\n",
 }
 # What the server reports about its settings, next to what `show --changes` says.
 DUMP = """
@@ -172,7 +173,7 @@ def write_project(root: Path) -> None:
         "config/__init__.py": "",
         "config/wsgi.py": WSGI,
         "config/celery_app.py": CELERY_APP,
-        "config/urls.py": URLS,
+        "config/urls.py": URLS + DUMP,  # the test's window on the running settings
         "config/settings/__init__.py": "",
         "config/settings/base.py": BASE,
         "config/settings/local.py": LOCAL,
@@ -203,31 +204,11 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
     assert install.group(1) == "requirements/production.txt"
     assert not (root / "requirements.txt").exists()
 
-    # The Dockerfile's install step, the pin pointing at this checkout.
-    venv = root / ".venv"
-    run_tool([sys.executable, "-m", "venv", str(venv)])
-    wanted = root / install.group(1)
-    lines = [
-        re.sub(r"^divio-settings(\[\w+\])==.*$", rf"{ROOT}\1", line)
-        for line in wanted.read_text().splitlines()
-    ]
-    local_copy = wanted.with_name("checkout.txt")
-    local_copy.write_text("\n".join(lines) + "\n")
-    run_tool([venv / "bin" / "pip", "install", "-q", "-r", local_copy], timeout=900)
-    local_copy.unlink()
-
-    (root / "config" / "urls.py").write_text((root / "config" / "urls.py").read_text() + DUMP)
-    image = {
-        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    }
-
-    run = venv_python(venv, root, image, timeout=300)
-
-    # The build: no variables, no services.
-    build = run("manage.py", "collectstatic", "--noinput", env={})
-    assert build.returncode == 0, build.stderr
-    assert (root / "staticfiles" / "staticfiles.json").is_file()
+    # The image, built from what init wrote (psycopg[c] needs the build packages it installs).
+    image = build(root, tmp_path / "image", wheelhouse(tmp_path / "wheels"))
+    assert "build-essential libpq-dev" in dockerfile
+    assert (image.app / "staticfiles" / "staticfiles.json").is_file()
+    run = image.run
 
     # The cloud: Divio's variables, PostgreSQL, the project's Sentry and its old names.
     sink_port = free_port()
@@ -245,7 +226,7 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
     # Plain checks (what migrate ran) name the old variable.
     assert "divio_settings.W014" in migrate.stderr + migrate.stdout
 
-    with dockerfile_server(dockerfile, root, {**image, **cloud}) as port:
+    with image.server(cloud) as port:
         status, _, page = get(f"http://127.0.0.1:{port}/admin/login/")
         assert status == 200
         css = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page)
@@ -260,8 +241,8 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
     # show --changes, for the module the runtime loads and the same environment, says what the
     # running server has; the project's own Sentry is kept and said so.
     shown = subprocess.run(
-        [str(venv / "bin" / "divio-settings"), "show", str(root), "--changes", "--json"],
-        env={**image, **cloud},
+        ["divio-settings", "show", str(image.app), "--changes", "--json"],
+        env={**image.env, **cloud},
         capture_output=True,
         text=True,
         timeout=120,
@@ -282,19 +263,7 @@ def test_template_project_moves_and_runs(tmp_path, postgres):
         assert secret not in shown.stdout
 
 
-def run_step(dockerfile: str, first: str) -> str:
-    """The Dockerfile's RUN instruction that starts with *first*, continuation lines joined."""
-    lines = dockerfile.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"RUN {first}"))
-    command = []
-    for line in lines[start:]:
-        command.append(line.removeprefix("RUN ").rstrip("\\").strip())
-        if not line.endswith("\\"):
-            break
-    return " ".join(command)
-
-
-def test_a_uv_project_installs_its_locked_versions(tmp_path):
+def test_a_uv_project_installs_its_locked_versions(tmp_path, postgres, s3_server):
     """pyproject.toml + uv.lock: init leaves both alone, and the Dockerfile's install step, run
     as written, installs the locked versions with their hashes. This checkout stands in for the
     published package through a local index of its wheel (uv records its hash like PyPI's)."""
@@ -326,7 +295,7 @@ def test_a_uv_project_installs_its_locked_versions(tmp_path):
                 name = "site"
                 version = "1"
                 requires-python = ">=3.10"
-                dependencies = ["django>=5.2,<6.2", "gunicorn==27.0.1", "divio-settings[postgres]"]
+                dependencies = ["django>=5.2,<6.2", "gunicorn==27.0.1", "divio-settings[postgres,s3]"]
 
                 [tool.uv]
                 package = false
@@ -348,21 +317,19 @@ def test_a_uv_project_installs_its_locked_versions(tmp_path):
         before = {name: (root / name).read_text() for name in ("pyproject.toml", "uv.lock")}
         assert main(["init", str(root)]) == 0
         assert {name: (root / name).read_text() for name in before} == before
-        command = run_step((root / "Dockerfile").read_text(), "pip install --no-cache-dir uv")
-        command = command.replace("/tmp/requirements.txt", str(tmp_path / "requirements.txt"))
-        image = tmp_path / "image"
-        run_tool([sys.executable, "-m", "venv", str(image)])
-        run_tool(
-            ["/bin/sh", "-c", command],
-            cwd=root,
-            env={
-                **os.environ,
-                "PATH": f"{image / 'bin'}:/usr/bin:/bin",
-                "PIP_EXTRA_INDEX_URL": f"http://127.0.0.1:{port}/simple",
-            },
-            timeout=900,
-        )
-        installed = run_tool([image / "bin" / "pip", "freeze"]).stdout
+        # The whole image, built from what init wrote; the wheel uv.lock names, hash and all,
+        # is the one the build's pip finds.
+        image = build(root, tmp_path / "image", wheels)
+        installed = image.run("-m", "pip", "freeze", env={}).stdout
+        cloud = {
+            **cloud_env(*postgres),
+            "DEFAULT_STORAGE_DSN": s3_dsn(s3_server, create_bucket(s3_server)),
+        }
+        assert "migrate" in image.release(cloud)
+        with image.server(cloud) as server:
+            status, _, page = get(f"http://127.0.0.1:{server}/admin/login/")
+            assert status == 200
+            assert re.search(rb'href="/static/admin/css/base\.[0-9a-f]{12}\.css"', page)
     finally:
         stop_process(index)
     assert "gunicorn==27.0.1" in installed
