@@ -6,7 +6,8 @@ speed hits both alike. Each sample is a fresh process. Reported per measure: the
 per-pair ratios new/old with its min–max, and each tree's median.
 
 Measures (those of benchmarks/run.py that a code change can move):
-- settings import in a manage.py process (ms), with DATABASE_URL and each media DSN set;
+- the library's own start-up in a django.setup() process (ms: the package's import, apply() and
+  the app's ready()), with DATABASE_URL and each media DSN set;
 - `manage.py check` wall time (s);
 - first media use in a warm worker: rendering 50 media URLs (ms, MiB) for each DSN form.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -48,19 +50,29 @@ def pairs(trees: tuple[Path, Path], count: int, sample: Callable[[], float]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("old", type=Path, help="the tree to compare against")
+    parser.add_argument("old", help="the tree to compare against, or a git commit of this one")
     parser.add_argument("new", type=Path, nargs="?", default=run.ROOT)
     parser.add_argument("--pairs", type=int, default=30, help="interleaved pairs (default 30)")
     parser.add_argument("--output", type=Path, help="write the figures as JSON here too")
     args = parser.parse_args(argv)
-    trees = (args.old.resolve(), args.new.resolve())
-    results: dict[str, Any] = {"trees": [str(tree) for tree in trees]}
     with tempfile.TemporaryDirectory() as folder:
+        old = Path(args.old)
+        if not old.is_dir():  # a commit: its tree, from git
+            old = Path(folder) / "old"
+            old.mkdir()
+            archive = subprocess.run(
+                ["git", "-C", str(run.ROOT), "archive", args.old], capture_output=True, check=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        trees = (old.resolve(), args.new.resolve())
+        results: dict[str, Any] = {"old": args.old, "new": "this checkout"}
         project = run.make_projects(Path(folder))["ours"]
         for dsn_name, dsn in run.DSNS.items():
             env = {**DATABASE, "DEFAULT_STORAGE_DSN": dsn}
             results[f"import_ms/{dsn_name}"] = pairs(
-                trees, args.pairs, lambda env=env: float(run.python(project, run.IMPORT_TIME, env))
+                trees,
+                args.pairs,
+                lambda env=env: float(json.loads(run.python(project, run.SETUP, env))["own_ms"]),
             )
             results[f"media_ms/{dsn_name}"] = pairs(
                 trees,
@@ -78,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             trees, max(args.pairs // 2, 5), lambda: run.timed_check(project, DATABASE)
         )
     for name, figures in results.items():
-        if name == "trees":
+        if name in ("old", "new"):
             continue
         print(
             f"{name:<20} old {figures['old_median']:9.3f}  new {figures['new_median']:9.3f}  "
@@ -86,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{figures['ratio_max']:.3f}, {figures['pairs']} pairs)"
         )
     if args.output:
-        args.output.write_text(json.dumps(results, indent=2) + "\n")
+        from machine import machine
+
+        stored = {"machine": machine(), **results}
+        args.output.write_text(json.dumps(stored, indent=2) + "\n")
     return 0
 
 

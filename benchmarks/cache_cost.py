@@ -131,11 +131,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {median / base:7.1f} × locmem"
             )
     if args.output:
-        import os
-        import platform
+        from machine import machine
 
-        machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
-        stored = {"machine": machine, "rounds": args.rounds, "count": args.count, **results}
+        stored = {"machine": machine(), "rounds": args.rounds, "count": args.count, **results}
         args.output.write_text(json.dumps(stored, indent=2) + "\n")
     return 0
 

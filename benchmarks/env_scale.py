@@ -83,22 +83,16 @@ def measure(repeat: int = 25) -> dict[str, Any]:
 def main() -> int:
     import argparse
     import json
-    import platform
-
-    import django
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", help="store the figures in this JSON file")
     args = parser.parse_args()
     figures = measure()
     if args.output:
-        machine = {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "django": django.get_version(),
-        }
+        from machine import machine
+
         with open(args.output, "w") as out:
-            json.dump({"machine": machine, **figures}, out, indent=1)
+            json.dump({"machine": machine(), **figures}, out, indent=1)
             out.write("\n")
     print(f"live environment: {figures['live_us']} µs per apply()")
     for count in COUNTS:

@@ -11,7 +11,6 @@ quotes).
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import timeit
 from pathlib import Path
@@ -37,7 +36,6 @@ def per_guess(function: object, repeat: int, number: int) -> float:
 def main() -> int:
     import argparse
     import json
-    import platform
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", help="store the figures in this JSON file")
@@ -50,9 +48,10 @@ def main() -> int:
         "ratio": round(scrypt / blake),
     }
     if args.output:
-        machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
+        from machine import machine
+
         with open(args.output, "w") as out:
-            json.dump({"machine": machine, **figures}, out, indent=1)
+            json.dump({"machine": machine(), **figures}, out, indent=1)
             out.write("\n")
     print(
         f"a guess costs {figures['scrypt_ms']} ms (scrypt), "

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import shutil
 import subprocess
@@ -44,7 +42,9 @@ def unrelated(count: int) -> dict[str, str]:
 def count(project: Path, command: list[str], extra: dict[str, str]) -> int:
     env = {**run.child_env(project, extra), "PYTHONHASHSEED": "0"}
     env = {name: value for name, value in env.items() if value != ""}  # "" unsets
-    subprocess.run([sys.executable, *command], cwd=project, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, *command], cwd=project, env=env, check=True, capture_output=True
+    )
     valgrind = shutil.which("valgrind")
     assert valgrind, "valgrind is needed"
     result = subprocess.run(
@@ -76,7 +76,9 @@ def measure(projects: dict[str, Path]) -> dict[str, Any]:
         guide = count(projects["guide"], command, extra)
         ours = count(projects["ours"], command, extra)
         rows[label] = {"guide": guide, "ours": ours, "ratio": round(ours / guide, 4)}
-        print(f"{label:<45} guide {guide / 1e6:9.1f} M  ours {ours / 1e6:9.1f} M  {ours / guide:.4f}")
+        print(
+            f"{label:<45} guide {guide / 1e6:9.1f} M  ours {ours / 1e6:9.1f} M  {ours / guide:.4f}"
+        )
     return rows
 
 
@@ -88,11 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         rows = measure(run.make_projects(Path(tmp)))
     if args.output:
-        import django
+        from machine import machine
 
-        machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
-        machine["django"] = django.get_version()
-        stored = {"machine": machine, "date": time.strftime("%Y-%m-%d"), "rows": rows}
+        stored = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "rows": rows}
         stored["seconds"] = round(time.time() - started)
         args.output.write_text(json.dumps(stored, indent=2) + "\n")
     return 0

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -188,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, figures in requests.items():
         print(f"{name:<24} {figures['median_us']:8.1f} µs  {figures['ratio_to_view']:6.3f} × view")
     if args.output:
-        machine = {"cpus": os.cpu_count(), "python": platform.python_version()}
-        stored = {"machine": machine, "date": time.strftime("%Y-%m-%d"), "rounds": args.rounds,
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from machine import machine
+
+        stored = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "rounds": args.rounds,
                   "count": args.count, "command": command, "requests": requests}  # fmt: skip
         args.output.write_text(json.dumps(stored, indent=2) + "\n")
     return 0

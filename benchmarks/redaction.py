@@ -116,7 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, figures in results.items():
         print(f"{name:<45} {json.dumps(figures)}")
     if args.output:
-        args.output.write_text(json.dumps(results, indent=2) + "\n")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from machine import machine
+
+        stored = {"machine": machine(), "runs": args.runs, **results}
+        args.output.write_text(json.dumps(stored, indent=2) + "\n")
     return 0
 
 

@@ -177,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             f"({results[case]['ratio_min']:.3f}–{results[case]['ratio_max']:.3f})"
         )
     if args.output:
-        args.output.write_text(json.dumps(results, indent=2) + "\n")
+        from machine import machine
+
+        stored = {"machine": machine(), "rounds": args.rounds, "count": args.count, **results}
+        args.output.write_text(json.dumps(stored, indent=2) + "\n")
     return 0
 
 
@@ -185,5 +188,6 @@ urlpatterns: list[Any] = []
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     urlpatterns = _urlpatterns()
     sys.exit(main())

@@ -32,7 +32,7 @@ LOCAL_ENV: Mapping[str, str] = {
     "DATABASE_URL": "postgres://postgres@database_default:5432/db",
     "DEFAULT_STORAGE_DSN": "file:///data/media/?url=%2Fmedia%2F",
     "DJANGO_DEBUG": "True",
-    "DOMAIN_ALIASES": "localhost, 127.0.0.1",
+    "DOMAIN_ALIASES": "localhost,127.0.0.1",
     "SECURE_SSL_REDIRECT": "False",
 }
 STARTPROJECT: Mapping[str, Any] = {
