@@ -1140,3 +1140,12 @@ def test_init_pins_the_cloud_storage_s_extra(project, capsys, storage, extras):
     assert main(["init", str(project), "--storage", storage]) == 0
     first = (project / "requirements.txt").read_text().splitlines()[0]
     assert first.startswith(f"divio-settings[{extras}]==")
+
+
+def test_a_pin_that_conflicts_with_the_storage_extra_is_refused(project, capsys):
+    """The storage extra goes into the pin, so its requirements' ranges count too: a project
+    that pins boto3 below the s3 extra's range is told which pin to change (#38, item 3)."""
+    (project / "requirements.txt").write_text("boto3==1.20.0\n")
+    assert main(["init", str(project)]) == 1
+    assert "pins boto3==1.20.0" in capsys.readouterr().err
+    assert main(["init", str(project), "--storage", "none"]) == 0

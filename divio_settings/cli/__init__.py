@@ -76,7 +76,7 @@ INIT_FLAGS = (
 
 def _init_parser(commands: Commands) -> None:
     from .init import GATEWAYS, run
-    from .requirements import DATABASES, STORAGE_EXTRAS
+    from .requirements import DATABASES, DEFAULT_STORAGE, STORAGE_EXTRAS
 
     init = commands.add_parser(
         "init",
@@ -91,7 +91,7 @@ def _init_parser(commands: Commands) -> None:
         (
             "--storage",
             STORAGE_EXTRAS,
-            "s3",
+            DEFAULT_STORAGE,
             "the cloud's object storage (DEFAULT_STORAGE_DSN), whose extra the pin gets: s3 in "
             "most Divio regions, azure in Azure's",
         ),

@@ -19,6 +19,7 @@ from .project import Project, find_project, module_file
 from .requirements import (
     DATABASES,
     build_packages,
+    pin_extras,
     pyproject_install,
     pyproject_with,
     requirements,
@@ -61,10 +62,10 @@ def template(name: str) -> str:
 
 
 def plan(
-    project: Project, database: str, gateway: str, python: str, storage: str = "s3"
+    project: Project, database: str, gateway: str, python: str, storage: str
 ) -> dict[Path, str]:
     """Every file init writes, with the text it should have afterwards (LF line endings)."""
-    root, db = project.root, DATABASES[database]
+    root = project.root
     requirement = GATEWAYS[gateway][0]
     wanted = requirements_file(root)
     files = _docker_files(project, database, gateway, python, wanted, storage)
@@ -78,7 +79,7 @@ def plan(
         if not (root / "uv.lock").is_file():  # with a lock, the project adds them (uv add)
             files[wanted] = pyproject_with(old, database, requirement, storage)
     else:
-        refuse_conflicts(requirement_lines(wanted), {str(db["extra"])})
+        refuse_conflicts(requirement_lines(wanted), pin_extras(database, storage))
         files[wanted] = requirements(old, database, requirement, storage)
     return files
 

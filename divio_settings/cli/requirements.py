@@ -47,6 +47,14 @@ DATABASE_EXTRAS: Final = frozenset(str(db["extra"]) for db in DATABASES.values()
 # The cloud's object storage (DEFAULT_STORAGE_DSN, in every Divio environment once provisioned):
 # S3-compatible in most regions, Azure Blob in Azure's. Its extra goes into the pin.
 STORAGE_EXTRAS: Final = {"s3": ("s3",), "azure": ("azure",), "none": ()}
+DEFAULT_STORAGE: Final = "s3"
+
+
+def pin_extras(database: str, storage: str) -> set[str]:
+    """The extras init's pin of divio-settings carries: the database's and the storage's."""
+    return {str(DATABASES[database]["extra"]), *STORAGE_EXTRAS[storage]}
+
+
 # Requirements that build from source on the slim image (no compiler, no headers): the Debian
 # packages their build needs (their runtime libraries come with the -dev packages).
 BUILD_PACKAGES: Final[dict[str, tuple[str, ...]]] = {
@@ -78,14 +86,14 @@ def build_packages(lines: Iterable[str]) -> set[str]:
     return needed
 
 
-def requirements(old: str, database: str, gateway_line: str, storage: str = "s3") -> str:
+def requirements(old: str, database: str, gateway_line: str, storage: str) -> str:
     """*old* with divio-settings pinned to this version, the chosen database's and storage's
     extras (other extras kept, the other database's dropped), and the gateway if no line names
     it."""
     lines = old.splitlines()
     own = [i for i, line in enumerate(lines) if requirement_name(line) == "divio-settings"]
     chosen = str(DATABASES[database]["extra"])
-    extras = {chosen, *STORAGE_EXTRAS[storage]}
+    extras = pin_extras(database, storage)
     for index in own:
         found = re.match(r"\s*divio[-_]settings\s*\[([^\]]*)\]", lines[index], re.IGNORECASE)
         if found:
@@ -161,7 +169,7 @@ UV_STEP: Final = (
 
 
 def pyproject_install(
-    root: Path, python: str, database: str, gateway_line: str, storage: str = "s3"
+    root: Path, python: str, database: str, gateway_line: str, storage: str
 ) -> str:
     if not (root / "uv.lock").is_file():
         major, _, minor = python.partition(".")
@@ -187,8 +195,8 @@ def pyproject_install(
 
 
 def _pin(database: str, storage: str) -> str:
-    extras = sorted({str(DATABASES[database]["extra"]), *STORAGE_EXTRAS[storage]})
-    return f"divio-settings[{','.join(extras)}]=={own_version()}"
+    extras = ",".join(sorted(pin_extras(database, storage)))
+    return f"divio-settings[{extras}]=={own_version()}"
 
 
 def _dependency_array(text: str) -> tuple[int, int] | None:
@@ -222,7 +230,7 @@ def _dependency_items(text: str) -> list[str]:
     return re.findall(r"[\"']([^\"']+)[\"']", text[found[0] : found[1]])
 
 
-def pyproject_with(text: str, database: str, gateway_line: str, storage: str = "s3") -> str:
+def pyproject_with(text: str, database: str, gateway_line: str, storage: str) -> str:
     """pyproject.toml with divio-settings pinned (an existing entry replaced in place, other
     extras kept) and the gateway added to [project] dependencies; every other line, comments
     included, as it was."""
