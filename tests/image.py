@@ -143,14 +143,23 @@ class Image:
             process.communicate(timeout=10)
 
 
+_BUILT: list[Path] = []  # this checkout's wheel, built once per test process
+
+
 def wheelhouse(folder: Path) -> Path:
-    """This checkout's wheel, where the build's pip finds the pinned divio-settings."""
+    """*folder* with this checkout's wheel, where the build's pip finds the pinned
+    divio-settings (built once per process, then copied: the same file, the same hash)."""
     folder.mkdir(parents=True, exist_ok=True)
-    if not list(folder.glob("divio_settings-*.whl")):
+    if not _BUILT or not _BUILT[0].is_file():
+        import tempfile
+
+        out = Path(tempfile.mkdtemp(prefix="divio-settings-wheel-"))
         run_tool(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", ROOT, "-w", folder],
+            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", ROOT, "-w", out],
             timeout=600,
         )
+        _BUILT[:] = [next(out.glob("divio_settings-*.whl"))]
+    shutil.copy2(_BUILT[0], folder / _BUILT[0].name)
     return folder
 
 

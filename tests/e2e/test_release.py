@@ -153,4 +153,7 @@ def test_unit_tests_need_only_the_test_group(tmp_path):
     assert "failed" not in unit.stdout.splitlines()[-1]
 
 
-UNIT = "not integration and not e2e and not scaffold and not production and not network and not projects"
+UNIT = (
+    "not integration and not e2e and not scaffold and not production and not network"
+    " and not projects and not browser"
+)

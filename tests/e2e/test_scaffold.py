@@ -30,7 +30,9 @@ def venv_with_requirements(project: Path) -> Path:
     run_tool([sys.executable, "-m", "venv", str(venv)])
     lines = (project / "requirements.txt").read_text().splitlines()
     # divio-settings[extra]==X.Y.Z -> this checkout, with the same extra.
-    requirements = [re.sub(r"^divio-settings(\[\w+\])==.*$", rf"{ROOT}\1", line) for line in lines]
+    requirements = [
+        re.sub(r"^divio-settings(\[[\w,]+\])==.*$", rf"{ROOT}\1", line) for line in lines
+    ]
     run_tool([venv / "bin" / "pip", "install", "-q", *requirements], timeout=600)
     return venv
 

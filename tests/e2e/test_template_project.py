@@ -24,7 +24,6 @@ from divio_settings.cli import main
 from tests.helpers import (
     LIVE_KEY,
     PASSWORD,
-    ROOT,
     cloud_env,
     create_bucket,
     free_port,
@@ -269,11 +268,7 @@ def test_a_uv_project_installs_its_locked_versions(tmp_path, postgres, s3_server
     published package through a local index of its wheel (uv records its hash like PyPI's)."""
     import hashlib
 
-    wheels = tmp_path / "simple" / "divio-settings"
-    wheels.mkdir(parents=True)
-    run_tool(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", ROOT, "-w", wheels], timeout=600
-    )
+    wheels = wheelhouse(tmp_path / "simple" / "divio-settings")
     wheel = next(wheels.glob("*.whl"))
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     (wheels / "index.html").write_text(f'<a href="{wheel.name}#sha256={digest}">{wheel.name}</a>\n')
