@@ -76,18 +76,18 @@ def main(argv: list[str] | None = None) -> int:
             )
             results[f"media_ms/{dsn_name}"] = pairs(
                 trees,
-                max(args.pairs // 3, 5),
+                max(args.pairs // 3, 1),
                 lambda env=env: json.loads(run.python(project, run.FIRST_MEDIA_REQUEST, env))["ms"],
             )
             results[f"media_mib/{dsn_name}"] = pairs(
                 trees,
-                max(args.pairs // 3, 5),
+                max(args.pairs // 3, 1),
                 lambda env=env: (
                     json.loads(run.python(project, run.FIRST_MEDIA_REQUEST, env))["rss_mib"] + 1.0
                 ),  # +1 MiB keeps the ratio finite where a run allocates nothing
             )
         results["check_s"] = pairs(
-            trees, max(args.pairs // 2, 5), lambda: run.timed_check(project, DATABASE)
+            trees, max(args.pairs // 2, 1), lambda: run.timed_check(project, DATABASE)
         )
     for name, figures in results.items():
         if name in ("old", "new"):
