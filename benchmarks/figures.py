@@ -330,6 +330,7 @@ def env_scale() -> str:
         table.append(f"| {label} | " + " | ".join(cells) + " |")
     aliases = r["aliases"]
     each = aliases["100"]["each_us"]
+    costs = ", ".join(f"{aliases[n]['us']:,.0f}" for n in ("1", "10", "100"))
     at_1000, at_10000 = r["unrelated"]["1000"]["ratio"], r["unrelated"]["10000"]["ratio"]
     return "\n".join(
         [
@@ -337,8 +338,7 @@ def env_scale() -> str:
             "",
             *table,
             "",
-            f"Database aliases: {', '.join(f'{aliases[n]['us']:,.0f}' for n in ('1', '10', '100'))}"
-            f" µs for 1, 10 and 100 aliases ({each:.0f} µs each). Targets: 1,000 unrelated variables "
+            f"Database aliases: {costs} µs for 1, 10 and 100 aliases ({each:.0f} µs each). Targets: 1,000 unrelated variables "
             f"≤ 1.3 × none ({verdict(at_1000 <= 1.3)}), 10,000 ≤ 5 × ({verdict(at_10000 <= 5)}), for "
             "the environment as a dict.",
             "",
