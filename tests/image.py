@@ -21,11 +21,11 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.helpers import ROOT, free_port, run_tool, wait_port
+from tests.helpers import ROOT, dockerfile_server, run_tool
 
 # What python:X.Y-slim lacks, and the Debian package a RUN apt-get step gets each from.
 MISSING = {
@@ -123,24 +123,10 @@ class Image:
             assert step.returncode == 0, f"{line}\n{step.stderr[-3000:]}{step.stdout[-3000:]}"
         return steps
 
-    @contextlib.contextmanager
-    def server(self, env: Mapping[str, str]) -> Iterator[int]:
-        """The CMD, run by /bin/sh as Docker runs a CMD in shell form, on a free port of
-        127.0.0.1 instead of port 80; yields the port once the server listens."""
-        port = free_port()
-        process = subprocess.Popen(
-            ["/bin/sh", "-c", self.cmd.replace("0.0.0.0:80", f"127.0.0.1:{port}")],
-            cwd=self.app,
-            env={**self.env, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            wait_port(port, process)
-            yield port
-        finally:
-            process.terminate()
-            process.communicate(timeout=10)
+    def server(self, env: Mapping[str, str]) -> contextlib.AbstractContextManager[int]:
+        """The CMD, as helpers.dockerfile_server runs a Dockerfile's, in /app with the image's
+        environment and *env*; yields the port once the server listens."""
+        return dockerfile_server(f"CMD {self.cmd}\n", self.app, {**self.env, **env})
 
 
 _BUILT: list[Path] = []  # this checkout's wheel, built once per test process
