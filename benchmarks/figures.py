@@ -362,7 +362,60 @@ def instructions() -> str:
             f"| {label} | {f['guide'] / 1e6:,.1f} M | {f['ours'] / 1e6:,.1f} M | "
             f"{f['ratio']:.4f} | ≤ {target:.3f}: {verdict(f['ratio'] <= target)} |"
         )
-    return "\n".join([source("instructions", "; callgrind"), "", *table, ""])
+    found = parts(r)
+    return "\n".join([source("instructions", "; callgrind"), "", *table, *found, ""])
+
+
+def parts(r: dict[str, Any]) -> list[str]:
+    """Where the gap of `check, postgres + S3` is: the app with its checks, the split."""
+    found = r.get("parts")
+    if not found:
+        return []
+    row = r["rows"]["check, postgres + S3"]
+    without = found["check, postgres + S3, apply(checks=False)"]
+    modules, each = found["modules imported by check"], found["one empty module of a package"]
+    return [
+        "",
+        f"Parts of the {(row['ours'] - row['guide']) / 1e6:,.1f} M of `check, postgres + S3`: "
+        f"with `apply(globals(), checks=False)` (no app, no checks) the process counts "
+        f"{without / 1e6:,.1f} M ({without / row['guide']:.4f} × the guide's), so the app and "
+        f"its checks take {(row['ours'] - without) / 1e6:,.1f} M. The process imports "
+        f"{modules} of the library's modules; one more module of a package costs "
+        f"{each / 1e3:,.0f} k instructions to import when empty, so the split into "
+        f"{modules} modules instead of one costs about {(modules - 1) * each / 1e6:,.1f} M.",
+        "",
+        f"Importing the package (after the Django modules both sides load) counts "
+        f"{found['import divio_settings'] / 1e6:,.1f} M; the guide's two libraries "
+        f"(dj-database-url, and django-storage-url with furl, six and orderedmultidict) "
+        f"{found[GUIDE_LIBRARIES] / 1e6:,.1f} M "
+        f"({found['import divio_settings'] / found[GUIDE_LIBRARIES]:.2f} ×): most of the library's "
+        "own start-up time (the first table, target 1 ms) is an import of the size the guide's "
+        "settings pay as well.",
+        "",
+        environ_names(r, found["reading one name of os.environ"]),
+    ]
+
+
+GUIDE_LIBRARIES = "import of the guide's libraries"
+
+
+def environ_names(r: dict[str, Any], each: int) -> str:
+    """Why 10,000 unrelated variables cannot meet 1.01 × with os.environ's public mapping."""
+    none, many = (
+        r["rows"]["check, postgres + S3"],
+        r["rows"]["check, postgres + S3 + 10,000 unrelated"],
+    )
+    # The library's process without unrelated variables, plus what the guide's pays for them
+    # (Python's start-up copies the environment), plus reading their names.
+    floor = (none["ours"] + many["guide"] - none["guide"] + each * 10_000) / many["guide"]
+    return (
+        f"Reading the names of the environment through `os.environ` (its public mapping yields "
+        f"each from a Python generator, bytes or text alike) costs {each:,} instructions per "
+        f"name before any test of it: with 10,000 unrelated variables that alone brings `check` "
+        f"to {floor:.4f} × the guide's, so 1.01 × at 10,000 cannot be met without `os.environ`'s "
+        f"private table, which #35 allows only if 1,000 variables need it (the table: they do "
+        f"not)."
+    )
 
 
 def cache_cost() -> str:

@@ -8,6 +8,13 @@ variables beside them. Counts do not drift with the machine's load; each process
 without valgrind first (bytecode caches written), then once counted, with PYTHONHASHSEED=0.
 `--output FILE` stores them (benchmarks/results/instructions.json is the one
 docs/performance.md quotes).
+
+Where the library is above the guide, the parts are measured too: `manage.py check` of the same
+project with `apply(globals(), checks=False)` (no app, so no checks and nothing imported for
+them), the number of the library's modules a `check` process imports, and what importing one
+more module of a package costs when it is empty (the price of splitting code into modules), what
+importing the package costs beside importing the guide's two libraries (after Django's modules
+both use), and what reading one name of a large environment through `os.environ` costs.
 """
 
 from __future__ import annotations
@@ -61,6 +68,55 @@ def count(project: Path, command: list[str], extra: dict[str, str]) -> int:
     return int(found.group(1))
 
 
+MODULES = 20
+# What the guide's settings import (benchmarks/run.py's GUIDE_SETTINGS).
+GUIDE_IMPORTS = "import dj_database_url, django_storage_url"
+COUNT_MODULES = (
+    "import sys; from django.core.management import execute_from_command_line; "
+    "execute_from_command_line(['manage.py', 'check']); "
+    "print(sum(name.split('.')[0] == 'divio_settings' for name in sys.modules))"
+)
+
+
+def parts(projects: dict[str, Path], tmp: Path) -> dict[str, Any]:
+    """The parts of the gap: the app and its checks, and the split into modules."""
+    no_app = tmp / "ours-no-checks"
+    shutil.copytree(projects["ours"], no_app)
+    settings = no_app / run.PACKAGE / "settings.py"
+    text = settings.read_text()
+    settings.write_text(text.replace("apply(globals())", "apply(globals(), checks=False)"))
+    extra = ENVIRONMENTS["postgres + S3"]
+    without = count(no_app, COMMANDS["check"], extra)
+    env = {**run.child_env(projects["ours"], extra), "PYTHONHASHSEED": "0"}
+    shown = subprocess.run(
+        [sys.executable, "-c", COUNT_MODULES], cwd=projects["ours"], env=env,
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    package = tmp / "probe" / "splitprobe"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    for i in range(MODULES):
+        (package / f"m{i}.py").write_text(f"VALUE = {i}\n")
+    names = ", ".join(f"splitprobe.m{i}" for i in range(MODULES))
+    alone = count(package.parent, ["-c", "import splitprobe"], {})
+    more = count(package.parent, ["-c", f"import splitprobe, {names}"], {})
+    django = "import django.conf, django.core.checks, django.http, django.urls"
+    plain = count(projects["ours"], ["-c", django], {})
+    own = count(projects["ours"], ["-c", f"{django}; import divio_settings"], {})
+    guide = count(projects["ours"], ["-c", f"{django}; {GUIDE_IMPORTS}"], {})
+    names = unrelated(UNRELATED[-1])
+    imported = count(package.parent, ["-c", "import os"], names)
+    listed = count(package.parent, ["-c", "import os; list(os.environ)"], names)
+    return {
+        "check, postgres + S3, apply(checks=False)": without,
+        "reading one name of os.environ": round((listed - imported) / UNRELATED[-1]),
+        "modules imported by check": int(shown.stdout.split()[-1]),
+        "import divio_settings": own - plain,
+        "import of the guide's libraries": guide - plain,
+        "one empty module of a package": round((more - alone) / MODULES),
+    }
+
+
 def measure(projects: dict[str, Path]) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     cases = [
@@ -88,11 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = measure(run.make_projects(Path(tmp)))
+        projects = run.make_projects(Path(tmp))
+        rows = measure(projects)
+        found = parts(projects, Path(tmp))
+        for label, value in found.items():
+            print(f"{label:<45} {value:,}")
     if args.output:
         from machine import machine
 
         stored = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "rows": rows}
+        stored["parts"] = found
         stored["seconds"] = round(time.time() - started)
         args.output.write_text(json.dumps(stored, indent=2) + "\n")
     return 0

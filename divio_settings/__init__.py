@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Final
 
@@ -12,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from . import conf, databases, hosts, logs, redaction, security, static, storage, variables
 from .conventions import foreign_variables
 from .env import Env, Environment, VariableError, awake, clean, get, is_cloud
-from .groups import Decisions
+from .groups import Decisions, Layered
 from .report import Report
 from .secret_variables import secret_values, short_secrets
 
@@ -109,7 +108,7 @@ def _run_groups(
     problems: list[tuple[str, str]] = short_secrets(env) if is_cloud(env) else []
     for group in _groups(on, env):
         try:
-            changes.update(group(env, ChainMap(changes.values, current)))
+            changes.update(group(env, Layered(changes.values, current)))
         except VariableError as error:
             problems.extend(error.problems)
         except ImproperlyConfigured as error:  # a dependency's own: it names no variable

@@ -4,7 +4,7 @@ after every setting is written. apply() merges one per group, in order."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 
@@ -41,3 +41,29 @@ class Decisions:
         self.after.extend(other.after)
         self.kept.update(other.kept)
         self.replaced.update(other.replaced)
+
+
+class Layered(Mapping[str, Any]):
+    """What a group sees: the earlier groups' settings over settings.py's own. A ChainMap of two
+    layers, with the lookups in C (ChainMap tests each layer in a Python generator, and the
+    groups look settings up about 50 times per apply())."""
+
+    __slots__ = ("_top", "_base")
+
+    def __init__(self, top: Mapping[str, Any], base: Mapping[str, Any]) -> None:
+        self._top, self._base = top, base
+
+    def __getitem__(self, key: str) -> Any:
+        return self._top[key] if key in self._top else self._base[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._top[key] if key in self._top else self._base.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._top or key in self._base
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._base, **self._top})
+
+    def __len__(self) -> int:
+        return len(self._top.keys() | self._base.keys())

@@ -13,7 +13,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from django.apps import AppConfig
-from django.conf import settings
+from django.conf import global_settings, settings
 from django.core import checks
 from django.core.cache import caches
 from django.db import DatabaseError, connections, router
@@ -29,6 +29,8 @@ CACHE_SESSIONS: Final = (
 )
 # Apps whose limits live in the cache: on a per-process cache each worker counts on its own.
 RATE_LIMITERS: Final = ("django_ratelimit", "axes", "rest_framework")
+# Django's own default cache backend (what CACHES is when nobody set it).
+DJANGO_CACHE: Final = global_settings.CACHES["default"]["BACKEND"]
 
 
 def _local_cache(alias: str) -> bool:
@@ -241,11 +243,14 @@ def _service_hosts() -> list[tuple[str, str]]:
 
 def check_redis_package(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> Messages:
     """A Redis cache without the redis package: every use of the cache fails (E009)."""
+    configured = getattr(settings, "CACHES", None) or {}
+    if all(config.get("BACKEND") == DJANGO_CACHE for config in configured.values()):
+        return []  # Django's own default: the caches group's names are not needed (start-up)
     from .caches import BACKENDS, RESILIENT
 
     aliases = [
         alias
-        for alias, config in (getattr(settings, "CACHES", None) or {}).items()
+        for alias, config in configured.items()
         if config.get("BACKEND") in (BACKENDS["redis"], RESILIENT)
     ]
     if not aliases or importlib.util.find_spec("redis") is not None:

@@ -232,3 +232,25 @@ def test_bookkeeping_is_plain_data_that_survives_copy_and_pickle():
 def test_an_unknown_switch_is_a_type_error():
     with pytest.raises(TypeError, match="unexpected keyword argument 'media'"):
         divio_settings.apply(startproject(), environ={}, media=False)  # type: ignore[call-arg]
+
+
+def test_groups_see_earlier_decisions_over_settings_py_like_a_chainmap():
+    """Each group reads the earlier groups' settings over settings.py's own (groups.Layered,
+    the lookups of a two-layer ChainMap without its per-layer generator)."""
+    from collections import ChainMap
+
+    from divio_settings.groups import Layered
+
+    top = {"DEBUG": False, "ALLOWED_HOSTS": ["example.com"]}
+    base = {"DEBUG": True, "SECRET_KEY": "settings-py", "ALLOWED_HOSTS": []}
+    layered, chained = Layered(top, base), ChainMap(top, base)
+    for key in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "MISSING"):
+        assert (key in layered) is (key in chained)
+        assert layered.get(key, "default") == chained.get(key, "default")
+    assert layered["DEBUG"] is False
+    assert layered["SECRET_KEY"] == "settings-py"
+    with pytest.raises(KeyError):
+        layered["MISSING"]
+    assert list(layered) == list(chained)
+    assert len(layered) == len(chained) == 3
+    assert dict(layered.items()) == dict(chained)

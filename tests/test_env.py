@@ -131,8 +131,8 @@ def test_shown_shortens_long_values():
 
 
 def test_os_environ_is_searched_like_any_mapping(monkeypatch):
-    """os.environ's names are searched in its table of bytes (half the time); what is found must
-    be what a search of the decoded names finds, non-ASCII and undecodable names included."""
+    """os.environ's names are searched through its public mapping; what is found must be what a
+    search of a plain copy finds, non-ASCII and undecodable names included."""
     import os
 
     names = ["ALT_DATABASE_DSN", "ÜBER_CACHE_URL", "X_STORAGE_DSN", "SENTRY_DSN", "NOT_A_DSN_"]
