@@ -525,8 +525,9 @@ def servers(port: int) -> dict[str, list[str]]:
 
 
 def bench_http(projects: dict[str, Path], runs: int, seconds: int) -> dict[str, Any]:
-    """Repetitions interleave the variants (guide, ours, guide, ours …) so that drift of the
-    machine during the run does not favour whichever is measured second."""
+    """Repetitions interleave the variants in pairs whose order alternates (guide then ours,
+    ours then guide, …) so that drift of the machine during the run favours neither; each pair's
+    ratio is kept (http_pairs), and the figures are the median of the pairs' ratios."""
     samples: dict[str, list[dict[str, float]]] = {}
     env = {
         "DEFAULT_STORAGE_DSN": DSNS["file"],
@@ -541,13 +542,16 @@ def bench_http(projects: dict[str, Path], runs: int, seconds: int) -> dict[str, 
             capture_output=True,
             env=child_env(projects[variant], env),
         )
-    for _ in range(runs):
-        for variant in ("guide", "ours"):
+    for run in range(runs):
+        for variant in ("guide", "ours") if run % 2 == 0 else ("ours", "guide"):
             for server in ("gunicorn", "uvicorn"):
                 port = free_port()
                 with serve(servers(port)[server], projects[variant], env, port):
                     url = f"http://127.0.0.1:{port}"
                     key = f"{variant}/{server}"
+                    # Every worker booted and warm (apps loaded, middleware built) before the
+                    # measured runs: the port opens before the workers have imported Django.
+                    wrk(f"{url}/hello/", 1, {"Host": "localhost"})
                     samples.setdefault(f"{key}/view", []).append(
                         wrk(f"{url}/hello/", seconds, {"Host": "localhost"})
                     )
@@ -583,6 +587,7 @@ def bench_http(projects: dict[str, Path], runs: int, seconds: int) -> dict[str, 
 def summarize(samples: list[dict[str, float]]) -> dict[str, Any]:
     return {
         "rps": median_range([s["rps"] for s in samples]),
+        "rps_runs": [s["rps"] for s in samples],
         "p99_ms": median_range([s["p99_ms"] for s in samples]),
         "errors": sum(s["errors"] for s in samples),
     }
@@ -639,8 +644,28 @@ def ratio(a: float, b: float) -> float:
     return round(a / b, 3)
 
 
+# Our stack against the guide's under load: (measure, server) of each pair.
+HTTP_PAIRS = {
+    "view rps ours/guide gunicorn": ("view", "gunicorn"),
+    "view rps ours/guide uvicorn": ("view", "uvicorn"),
+    "static rps ours/guide gunicorn": ("static", "gunicorn"),
+    "static-miss rps ours/guide gunicorn": ("static-miss", "gunicorn"),
+}
+
+
+def http_pairs(http: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Median (min-max) of the ratios ours/guide of the pairs measured back to back."""
+    return {
+        name: pair_ratio(
+            http[f"ours/{server}/{measure}"]["rps_runs"],
+            http[f"guide/{server}/{measure}"]["rps_runs"],
+        )
+        for name, (measure, server) in HTTP_PAIRS.items()
+    }
+
+
 def ratios(results: dict[str, Any]) -> dict[str, float]:
-    """The chart's bars: medians of per-round ratios (start-up), ratios of medians (HTTP)."""
+    """The chart's bars: medians of per-round ratios (start-up) and of the HTTP pairs' ratios."""
     start, http = results["startup"], results["http"]
     r = {}
     for dsn in DSNS:
@@ -648,19 +673,9 @@ def ratios(results: dict[str, Any]) -> dict[str, float]:
         r[f"check ours/guide, {dsn}"] = start["ratios"][f"check ours/guide {dsn}"]["median"]
     r["check ours/stock-pg, file"] = start["ratios"]["check ours/stock-pg file"]["median"]
     r["check ours/stock, file"] = start["ratios"]["check ours/stock file"]["median"]
-    for server in ("gunicorn", "uvicorn"):
-        r[f"view rps ours/guide {server}"] = ratio(
-            http[f"ours/{server}/view"]["rps"]["median"],
-            http[f"guide/{server}/view"]["rps"]["median"],
-        )
-    r["static rps ours/guide gunicorn"] = ratio(
-        http["ours/gunicorn/static"]["rps"]["median"],
-        http["guide/gunicorn/static"]["rps"]["median"],
-    )
-    r["static-miss rps ours/guide gunicorn"] = ratio(
-        http["ours/gunicorn/static-miss"]["rps"]["median"],
-        http["guide/gunicorn/static-miss"]["rps"]["median"],
-    )
+    pairs = http_pairs(http)
+    for name in HTTP_PAIRS:
+        r[name] = pairs[name]["median"]
     r["static rps whitenoise/view (ours, gunicorn)"] = ratio(
         http["ours/gunicorn/static"]["rps"]["median"], http["ours/gunicorn/view"]["rps"]["median"]
     )
@@ -713,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
         help="where the JSON results go (default: benchmarks/results/latest.json)",
     )
     args = parser.parse_args(argv)
-    runs, seconds = (3, 2) if args.quick else (7, 5)
+    runs, seconds = (3, 2) if args.quick else (7, 4)
     rounds, media_rounds = (2, 1) if args.quick else (args.rounds, 10)
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -726,8 +741,10 @@ def main(argv: list[str] | None = None) -> int:
             "apply_us": bench_apply(runs),
             "scale": bench_scale(args.quick),
             "media": bench_media(projects, media_rounds),
-            "http": {} if args.skip_http else bench_http(projects, 1 if args.quick else 3, seconds),
+            "http": {} if args.skip_http else bench_http(projects, 1 if args.quick else 5, seconds),
         }
+    if results["http"]:
+        results["http_pairs"] = http_pairs(results["http"])
     if results["http"] and not args.quick:
         results["ratios"] = ratios(results)
         CHART.parent.mkdir(parents=True, exist_ok=True)
