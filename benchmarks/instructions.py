@@ -14,7 +14,9 @@ project with `apply(globals(), checks=False)` (no app, so no checks and nothing 
 them), the number of the library's modules a `check` process imports, and what importing one
 more module of a package costs when it is empty (the price of splitting code into modules), what
 importing the package costs beside importing the guide's two libraries (after Django's modules
-both use), and what reading one name of a large environment through `os.environ` costs.
+both use), and what reading one name of a large environment through `os.environ` costs. Per request: the
+instructions of a trivial view, a hashed static file and a hashed name of another build through
+the WSGI application, guide and ours (the deterministic side of run.py's requests per second).
 """
 
 from __future__ import annotations
@@ -117,6 +119,58 @@ def parts(projects: dict[str, Path], tmp: Path) -> dict[str, Any]:
     }
 
 
+# N requests through the WSGI application a server calls (no network, no server), after one
+# that builds the middleware and warms the caches: a count with N minus a count with none is
+# N requests' instructions, which wrk's requests per second on two shared cores only estimate.
+SERVE = """
+import io, sys
+import django
+django.setup()
+from django.core.handlers.wsgi import WSGIHandler
+app, path, count = WSGIHandler(), sys.argv[1], int(sys.argv[2])
+def start_response(status, headers, exc_info=None):
+    return None
+for _ in range(count + 1):
+    response = app({"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
+                    "SERVER_NAME": "localhost", "SERVER_PORT": "80", "HTTP_HOST": "localhost",
+                    "HTTP_ACCEPT_ENCODING": "gzip", "wsgi.input": io.BytesIO(),
+                    "wsgi.url_scheme": "http"}, start_response)
+    b"".join(response)
+    response.close()
+"""
+REQUESTS = 200
+# The request benchmark's environment (benchmarks/run.py, bench_http): a cloud with a redirect.
+SERVED = {"DEFAULT_STORAGE_DSN": run.DSNS["file"], "DOMAIN": "example.com",
+          "DOMAIN_REDIRECTS": "old.example.com"}  # fmt: skip
+
+
+def per_request(projects: dict[str, Path]) -> dict[str, Any]:
+    """Instructions per request, guide and ours: a trivial view, a hashed static file, a hashed
+    name of another build."""
+    rows: dict[str, Any] = {}
+    for variant in ("guide", "ours"):
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=projects[variant],
+            env=run.child_env(projects[variant], SERVED), check=True, capture_output=True,
+        )  # fmt: skip
+    css = run.hashed_css(projects["ours"])
+    paths = {
+        "a trivial view": "/hello/",
+        "a hashed static file (a hit)": f"/static/{css}",
+        "a hashed name of another build": f"/static/{run.other_build(css)}",
+    }
+    for label, path in paths.items():
+        found = {}
+        for variant in ("guide", "ours"):
+            none, many = (
+                count(projects[variant], ["-c", SERVE, path, str(n)], SERVED) for n in (0, REQUESTS)
+            )
+            found[variant] = round((many - none) / REQUESTS)
+        rows[label] = {**found, "ratio": round(found["ours"] / found["guide"], 4)}
+        print(f"request, {label:<40} guide {found['guide']:,}  ours {found['ours']:,}")
+    return rows
+
+
 def measure(projects: dict[str, Path]) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     cases = [
@@ -149,11 +203,13 @@ def main(argv: list[str] | None = None) -> int:
         found = parts(projects, Path(tmp))
         for label, value in found.items():
             print(f"{label:<45} {value:,}")
+        requests = per_request(projects)
     if args.output:
         from machine import machine
 
         stored = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "rows": rows}
         stored["parts"] = found
+        stored["per_request"] = requests
         stored["seconds"] = round(time.time() - started)
         args.output.write_text(json.dumps(stored, indent=2) + "\n")
     return 0
