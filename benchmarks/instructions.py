@@ -14,9 +14,10 @@ project with `apply(globals(), checks=False)` (no app, so no checks and nothing 
 them), the number of the library's modules a `check` process imports, and what importing one
 more module of a package costs when it is empty (the price of splitting code into modules), what
 importing the package costs beside importing the guide's two libraries (after Django's modules
-both use), and what reading one name of a large environment through `os.environ` costs. Per request: the
-instructions of a trivial view, a hashed static file and a hashed name of another build through
-the WSGI application, guide and ours (the deterministic side of run.py's requests per second).
+both use), and what reading one name of a large environment through `os.environ` costs. Per
+request: the instructions of a trivial view, a hashed static file and a hashed name of another
+build through the WSGI application, guide and ours (the deterministic side of run.py's requests
+per second).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ COUNT_MODULES = (
 
 
 def parts(projects: dict[str, Path], tmp: Path) -> dict[str, Any]:
-    """The parts of the gap: the app and its checks, and the split into modules."""
+    """The parts of the gap: the app and its checks, the split into modules, the package's
+    import beside the guide's libraries, and one name of a large os.environ."""
     no_app = tmp / "ours-no-checks"
     shutil.copytree(projects["ours"], no_app)
     settings = no_app / run.PACKAGE / "settings.py"
@@ -106,9 +108,9 @@ def parts(projects: dict[str, Path], tmp: Path) -> dict[str, Any]:
     plain = count(projects["ours"], ["-c", django], {})
     own = count(projects["ours"], ["-c", f"{django}; import divio_settings"], {})
     guide = count(projects["ours"], ["-c", f"{django}; {GUIDE_IMPORTS}"], {})
-    names = unrelated(UNRELATED[-1])
-    imported = count(package.parent, ["-c", "import os"], names)
-    listed = count(package.parent, ["-c", "import os; list(os.environ)"], names)
+    environment = unrelated(UNRELATED[-1])
+    imported = count(package.parent, ["-c", "import os"], environment)
+    listed = count(package.parent, ["-c", "import os; list(os.environ)"], environment)
     return {
         "check, postgres + S3, apply(checks=False)": without,
         "reading one name of os.environ": round((listed - imported) / UNRELATED[-1]),
@@ -139,20 +141,14 @@ for _ in range(count + 1):
     response.close()
 """
 REQUESTS = 200
-# The request benchmark's environment (benchmarks/run.py, bench_http): a cloud with a redirect.
-SERVED = {"DEFAULT_STORAGE_DSN": run.DSNS["file"], "DOMAIN": "example.com",
-          "DOMAIN_REDIRECTS": "old.example.com"}  # fmt: skip
 
 
 def per_request(projects: dict[str, Path]) -> dict[str, Any]:
     """Instructions per request, guide and ours: a trivial view, a hashed static file, a hashed
     name of another build."""
     rows: dict[str, Any] = {}
-    for variant in ("guide", "ours"):
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=projects[variant],
-            env=run.child_env(projects[variant], SERVED), check=True, capture_output=True,
-        )  # fmt: skip
+    served = dict(run.HTTP_ENV)
+    run.collect_static(projects, served)
     css = run.hashed_css(projects["ours"])
     paths = {
         "a trivial view": "/hello/",
@@ -163,7 +159,7 @@ def per_request(projects: dict[str, Path]) -> dict[str, Any]:
         found = {}
         for variant in ("guide", "ours"):
             none, many = (
-                count(projects[variant], ["-c", SERVE, path, str(n)], SERVED) for n in (0, REQUESTS)
+                count(projects[variant], ["-c", SERVE, path, str(n)], served) for n in (0, REQUESTS)
             )
             found[variant] = round((many - none) / REQUESTS)
         rows[label] = {**found, "ratio": round(found["ours"] / found["guide"], 4)}

@@ -524,16 +524,17 @@ def servers(port: int) -> dict[str, list[str]]:
     }
 
 
-def bench_http(projects: dict[str, Path], runs: int, seconds: int) -> dict[str, Any]:
-    """Repetitions interleave the variants in pairs whose order alternates (guide then ours,
-    ours then guide, …) so that drift of the machine during the run favours neither; each pair's
-    ratio is kept (http_pairs), and the figures are the median of the pairs' ratios."""
-    samples: dict[str, list[dict[str, float]]] = {}
-    env = {
-        "DEFAULT_STORAGE_DSN": DSNS["file"],
-        "DOMAIN": "example.com",
-        "DOMAIN_REDIRECTS": "old.example.com",
-    }
+# The request benchmarks' environment (here and instructions.py's per request): a cloud with a
+# redirect, media on files.
+HTTP_ENV: Mapping[str, str] = {
+    "DEFAULT_STORAGE_DSN": DSNS["file"],
+    "DOMAIN": "example.com",
+    "DOMAIN_REDIRECTS": "old.example.com",
+}
+
+
+def collect_static(projects: dict[str, Path], env: Mapping[str, str]) -> None:
+    """collectstatic in the guide's project and ours (the hashed files the requests ask for)."""
     for variant in ("guide", "ours"):
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput"],
@@ -542,6 +543,15 @@ def bench_http(projects: dict[str, Path], runs: int, seconds: int) -> dict[str, 
             capture_output=True,
             env=child_env(projects[variant], env),
         )
+
+
+def bench_http(projects: dict[str, Path], runs: int, seconds: int) -> dict[str, Any]:
+    """Repetitions interleave the variants in pairs whose order alternates (guide then ours,
+    ours then guide, …) so that drift of the machine during the run favours neither; each pair's
+    ratio is kept (http_pairs), and the figures are the median of the pairs' ratios."""
+    samples: dict[str, list[dict[str, float]]] = {}
+    env = HTTP_ENV
+    collect_static(projects, env)
     for run in range(runs):
         for variant in ("guide", "ours") if run % 2 == 0 else ("ours", "guide"):
             for server in ("gunicorn", "uvicorn"):
