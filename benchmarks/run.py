@@ -738,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
         help="where the JSON results go (default: benchmarks/results/latest.json)",
     )
     args = parser.parse_args(argv)
-    runs, seconds = (3, 2) if args.quick else (7, 4)
+    runs, seconds = (3, 1) if args.quick else (7, 4)
     rounds, media_rounds = (2, 1) if args.quick else (args.rounds, 10)
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:

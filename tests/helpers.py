@@ -141,10 +141,13 @@ def wait_port(port: int, process: subprocess.Popen[Any] | None = None, seconds: 
     raise AssertionError(f"nothing listens on port {port} after {seconds:.0f} s{detail}")
 
 
-def stop_process(process: subprocess.Popen[Any]) -> None:
-    process.terminate()
+def stop_process(process: subprocess.Popen[Any], grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL after *grace* seconds; with grace=0 at once SIGKILL (a server with
+    nothing to keep, such as an emulator that waits for its clients' keep-alive connections)."""
+    if grace:
+        process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
