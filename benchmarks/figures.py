@@ -138,8 +138,12 @@ def requests() -> str:
         ("uvicorn, trivial view, our stack", "ours/uvicorn/view"),
         ("uvicorn, `DOMAIN_REDIRECTS` redirect, our stack", "ours/uvicorn/redirect"),
     ]
+    design = r["http_design"]
+    workers = design["workers"]
+    plural = "s" if workers != 1 else ""
     table = [
-        "| gunicorn, 2 sync workers (uvicorn: 2 workers) | req/s, median (min–max) | p99 |",
+        f"| gunicorn, {workers} sync worker{plural} (uvicorn: {workers} worker{plural}) "
+        "| req/s, median (min–max) | p99 |",
         "|---|---|---|",
     ]
     table += [f"| {label} | {rps(http[key])} |" for label, key in rows if http.get(key)]
@@ -167,8 +171,10 @@ def requests() -> str:
         [
             source(
                 "latest",
-                f"; wrk, 2 threads, 16 connections, {runs} pairs of runs, each pair back to back "
-                "in alternating order",
+                f"; wrk, {design['wrk_threads']} thread{'s' if design['wrk_threads'] != 1 else ''}, "
+                f"{design['connections']} connections"
+                + ("; the server on one core, wrk on the other" if design["cores_apart"] else "")
+                + f"; {runs} pairs of runs, each pair back to back in alternating order",
             ),
             "",
             *table,

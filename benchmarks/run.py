@@ -434,6 +434,27 @@ def bench_scale(quick: bool) -> dict[str, Any]:
     return env_scale.measure(repeat=3 if quick else 25)
 
 
+def cpus() -> tuple[set[int], set[int]] | None:
+    """The server's core and the load generator's: the first two this process may use, or None
+    on a single core. Apart, wrk does not take CPU time from the worker it measures (with both
+    sharing two cores, uvicorn's figures swung between two levels from run to run)."""
+    allowed = sorted(os.sched_getaffinity(0))
+    return ({allowed[0]}, {allowed[1]}) if len(allowed) >= 2 else None
+
+
+def pinned(which: int) -> Callable[[], None] | None:
+    """A preexec_fn that keeps a child (and its children) on the server's (0) or wrk's (1) core."""
+    split = cpus()
+    if split is None:
+        return None
+    return lambda: os.sched_setaffinity(0, split[which])
+
+
+# The request benchmark's load and server: one worker on one core, wrk with one thread on the
+# other (stored with the results, rendered in the page's header line).
+HTTP_DESIGN: Mapping[str, int] = {"workers": 1, "wrk_threads": 1, "connections": 8}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -448,6 +469,7 @@ def serve(command: list[str], project: Path, env: Mapping[str, str], port: int) 
         env=child_env(project, env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=pinned(0),
     )
     try:
         deadline = time.monotonic() + 30
@@ -472,14 +494,21 @@ def serve(command: list[str], project: Path, env: Mapping[str, str], port: int) 
 def wrk(
     url: str, seconds: int, headers: Mapping[str, str], errors: bool = False
 ) -> dict[str, float]:
-    """Requests per second and p99 in ms: 2 threads, 16 connections, 127.0.0.1 only. A 4xx/5xx
-    answer invalidates the figure unless *errors* (a 404 is what is measured)."""
+    """Requests per second and p99 in ms (HTTP_DESIGN's threads and connections, on wrk's own
+    core), 127.0.0.1 only. A 4xx/5xx answer invalidates the figure unless *errors* (a 404 is
+    what is measured)."""
     assert url.startswith("http://127.0.0.1:")
-    args = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    threads, connections = HTTP_DESIGN["wrk_threads"], HTTP_DESIGN["connections"]
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     output = subprocess.run(
-        [*args, url], capture_output=True, text=True, check=True, timeout=seconds + 30
+        [*args, url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
+        preexec_fn=pinned(1),
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
@@ -502,7 +531,7 @@ def servers(port: int) -> dict[str, list[str]]:
             "-m",
             "gunicorn",
             "-w",
-            "2",
+            str(HTTP_DESIGN["workers"]),
             "-b",
             f"127.0.0.1:{port}",
             f"{PACKAGE}.wsgi",
@@ -512,7 +541,7 @@ def servers(port: int) -> dict[str, list[str]]:
             "-m",
             "uvicorn",
             "--workers",
-            "2",
+            str(HTTP_DESIGN["workers"]),
             "--host",
             "127.0.0.1",
             "--port",
@@ -623,7 +652,7 @@ def bench_nginx(project: Path, runs: int, seconds: int) -> dict[str, Any] | None
     port = free_port()
     prefix = Path(tempfile.mkdtemp())
     (prefix / "nginx.conf").write_text(f"""
-worker_processes 2;
+worker_processes {HTTP_DESIGN['workers']};
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log;
 events {{ worker_connections 1024; }}
@@ -751,10 +780,11 @@ def main(argv: list[str] | None = None) -> int:
             "apply_us": bench_apply(runs),
             "scale": bench_scale(args.quick),
             "media": bench_media(projects, media_rounds),
-            "http": {} if args.skip_http else bench_http(projects, 1 if args.quick else 5, seconds),
+            "http": {} if args.skip_http else bench_http(projects, 1 if args.quick else 7, seconds),
         }
     if results["http"]:
         results["http_pairs"] = http_pairs(results["http"])
+        results["http_design"] = {**HTTP_DESIGN, "cores_apart": cpus() is not None}
     if results["http"] and not args.quick:
         results["ratios"] = ratios(results)
         CHART.parent.mkdir(parents=True, exist_ok=True)
