@@ -107,6 +107,11 @@ def rps(f: dict[str, Any]) -> str:
     return f"{x['median']:,.0f} ({x['min']:,.0f}–{x['max']:,.0f}) | {f['p99_ms']['median']:.1f} ms"
 
 
+def counted(number: int, noun: str) -> str:
+    """'1 worker', '2 workers'."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 # #35's target for requests: at least this share of the guide's rate (per request, at most its
 # inverse in instructions).
 RATE_TARGET = 0.98
@@ -140,9 +145,8 @@ def requests() -> str:
     ]
     design = r["http_design"]
     workers = design["workers"]
-    plural = "s" if workers != 1 else ""
     table = [
-        f"| gunicorn, {workers} sync worker{plural} (uvicorn: {workers} worker{plural}) "
+        f"| gunicorn, {counted(workers, 'sync worker')} (uvicorn: {counted(workers, 'worker')}) "
         "| req/s, median (min–max) | p99 |",
         "|---|---|---|",
     ]
@@ -171,8 +175,8 @@ def requests() -> str:
         [
             source(
                 "latest",
-                f"; wrk, {design['wrk_threads']} thread{'s' if design['wrk_threads'] != 1 else ''}, "
-                f"{design['connections']} connections"
+                f"; wrk, {counted(design['wrk_threads'], 'thread')}, "
+                f"{counted(design['connections'], 'connection')}"
                 + ("; the server on one core, wrk on the other" if design["cores_apart"] else "")
                 + f"; {runs} pairs of runs, each pair back to back in alternating order",
             ),
